@@ -1,0 +1,291 @@
+// Every activity a host serves, bound to one host. Each one first looks at the host's
+// real state and continues from there, so a retry after a crash is safe.
+import path from 'node:path';
+import net from 'node:net';
+import { log } from '@temporalio/activity';
+import type {
+  CheckpointResult,
+  HostActivities,
+  PageServerEndpoint,
+  Peer,
+  RestoreResult,
+  RunRef,
+  TransferResult,
+} from '../policy/host-contract';
+import type { HostConfig } from '../policy/inventory';
+import type { HealthCheck } from '../policy/request';
+import type { HostRuntime } from '../runtime/host-runtime';
+import { HostLayout } from '../runtime/layout';
+import { Runc } from '../runtime/runc';
+import { Criu } from '../runtime/criu';
+import { Rsync } from '../runtime/rsync';
+import { placeBundle } from '../runtime/bundle';
+import { cgroupMemoryBytes } from '../runtime/cgroup';
+import { heartbeating } from './heartbeat';
+import { preconditionFailed } from './errors';
+import { FaultInjector } from './faults';
+
+/** Small JSON records a step leaves behind so its retry can find what it already did. */
+interface FrozenRecord {
+  frozenAt: number;
+}
+interface DumpRecord extends CheckpointResult {}
+interface RestoredRecord extends RestoreResult {}
+
+export interface HostActivityOptions {
+  /** Honour `<state>/faults.json` (tests only). */
+  faultInjection?: boolean;
+}
+
+export function createHostActivities(rt: HostRuntime, host: HostConfig, options: HostActivityOptions = {}): HostActivities {
+  const layout = new HostLayout(host.stateDir);
+  const runc = new Runc(rt, { runc: host.runc, criu: host.criu, root: layout.runcRoot });
+  const criu = new Criu(rt, host.criu);
+  const rsync = new Rsync(rt, host.rsync);
+  const faults = new FaultInjector(rt, layout.faultsFile, options.faultInjection ?? false);
+
+  const readRecord = async <T>(file: string): Promise<T | null> =>
+    (await rt.exists(file)) ? (JSON.parse((await rt.readFile(file)).toString('utf8')) as T) : null;
+  const writeRecord = (file: string, record: unknown) => rt.writeFile(file, JSON.stringify(record));
+  const frozenFile = (run: RunRef) => path.join(layout.workRoot(run.runKey), 'frozen.json');
+  const dumpFile = (run: RunRef) => path.join(layout.workRoot(run.runKey), 'dump.json');
+  const restoredFile = (run: RunRef) => path.join(layout.workRoot(run.runKey), 'restored.json');
+  const endpointFile = (run: RunRef) => path.join(layout.workRoot(run.runKey), 'page-server.json');
+  const target = (peer: Peer, relPath: string) => ({ address: peer.address, port: peer.transferPort, path: relPath });
+
+  async function pidAlive(pidFile: string): Promise<number | null> {
+    if (!(await rt.exists(pidFile))) return null;
+    const pid = Number((await rt.readFile(pidFile)).toString('utf8').trim());
+    if (!Number.isInteger(pid) || pid <= 0) return null;
+    try {
+      const cmdline = (await rt.readFile(`/proc/${pid}/cmdline`)).toString('utf8');
+      return cmdline.includes('page-server') ? pid : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** An unused TCP port on this host's address (the worker runs in the host's network). */
+  function freePort(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const server = net.createServer();
+      server.once('error', reject);
+      server.listen(0, host.address, () => {
+        const { port } = server.address() as net.AddressInfo;
+        server.close(() => resolve(port));
+      });
+    });
+  }
+
+  async function restoreFromImages(run: RunRef, imagePath: string, signal?: AbortSignal): Promise<void> {
+    await runc.destroy(run.container, { signal });
+    await runc.restore(run.container, { bundle: layout.bundle(run.container), imagePath, workPath: layout.work(run.runKey, 'restore') }, { signal });
+  }
+
+  async function runHealthCheck(container: string, check: HealthCheck, signal: AbortSignal): Promise<void> {
+    const result = await runc.exec(container, check.exec, { signal, timeoutMs: check.timeoutSeconds * 1000 });
+    if (result.code !== 0) {
+      const output = `${result.stdout}${result.stderr}`.trim().split('\n').slice(-3).join(' | ');
+      throw new Error(`health check ${JSON.stringify(check.exec)} exited ${result.code ?? result.signal}${output ? `: ${output}` : ''}`);
+    }
+  }
+
+  return {
+    async preflightSource({ container }) {
+      const facts = await criu.facts();
+      if (!facts.usable) throw preconditionFailed(`CRIU is not usable on host ${host.name} (${facts.version}): ${facts.checkOutput}`);
+      const state = await runc.state(container);
+      if (state === null) throw preconditionFailed(`container ${container} does not exist on host ${host.name}`);
+      if (state.status !== 'running') throw preconditionFailed(`container ${container} on host ${host.name} is ${state.status}, not running`);
+      const cpuDir = layout.work(`preflight-${container}`, 'cpuinfo');
+      const cpuinfo = await criu.cpuinfoDump(cpuDir);
+      await rt.remove(layout.workRoot(`preflight-${container}`));
+      return {
+        host: host.name,
+        criu: facts,
+        containerStatus: state.status,
+        memoryBytes: await cgroupMemoryBytes(rt, state.pid),
+        rootfsBytes: await rt.treeBytes(path.join(layout.bundle(container), 'rootfs')),
+        cpuinfo: cpuinfo.toString('base64'),
+      };
+    },
+
+    async preflightTarget({ container, cpuinfo, requiredBytes }) {
+      const facts = await criu.facts();
+      if (!facts.usable) throw preconditionFailed(`CRIU is not usable on host ${host.name} (${facts.version}): ${facts.checkOutput}`);
+      const containerExists = (await runc.state(container)) !== null;
+      if (containerExists) throw preconditionFailed(`host ${host.name} already has a container named ${container}`);
+      await rt.mkdirp(host.stateDir);
+      const freeBytes = await rt.freeBytes(host.stateDir);
+      if (freeBytes < requiredBytes) {
+        throw preconditionFailed(`host ${host.name} has ${freeBytes} bytes free in ${host.stateDir}; the migration needs about ${requiredBytes}`);
+      }
+      const cpuDir = layout.work(`preflight-${container}`, 'cpuinfo');
+      await rt.mkdirp(cpuDir);
+      await rt.writeFile(path.join(cpuDir, 'cpuinfo.img'), Buffer.from(cpuinfo, 'base64'));
+      const cpu = await criu.cpuinfoCheck(cpuDir);
+      await rt.remove(layout.workRoot(`preflight-${container}`));
+      if (!cpu.compatible) throw preconditionFailed(`host ${host.name} cannot run the source's CPU state: ${cpu.output}`);
+      return { host: host.name, criu: facts, containerExists, freeBytes, cpuCompatible: cpu.compatible, cpuCheckOutput: cpu.output };
+    },
+
+    async pushBundle(run): Promise<TransferResult> {
+      await faults.before('pushBundle');
+      const started = Date.now();
+      const bytes = await heartbeating((signal) =>
+        rsync.push(layout.bundle(run.container), target(run.target, layout.relBundle(run.container)), { mirror: true }, { signal }),
+      );
+      return { bytes, seconds: (Date.now() - started) / 1000 };
+    },
+
+    async stageBundle(run) {
+      await faults.before('stageBundle');
+      const bundle = layout.bundle(run.container);
+      await placeBundle(rt, bundle, run.container, { netnsPath: host.netnsPath, cgroupParent: host.cgroupParent });
+      await rt.mkdirp(layout.incomingRoot(run.runKey));
+      await rt.writeFile(layout.stagedMarker(run.runKey), run.container);
+    },
+
+    async startPageServer(run): Promise<PageServerEndpoint> {
+      await faults.before('startPageServer');
+      const existing = await readRecord<PageServerEndpoint>(endpointFile(run));
+      if (existing && (await pidAlive(layout.pageServerPidFile(run.runKey)))) return existing;
+      const endpoint = { address: host.address, port: await freePort() };
+      await criu.startPageServer({
+        imagesDir: layout.incomingImages(run.runKey),
+        workDir: layout.work(run.runKey, 'page-server'),
+        address: endpoint.address,
+        port: endpoint.port,
+        pidFile: layout.pageServerPidFile(run.runKey),
+      });
+      await writeRecord(endpointFile(run), endpoint);
+      return endpoint;
+    },
+
+    async checkpoint(run): Promise<CheckpointResult> {
+      await faults.before('checkpoint');
+      const done = await readRecord<DumpRecord>(dumpFile(run));
+      if (done) return done;
+      await rt.mkdirp(layout.workRoot(run.runKey));
+      const status = await runc.status(run.container);
+      if (status === 'running') {
+        await runc.pause(run.container);
+        await writeRecord(frozenFile(run), { frozenAt: Date.now() } satisfies FrozenRecord);
+      } else if (status !== 'paused') {
+        throw preconditionFailed(`container ${run.container} on host ${host.name} is ${status}; cannot checkpoint it`);
+      }
+      const frozen = await readRecord<FrozenRecord>(frozenFile(run));
+      const frozenAt = frozen?.frozenAt ?? Date.now();
+      const started = Date.now();
+      const imagePath = layout.outgoingImages(run.runKey);
+      await rt.remove(imagePath); // a half-written dump from a crashed attempt is worthless
+      await rt.mkdirp(imagePath);
+      await heartbeating((signal) =>
+        runc.checkpoint(run.container, { imagePath, workPath: layout.work(run.runKey, 'dump'), pageServer: run.pageServer }, { signal }),
+      );
+      const result: DumpRecord = { frozenAt, seconds: (Date.now() - started) / 1000 };
+      await writeRecord(dumpFile(run), result);
+      return result;
+    },
+
+    async pushImages(run): Promise<TransferResult> {
+      await faults.before('pushImages');
+      const started = Date.now();
+      const bytes = await heartbeating(async (signal) => {
+        // Images first (restore needs them); the pages already sit on the target, so no --delete.
+        const images = await rsync.push(layout.outgoingImages(run.runKey), target(run.target, layout.relIncomingImages(run.runKey)), { mirror: false }, { signal });
+        // The container is frozen now, so this last pass catches every file it wrote.
+        const rootfs = await rsync.push(layout.bundle(run.container), target(run.target, layout.relBundle(run.container)), { mirror: true }, { signal });
+        return images + rootfs;
+      });
+      return { bytes, seconds: (Date.now() - started) / 1000 };
+    },
+
+    async restore(run): Promise<RestoreResult> {
+      const imagePath = layout.incomingImages(run.runKey);
+      await faults.before('restore', { imagesDir: imagePath });
+      const done = await readRecord<RestoredRecord>(restoredFile(run));
+      if (done && (await runc.status(run.container)) === 'running') return done;
+      const started = Date.now();
+      const pageBytes = (await rt.fileSizes(imagePath)).filter((f) => f.name.startsWith('pages-')).reduce((sum, f) => sum + f.size, 0);
+      // The placed config.json was overwritten by the final rootfs sync: place it again.
+      await placeBundle(rt, layout.bundle(run.container), run.container, { netnsPath: host.netnsPath, cgroupParent: host.cgroupParent });
+      await heartbeating((signal) => restoreFromImages(run, imagePath, signal));
+      const result: RestoredRecord = { runningAt: Date.now(), seconds: (Date.now() - started) / 1000, pageBytes };
+      await writeRecord(restoredFile(run), result);
+      return result;
+    },
+
+    async verify(run) {
+      await faults.before('verify');
+      await heartbeating(async (signal) => {
+        for (let i = 0; i < 2; i++) {
+          const status = await runc.status(run.container, { signal });
+          if (status !== 'running') throw new Error(`container ${run.container} on host ${host.name} is ${status} after restore`);
+          // Twice, a moment apart: a process that dies right after restore is not a success.
+          if (i === 0) await new Promise((r) => setTimeout(r, 200));
+        }
+        if (run.healthCheck) await runHealthCheck(run.container, run.healthCheck, signal);
+      });
+    },
+
+    async commitSource(run) {
+      await faults.before('commitSource');
+      await runc.destroy(run.container);
+      await rt.remove(layout.bundle(run.container));
+      await rt.remove(layout.outgoingRoot(run.runKey));
+      await rt.remove(layout.workRoot(run.runKey));
+    },
+
+    async finishTarget(run) {
+      await rt.remove(layout.stagedMarker(run.runKey));
+      if (!run.keepImages) await rt.remove(layout.incomingRoot(run.runKey));
+      await rt.remove(layout.workRoot(run.runKey));
+    },
+
+    async stopTargetContainer(run) {
+      // Only a container this run restored: the marker proves the bundle came from it.
+      if (!(await rt.exists(layout.stagedMarker(run.runKey)))) return;
+      await runc.destroy(run.container);
+    },
+
+    async resumeSource(run) {
+      const status = await runc.status(run.container);
+      let action: 'resumed' | 'already-running' | 'restored-from-images';
+      if (status === 'paused') {
+        await runc.resume(run.container);
+        action = 'resumed';
+      } else if (status === 'running') {
+        action = 'already-running';
+      } else {
+        // The original is gone (a dump without --leave-running, or a crash): a full local
+        // dump is the last way back. A page-server dump has no local pages.
+        const images = layout.outgoingImages(run.runKey);
+        const files = (await rt.exists(images)) ? await rt.treeBytes(images) : 0;
+        if (files === 0 || !(await rt.exists(path.join(images, 'pages-1.img')))) {
+          throw new Error(`container ${run.container} is ${status} on host ${host.name} and no local images can bring it back`);
+        }
+        await restoreFromImages(run, images);
+        action = 'restored-from-images';
+      }
+      log.info('source back', { container: run.container, action });
+      await rt.remove(layout.outgoingRoot(run.runKey));
+      await rt.remove(layout.workRoot(run.runKey));
+      return { action };
+    },
+
+    async cleanupTarget(run) {
+      const pid = await pidAlive(layout.pageServerPidFile(run.runKey));
+      if (pid !== null) await rt.execute('kill', ['-KILL', String(pid)]);
+      if (await rt.exists(layout.stagedMarker(run.runKey))) {
+        await runc.destroy(run.container);
+        await rt.remove(layout.bundle(run.container));
+      } else if ((await runc.state(run.container)) === null) {
+        // A push that began before staging leaves a bundle with no marker and no container.
+        await rt.remove(layout.bundle(run.container));
+      }
+      await rt.remove(layout.incomingRoot(run.runKey));
+      await rt.remove(layout.workRoot(run.runKey));
+    },
+  };
+}

@@ -1,0 +1,67 @@
+// The demo's container: the workload program (workload.c) in a minimal OCI bundle, and a
+// reader for its in-memory counter.
+import net from 'node:net';
+import path from 'node:path';
+import { promises as fs, existsSync, statSync } from 'node:fs';
+import { executeOk } from '../../runtime/exec';
+import { godwitHome } from '../lab/state';
+import { tools } from '../lab/tools';
+import { projectRoot } from '../project-root';
+
+export const WORKLOAD_PORT = 7070;
+
+export interface WorkloadOptions {
+  memoryMib: number;
+  dirtyMibPerSec: number;
+}
+
+/** Compiles workload.c statically (the rootfs has no libc) when the binary is stale. */
+async function workloadBinary(): Promise<string> {
+  const source = path.join(projectRoot(), 'infra', 'demo', 'workload.c');
+  const binary = path.join(godwitHome(), 'demo', 'workload');
+  if (existsSync(binary) && statSync(binary).mtimeMs >= statSync(source).mtimeMs) return binary;
+  await fs.mkdir(path.dirname(binary), { recursive: true });
+  await executeOk('gcc', ['-static', '-O2', '-Wall', '-o', binary, source]);
+  return binary;
+}
+
+/** Builds (afresh) an OCI bundle running the workload; returns its directory. */
+export async function buildWorkloadBundle(options: WorkloadOptions): Promise<string> {
+  const bundle = path.join(godwitHome(), 'demo', 'bundle');
+  await fs.rm(bundle, { recursive: true, force: true });
+  const rootfs = path.join(bundle, 'rootfs');
+  for (const dir of ['bin', 'proc', 'sys', 'dev', 'tmp']) await fs.mkdir(path.join(rootfs, dir), { recursive: true });
+  await fs.copyFile(await workloadBinary(), path.join(rootfs, 'workload'));
+  await fs.chmod(path.join(rootfs, 'workload'), 0o755);
+  await executeOk(tools().runc, ['spec', '--bundle', bundle]);
+  const configFile = path.join(bundle, 'config.json');
+  const config = JSON.parse(await fs.readFile(configFile, 'utf8')) as {
+    process: { args: string[]; terminal: boolean };
+    root: { readonly: boolean };
+    hostname?: string;
+  };
+  config.process.args = [
+    '/workload', '--memory-mib', String(options.memoryMib), '--dirty-mib-per-sec', String(options.dirtyMibPerSec), '--port', String(WORKLOAD_PORT),
+  ];
+  config.process.terminal = false;
+  config.root.readonly = false;
+  config.hostname = 'godwit-demo';
+  await fs.writeFile(configFile, `${JSON.stringify(config, null, 2)}\n`);
+  return bundle;
+}
+
+/** The workload's counter, read over TCP from outside the container. */
+export function readCounter(address: string, port = WORKLOAD_PORT, timeoutMs = 2000): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: address, port });
+    let data = '';
+    socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`no answer from ${address}:${port}`)));
+    socket.on('data', (chunk) => (data += chunk.toString('utf8')));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const value = Number.parseInt(data.trim(), 10);
+      if (Number.isFinite(value)) resolve(value);
+      else reject(new Error(`no counter from ${address}:${port}`));
+    });
+  });
+}

@@ -1,0 +1,299 @@
+// `godwit lab up|down|status|run`: a fleet of hosts on one machine. Each host is a network
+// namespace on a lab bridge with its own runc root, cgroup parent, state directory, file
+// receiver (rsync daemon) and host worker; one Temporal dev server serves them all.
+import { mkdirSync, writeFileSync, rmSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import type { HostConfig, Inventory } from '../../policy/inventory';
+import { ContainerName, HostName } from '../../policy/request';
+import { ORCHESTRATOR_TASK_QUEUE, hostTaskQueue } from '../../policy/names';
+import { spawnDaemon } from '../../runtime/exec';
+import { LocalRuntime } from '../../runtime/local';
+import { HostLayout } from '../../runtime/layout';
+import { Runc, type ContainerStatus } from '../../runtime/runc';
+import { placeBundle } from '../../runtime/bundle';
+import { assertSubnetFree, ensureBridge, ensureHostNetwork, hostAddress, parseCidr, removeBridge, removeHostNetwork } from './network';
+import { processAlive, stopProcess, waitFor } from './processes';
+import { labDir, labStateFile, readLabState, type LabHostState, type LabState } from './state';
+import { tools } from './tools';
+import { projectRoot } from '../project-root';
+
+const BRIDGE = 'godwit0';
+const TEMPORAL_PORT = 7233;
+const UI_PORT = 8233;
+const RECEIVER_PORT = 8873;
+const DIST = path.join(projectRoot(), 'dist');
+
+export interface LabOptions {
+  hosts: string[];
+  subnet: string;
+  /** Host workers honour `<state>/faults.json` (end-to-end tests only). */
+  faultInjection: boolean;
+}
+
+export function defaultLabOptions(): LabOptions {
+  return { hosts: ['alpha', 'beta'], subnet: process.env.GODWIT_LAB_SUBNET ?? '10.203.0.0/24', faultInjection: false };
+}
+
+function hostConfig(state: LabHostState): HostConfig {
+  return {
+    name: state.name,
+    address: state.address,
+    transferPort: RECEIVER_PORT,
+    stateDir: state.stateDir,
+    netnsPath: netnsPath(state),
+    cgroupParent: `godwit-${state.name}`,
+    runc: tools().runc,
+    criu: tools().criu,
+    rsync: tools().rsync,
+  };
+}
+
+function netnsPath(host: LabHostState): string {
+  return `/var/run/netns/${host.netns}`;
+}
+
+function saveState(state: LabState): void {
+  writeFileSync(labStateFile(), `${JSON.stringify(state, null, 2)}\n`);
+}
+
+function log(line: string): void {
+  console.error(`lab: ${line}`);
+}
+
+/** rsyncd configuration: a writable module over the host's state directory, lab subnet only. */
+function receiverConfig(host: LabHostState, subnet: string): string {
+  return [
+    'uid = root',
+    'gid = root',
+    'use chroot = yes',
+    'numeric ids = yes',
+    `pid file = ${path.join(host.stateDir, 'receiver.pid')}`,
+    `log file = ${path.join(host.stateDir, 'receiver.log')}`,
+    '[godwit]',
+    `  path = ${host.stateDir}`,
+    '  read only = no',
+    `  hosts allow = ${subnet}`,
+    '  hosts deny = *',
+    // Peers may write bundles and incoming images, nothing that drives the host itself.
+    '  exclude = /runc/ /work/ /outgoing/ /faults.json /host.json /rsyncd.conf',
+    '',
+  ].join('\n');
+}
+
+async function temporalReady(address: string): Promise<boolean> {
+  const connection = await Connection.connect({ address, connectTimeout: 1000 });
+  try {
+    await connection.workflowService.getSystemInfo({});
+    return true;
+  } finally {
+    await connection.close();
+  }
+}
+
+async function hasPollers(address: string, taskQueue: string, type: temporal.api.enums.v1.TaskQueueType): Promise<boolean> {
+  const connection = await Connection.connect({ address, connectTimeout: 1000 });
+  try {
+    const response = await connection.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, taskQueueType: type });
+    return (response.pollers ?? []).length > 0;
+  } finally {
+    await connection.close();
+  }
+}
+
+export async function labUp(options: LabOptions = defaultLabOptions()): Promise<LabState> {
+  if (process.getuid?.() !== 0) throw new Error('the lab needs root (network namespaces, runc, CRIU)');
+  for (const name of options.hosts) HostName.parse(name);
+  const { prefix } = parseCidr(options.subnet);
+  if (prefix !== 24) throw new Error(`the lab subnet must be a /24, got ${options.subnet}`);
+  const previous = readLabState();
+  if (previous && previous.subnet !== options.subnet) throw new Error(`the lab is up on ${previous.subnet}; run "godwit lab down" first`);
+  for (const tool of [tools().criu, tools().temporal, tools().runc, tools().rsync]) {
+    if (!existsSync(tool)) throw new Error(`${tool} is missing: run infra/bootstrap.sh`);
+  }
+  mkdirSync(labDir(), { recursive: true });
+  await assertSubnetFree(options.subnet, BRIDGE);
+  const gateway = hostAddress(options.subnet, 1);
+  await ensureBridge(BRIDGE, gateway, prefix);
+
+  const address = `${gateway}:${TEMPORAL_PORT}`;
+  const state: LabState = previous ?? {
+    subnet: options.subnet,
+    bridge: BRIDGE,
+    gateway,
+    temporal: { address, ui: `http://127.0.0.1:${UI_PORT}`, pid: null, dbFile: path.join(labDir(), 'temporal.db') },
+    orchestratorPid: null,
+    inventoryFile: path.join(labDir(), 'inventory.json'),
+    hosts: [],
+  };
+
+  if (!processAlive(state.temporal.pid, 'start-dev')) {
+    log(`starting Temporal dev server on ${address} (UI ${state.temporal.ui})`);
+    state.temporal.pid = spawnDaemon(
+      tools().temporal,
+      // 0.0.0.0: the dev server's internal services only work when bound to all addresses
+      // (bound to the bridge alone they dial each other on 127.0.0.1 and fail). The UI stays local.
+      ['server', 'start-dev', '--ip', '0.0.0.0', '--port', String(TEMPORAL_PORT), '--ui-ip', '127.0.0.1', '--ui-port', String(UI_PORT),
+        '--db-filename', state.temporal.dbFile, '--log-level', 'warn', '--ui-disable-news-fetch'],
+      { logFile: path.join(labDir(), 'temporal.log') },
+    );
+    saveState(state);
+  }
+  await waitFor('the Temporal dev server', () => temporalReady(address), 60_000);
+
+  options.hosts.forEach((name, i) => {
+    if (!state.hosts.some((h) => h.name === name)) {
+      state.hosts.push({
+        name,
+        address: hostAddress(options.subnet, 11 + i),
+        netns: `godwit-${name}`,
+        veth: `gw-${name}`.slice(0, 15),
+        stateDir: path.join(labDir(), 'hosts', name),
+        configFile: path.join(labDir(), 'hosts', name, 'host.json'),
+        workerPid: null,
+        faultInjection: false,
+        receiverPid: null,
+      });
+    }
+  });
+
+  const inventory: Inventory = { hosts: state.hosts.map((h) => ({ name: h.name, address: h.address, transferPort: RECEIVER_PORT })) };
+  writeFileSync(state.inventoryFile, `${JSON.stringify(inventory, null, 2)}\n`);
+
+  for (const host of state.hosts) {
+    await ensureHostNetwork({ netns: host.netns, veth: host.veth, bridge: BRIDGE, address: host.address, prefix });
+    mkdirSync(host.stateDir, { recursive: true });
+    writeFileSync(host.configFile, `${JSON.stringify(hostConfig(host), null, 2)}\n`);
+    const receiverConf = path.join(host.stateDir, 'rsyncd.conf');
+    writeFileSync(receiverConf, receiverConfig(host, options.subnet));
+    if (!processAlive(host.receiverPid, receiverConf)) {
+      host.receiverPid = spawnDaemon(
+        tools().nsenter,
+        [`--net=${netnsPath(host)}`, '--', tools().rsync, '--daemon', '--no-detach', `--config=${receiverConf}`, `--address=${host.address}`, `--port=${RECEIVER_PORT}`],
+        { logFile: path.join(host.stateDir, 'receiver.out') },
+      );
+    }
+    if (processAlive(host.workerPid, host.configFile) && host.faultInjection !== options.faultInjection) {
+      await stopProcess(host.workerPid, host.configFile);
+    }
+    if (!processAlive(host.workerPid, host.configFile)) {
+      log(`starting host worker ${host.name} (${host.address}) in netns ${host.netns}`);
+      host.faultInjection = options.faultInjection;
+      // nsenter, not `ip netns exec`: the latter remounts /sys, hiding the cgroup file
+      // systems that runc needs to freeze containers.
+      host.workerPid = spawnDaemon(
+        tools().nsenter,
+        [`--net=${netnsPath(host)}`, '--', tools().node, path.join(DIST, 'workers', 'host-worker.js'), '--config', host.configFile],
+        {
+          logFile: path.join(host.stateDir, 'worker.log'),
+          env: { ...process.env, TEMPORAL_ADDRESS: address, GODWIT_TEST_FAULTS: options.faultInjection ? '1' : '0' },
+        },
+      );
+    }
+    saveState(state);
+  }
+
+  if (!processAlive(state.orchestratorPid, 'orchestrator-worker')) {
+    log('starting orchestrator worker');
+    state.orchestratorPid = spawnDaemon(
+      tools().node,
+      [path.join(DIST, 'workers', 'orchestrator-worker.js'), '--inventory', state.inventoryFile],
+      { logFile: path.join(labDir(), 'orchestrator.log'), env: { ...process.env, TEMPORAL_ADDRESS: address } },
+    );
+    saveState(state);
+  }
+
+  const { TASK_QUEUE_TYPE_ACTIVITY, TASK_QUEUE_TYPE_WORKFLOW } = temporal.api.enums.v1.TaskQueueType;
+  for (const host of state.hosts) {
+    await waitFor(`host worker ${host.name} (log: ${path.join(host.stateDir, 'worker.log')})`, () => hasPollers(address, hostTaskQueue(host.name), TASK_QUEUE_TYPE_ACTIVITY), 60_000);
+  }
+  await waitFor(`the orchestrator worker (log: ${path.join(labDir(), 'orchestrator.log')})`, () => hasPollers(address, ORCHESTRATOR_TASK_QUEUE, TASK_QUEUE_TYPE_WORKFLOW), 90_000);
+  return state;
+}
+
+export async function labDown(): Promise<void> {
+  const state = readLabState();
+  if (!state) {
+    log('no lab is up');
+    return;
+  }
+  await stopProcess(state.orchestratorPid, 'orchestrator-worker');
+  for (const host of state.hosts) {
+    await stopProcess(host.workerPid, host.configFile);
+    const runc = new Runc(new LocalRuntime(), { runc: tools().runc, criu: tools().criu, root: new HostLayout(host.stateDir).runcRoot });
+    for (const container of await listContainers(host)) await runc.destroy(container.name);
+    await stopProcess(host.receiverPid, path.join(host.stateDir, 'rsyncd.conf'));
+    await removeHostNetwork(host.netns, host.veth);
+  }
+  await stopProcess(state.temporal.pid, 'start-dev');
+  await removeBridge(state.bridge);
+  rmSync(labDir(), { recursive: true, force: true });
+  log('down: containers, workers, receivers, Temporal server, namespaces, bridge and state removed');
+}
+
+export async function listContainers(host: LabHostState): Promise<{ name: string; status: ContainerStatus }[]> {
+  const rt = new LocalRuntime();
+  const result = await rt.execute(tools().runc, ['--root', new HostLayout(host.stateDir).runcRoot, 'list', '--format', 'json']);
+  if (result.code !== 0) return [];
+  const list = JSON.parse(result.stdout || 'null') as { id: string; status: ContainerStatus }[] | null;
+  return (list ?? []).map((c) => ({ name: c.id, status: c.status }));
+}
+
+export interface LabStatus {
+  up: boolean;
+  temporal?: { address: string; ui: string; running: boolean };
+  orchestrator?: boolean;
+  hosts: { name: string; address: string; worker: boolean; receiver: boolean; containers: { name: string; status: ContainerStatus }[] }[];
+}
+
+export async function labStatus(): Promise<LabStatus> {
+  const state = readLabState();
+  if (!state) return { up: false, hosts: [] };
+  return {
+    up: true,
+    temporal: { address: state.temporal.address, ui: state.temporal.ui, running: processAlive(state.temporal.pid, 'start-dev') },
+    orchestrator: processAlive(state.orchestratorPid, 'orchestrator-worker'),
+    hosts: await Promise.all(
+      state.hosts.map(async (h) => ({
+        name: h.name,
+        address: h.address,
+        worker: processAlive(h.workerPid, h.configFile),
+        receiver: processAlive(h.receiverPid, path.join(h.stateDir, 'rsyncd.conf')),
+        containers: await listContainers(h),
+      })),
+    ),
+  };
+}
+
+/** Starts any OCI bundle as a container on a lab host (copied into the host's bundles). */
+export async function labRun(hostName: string, container: string, bundleDir: string): Promise<void> {
+  ContainerName.parse(container);
+  const state = readLabState();
+  const host = state?.hosts.find((h) => h.name === hostName);
+  if (!state || !host) throw new Error(`no lab host "${hostName}"${state ? ` (hosts: ${state.hosts.map((h) => h.name).join(', ')})` : '; run "godwit lab up"'}`);
+  if (!existsSync(path.join(bundleDir, 'config.json'))) throw new Error(`${bundleDir} is not an OCI bundle (no config.json)`);
+  const rt = new LocalRuntime();
+  const layout = new HostLayout(host.stateDir);
+  const runc = new Runc(rt, { runc: tools().runc, criu: tools().criu, root: layout.runcRoot });
+  for (const other of state.hosts) {
+    const found = (await listContainers(other)).find((c) => c.name === container);
+    if (found) throw new Error(`a container named ${container} already exists on ${other.name} (${found.status})`);
+  }
+  const bundle = layout.bundle(container);
+  await rt.mkdirp(bundle);
+  await rt.executeOk(tools().rsync, ['-aH', '--delete', `${path.resolve(bundleDir)}/`, `${bundle}/`]);
+  await placeBundle(rt, bundle, container, { netnsPath: netnsPath(host), cgroupParent: hostConfig(host).cgroupParent });
+  await runc.run(container, bundle, path.join(layout.work(`run-${container}`, 'run'), 'runc.log'));
+}
+
+/** Removes a container from a lab host, whatever its state. */
+export async function labRemove(hostName: string, container: string): Promise<void> {
+  ContainerName.parse(container);
+  const host = readLabState()?.hosts.find((h) => h.name === hostName);
+  if (!host) throw new Error(`no lab host "${hostName}"`);
+  const layout = new HostLayout(host.stateDir);
+  const rt = new LocalRuntime();
+  await new Runc(rt, { runc: tools().runc, criu: tools().criu, root: layout.runcRoot }).destroy(container);
+  await rt.remove(layout.bundle(container));
+}

@@ -1,0 +1,48 @@
+// Where the lab keeps its files, and the record of what it started (lab.json).
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+export function godwitHome(): string {
+  return process.env.GODWIT_HOME ?? '/var/lib/godwit';
+}
+
+export function labDir(): string {
+  return path.join(godwitHome(), 'lab');
+}
+
+export function labStateFile(): string {
+  return path.join(labDir(), 'lab.json');
+}
+
+export const LabHostState = z.object({
+  name: z.string(),
+  address: z.string(),
+  netns: z.string(),
+  veth: z.string(),
+  stateDir: z.string(),
+  configFile: z.string(),
+  workerPid: z.number().nullable(),
+  /** The worker honours test fault injection (GODWIT_TEST_FAULTS=1). */
+  faultInjection: z.boolean().default(false),
+  receiverPid: z.number().nullable(),
+});
+export type LabHostState = z.infer<typeof LabHostState>;
+
+export const LabState = z.object({
+  subnet: z.string(),
+  bridge: z.string(),
+  gateway: z.string(),
+  temporal: z.object({ address: z.string(), ui: z.string(), pid: z.number().nullable(), dbFile: z.string() }),
+  orchestratorPid: z.number().nullable(),
+  inventoryFile: z.string(),
+  hosts: z.array(LabHostState),
+});
+export type LabState = z.infer<typeof LabState>;
+
+export function readLabState(): LabState | null {
+  const file = labStateFile();
+  if (!existsSync(file)) return null;
+  const parsed = LabState.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  return parsed.success ? parsed.data : null;
+}

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# `npm test`: install what is needed, then run every suite (unit, workflow against the
+# real Temporal dev server, end to end on the real lab) plus the type check and linter.
+# Jest's JSON results go to .jest-results.json for CI's summary line.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash infra/setup.sh
+echo "test: type check and lint" >&2
+npx tsc --noEmit
+npx eslint .
+export GODWIT_HOME=${GODWIT_HOME:-/var/lib/godwit}
+exec npx jest --runInBand --json --outputFile=.jest-results.json "$@"

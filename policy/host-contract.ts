@@ -1,0 +1,105 @@
+// What a host can be asked to do. Workflows call these through per-host task queues; the
+// activities in activities/ implement them. Inputs and results are small and carry no
+// secrets: they are kept in workflow history and shown in the UI.
+import type { HealthCheck } from './request';
+import type { HostEntry } from './inventory';
+
+export interface CriuFacts {
+  version: string;
+  /** `criu check` passed. */
+  usable: boolean;
+  checkOutput: string;
+  memDirtyTrack: boolean;
+  uffdNoncoop: boolean;
+}
+
+export interface SourceFacts {
+  host: string;
+  criu: CriuFacts;
+  containerStatus: 'running' | 'paused' | 'stopped' | 'created' | 'absent';
+  /** Bytes used by the container's memory cgroup, a guide to how much will move. */
+  memoryBytes: number;
+  rootfsBytes: number;
+  /** `criu cpuinfo dump` image, base64: the target checks it can run this CPU state. */
+  cpuinfo: string;
+}
+
+export interface TargetFacts {
+  host: string;
+  criu: CriuFacts;
+  containerExists: boolean;
+  freeBytes: number;
+  cpuCompatible: boolean;
+  cpuCheckOutput: string;
+}
+
+export interface Peer extends HostEntry {}
+
+export interface RunRef {
+  container: string;
+  /** Unique per migration run; names the image directories on both hosts. */
+  runKey: string;
+}
+
+export interface TransferResult {
+  bytes: number;
+  seconds: number;
+}
+
+export interface PageServerEndpoint {
+  address: string;
+  port: number;
+}
+
+export interface CheckpointResult {
+  /** Epoch ms at which the container was frozen: downtime starts here. */
+  frozenAt: number;
+  seconds: number;
+}
+
+export interface RestoreResult {
+  /** Epoch ms at which the container ran again on the target: downtime ends here. */
+  runningAt: number;
+  seconds: number;
+  /** Memory pages that reached the target (bytes of its pages-*.img files). */
+  pageBytes: number;
+}
+
+export interface ResumeResult {
+  /** What was done to bring the source back. */
+  action: 'resumed' | 'already-running' | 'restored-from-images';
+}
+
+export interface HostActivities {
+  preflightSource(input: { container: string }): Promise<SourceFacts>;
+  preflightTarget(input: { container: string; cpuinfo: string; requiredBytes: number }): Promise<TargetFacts>;
+  /** Source: push the bundle and root file system to the target while the container runs. */
+  pushBundle(input: RunRef & { target: Peer }): Promise<TransferResult>;
+  /** Target: make the received bundle this host's (namespace, cgroup). */
+  stageBundle(input: RunRef): Promise<void>;
+  /** Target: start a CRIU page server for one dump; it exits when the dump ends. */
+  startPageServer(input: RunRef): Promise<PageServerEndpoint>;
+  /** Source: freeze, then dump with pages streamed to the page server. The source stays frozen. */
+  checkpoint(input: RunRef & { pageServer: PageServerEndpoint }): Promise<CheckpointResult>;
+  /** Source: push the remaining image files and a final root file system sync. */
+  pushImages(input: RunRef & { target: Peer }): Promise<TransferResult>;
+  restore(input: RunRef): Promise<RestoreResult>;
+  verify(input: RunRef & { healthCheck?: HealthCheck }): Promise<void>;
+  /** Source: destroy the frozen original. The point of no return. */
+  commitSource(input: RunRef): Promise<void>;
+  /** Target: drop the images the restore no longer needs. */
+  finishTarget(input: RunRef & { keepImages: boolean }): Promise<void>;
+  // Compensations: each is idempotent and safe to run whatever state the host is in.
+  stopTargetContainer(input: RunRef): Promise<void>;
+  resumeSource(input: RunRef): Promise<ResumeResult>;
+  cleanupTarget(input: RunRef): Promise<void>;
+}
+
+/** Activities of the orchestrator's own queue: answers from the fleet inventory. */
+export interface FleetActivities {
+  resolveHosts(input: { source: string; target: string }): Promise<{ source: HostEntry; target: HostEntry }>;
+}
+
+/** Error types the workflow never retries: the state of the world, not a glitch. */
+export const NON_RETRYABLE_ERRORS = ['PreconditionFailed', 'InvalidInput'] as const;
+export type NonRetryableError = (typeof NON_RETRYABLE_ERRORS)[number];

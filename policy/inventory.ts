@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { HostName, describeZodError, type ParseResult } from './request';
+
+const IPv4 = z.string().regex(/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/, 'an IPv4 address');
+const Port = z.number().int().min(1).max(65535);
+
+/** How the rest of the fleet reaches a host: enough to push files and pages to it. */
+export const HostEntry = z
+  .object({
+    name: HostName,
+    address: IPv4,
+    /** Port of the host's file receiver (an rsync daemon bound to `address`). */
+    transferPort: Port,
+  })
+  .strict();
+export type HostEntry = z.infer<typeof HostEntry>;
+
+/** The fleet the orchestrator knows about. Written by `godwit lab up`, or by hand. */
+export const Inventory = z
+  .object({ hosts: z.array(HostEntry).min(1).max(1000) })
+  .strict()
+  .superRefine((inv, ctx) => {
+    const seen = new Set<string>();
+    for (const [i, host] of inv.hosts.entries()) {
+      if (seen.has(host.name)) ctx.addIssue({ code: 'custom', message: `host "${host.name}" is listed twice`, path: ['hosts', i, 'name'] });
+      seen.add(host.name);
+    }
+  });
+export type Inventory = z.infer<typeof Inventory>;
+
+export function parseInventory(input: unknown): ParseResult<Inventory> {
+  const result = Inventory.safeParse(input);
+  if (result.success) return { ok: true, value: result.data };
+  return { ok: false, error: `invalid host inventory: ${describeZodError(result.error)}` };
+}
+
+/** Everything a host worker needs to act on its own machine. Paths are absolute. */
+export const HostConfig = HostEntry.extend({
+  stateDir: z.string().startsWith('/'),
+  /** Network namespace the host's containers join; absent means the worker's own. */
+  netnsPath: z.string().startsWith('/').optional(),
+  /** cgroup parent for containers, so two hosts on one machine never share a cgroup. */
+  cgroupParent: z.string().regex(/^[A-Za-z0-9_-]+$/),
+  runc: z.string().startsWith('/'),
+  criu: z.string().startsWith('/'),
+  rsync: z.string().startsWith('/'),
+}).strict();
+export type HostConfig = z.infer<typeof HostConfig>;
+
+export function parseHostConfig(input: unknown): ParseResult<HostConfig> {
+  const result = HostConfig.safeParse(input);
+  if (result.success) return { ok: true, value: result.data };
+  return { ok: false, error: `invalid host config: ${describeZodError(result.error)}` };
+}

@@ -1,0 +1,28 @@
+// Naming of task queues, workflow IDs and lab resources. One place, so the CLI, the
+// workers and the workflows can never disagree about where a host's work goes.
+
+/** The queue the orchestrator worker polls for workflows and fleet look-ups. */
+export const ORCHESTRATOR_TASK_QUEUE = 'godwit-orchestrator';
+
+/** Host names are DNS-label-like: they end up in task queue names, paths and netns names. */
+export const HOST_NAME_PATTERN = /^[a-z][a-z0-9-]{0,30}$/;
+
+/**
+ * Container names as runc accepts them, minus anything a path or shell could misread:
+ * no slashes, no dots at the start (so no `..`), no whitespace or metacharacters.
+ */
+export const CONTAINER_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
+
+export function hostTaskQueue(host: string): string {
+  return `godwit-host-${host}`;
+}
+
+/** One migration per container at a time: the workflow ID is derived from the container. */
+export function migrationWorkflowId(container: string): string {
+  return `godwit-migrate-${container}`;
+}
+
+/** A per-run token for paths on hosts, so a retried or repeated migration never collides. */
+export function migrationRunKey(container: string, runId: string): string {
+  return `${container}-${runId.slice(0, 8)}`;
+}

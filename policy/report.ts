@@ -1,0 +1,100 @@
+import { z } from 'zod';
+import { Phase } from './phases';
+import { Strategy } from './strategy';
+
+export const Outcome = z.enum(['migrated', 'rolled-back', 'failed']);
+export type Outcome = z.infer<typeof Outcome>;
+
+const Seconds = z.number().nonnegative().nullable();
+
+/** The seed paper's Table II columns; null where the strategy has no such phase. */
+export const PhaseSeconds = z.object({
+  preDump: Seconds,
+  preCopy: Seconds,
+  checkpoint: Seconds,
+  transfer: Seconds,
+  restore: Seconds,
+  /** From the source's freeze to the container running on the target. */
+  downtime: Seconds,
+  total: Seconds,
+});
+export type PhaseSeconds = z.infer<typeof PhaseSeconds>;
+
+export const PhaseRecord = z.object({
+  phase: Phase,
+  startedAt: z.number(),
+  endedAt: z.number().nullable(),
+  ok: z.boolean().nullable(),
+});
+export type PhaseRecord = z.infer<typeof PhaseRecord>;
+
+export const RollbackStep = z.object({ step: z.string(), ok: z.boolean(), detail: z.string().optional() });
+export type RollbackStep = z.infer<typeof RollbackStep>;
+
+export const MigrationReport = z.object({
+  workflowId: z.string(),
+  container: z.string(),
+  source: z.string(),
+  target: z.string(),
+  strategy: Strategy,
+  outcome: Outcome,
+  /** Where the container runs now, or null when Godwit could not bring it back anywhere. */
+  runningOn: z.string().nullable(),
+  reason: z.string().nullable(),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  seconds: PhaseSeconds,
+  bytes: z.object({ pages: z.number(), files: z.number(), total: z.number() }),
+  phases: z.array(PhaseRecord),
+  rollback: z.array(RollbackStep),
+  warnings: z.array(z.string()),
+});
+export type MigrationReport = z.infer<typeof MigrationReport>;
+
+export const Progress = z.object({
+  workflowId: z.string(),
+  container: z.string(),
+  source: z.string(),
+  target: z.string(),
+  phase: Phase,
+  elapsedSeconds: z.number(),
+  bytesMoved: z.number(),
+  aborting: z.boolean(),
+  phases: z.array(PhaseRecord),
+});
+export type Progress = z.infer<typeof Progress>;
+
+/** Measurements the workflow collects on its way; the report is derived from them. */
+export interface Measurements {
+  startedAt: number;
+  finishedAt: number;
+  phases: PhaseRecord[];
+  frozenAt: number | null;
+  runningAt: number | null;
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+/** Wall time spent in a phase (summed over its records), or null if it never started. */
+export function phaseSeconds(phases: readonly PhaseRecord[], phase: Phase): number | null {
+  const records = phases.filter((p) => p.phase === phase && p.endedAt !== null);
+  if (records.length === 0) return null;
+  return round3(records.reduce((sum, p) => sum + ((p.endedAt ?? p.startedAt) - p.startedAt), 0) / 1000);
+}
+
+export function computeSeconds(m: Measurements): PhaseSeconds {
+  const downtime =
+    m.frozenAt !== null && m.runningAt !== null && m.runningAt >= m.frozenAt ? round3((m.runningAt - m.frozenAt) / 1000) : null;
+  return {
+    // Pre-dump rounds arrive with the pre-copy strategy; until then these stay empty.
+    preDump: null,
+    preCopy: phaseSeconds(m.phases, 'precopy'),
+    checkpoint: phaseSeconds(m.phases, 'checkpoint'),
+    transfer: phaseSeconds(m.phases, 'transfer'),
+    restore: phaseSeconds(m.phases, 'restore'),
+    downtime,
+    total: round3(Math.max(0, m.finishedAt - m.startedAt) / 1000),
+  };
+}

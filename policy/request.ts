@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { CONTAINER_NAME_PATTERN, HOST_NAME_PATTERN } from './names';
+import { Strategy } from './strategy';
+
+export const HostName = z
+  .string()
+  .regex(HOST_NAME_PATTERN, 'a host name is 1-31 lowercase letters, digits or "-", starting with a letter');
+
+export const ContainerName = z
+  .string()
+  .regex(
+    CONTAINER_NAME_PATTERN,
+    'a container name is 1-63 letters, digits, "_" or "-", starting with a letter or digit (no "/", "..", spaces or shell characters)',
+  );
+
+/** A command run inside the restored container; it must exit 0 for the target to be trusted. */
+export const HealthCheck = z
+  .object({
+    exec: z.array(z.string().min(1).max(4096)).min(1).max(64),
+    timeoutSeconds: z.number().int().min(1).max(300).default(10),
+  })
+  .strict();
+export type HealthCheck = z.infer<typeof HealthCheck>;
+
+export const MigrationOptions = z
+  .object({
+    /** How long a phase waits for a host's worker to pick up work before calling the host dead. */
+    hostTimeoutSeconds: z.number().int().min(1).max(3600).default(60),
+    healthCheck: HealthCheck.optional(),
+    /** Keep the checkpoint images on the target after a successful migration (for forensics). */
+    keepImages: z.boolean().default(false),
+  })
+  .strict();
+export type MigrationOptions = z.infer<typeof MigrationOptions>;
+
+/**
+ * What a person, the CLI or a schedule asks for: one plain JSON object, so the Temporal UI's
+ * "Start Workflow" form can send it as it is.
+ */
+export const MigrationRequest = z
+  .object({
+    container: ContainerName,
+    source: HostName,
+    target: HostName,
+    strategy: Strategy.default('page-server'),
+    options: MigrationOptions.default(MigrationOptions.parse({})),
+  })
+  .strict()
+  .refine((r) => r.source !== r.target, { message: 'source and target must be different hosts', path: ['target'] });
+export type MigrationRequest = z.infer<typeof MigrationRequest>;
+/** The request as a caller may write it, before defaults are filled in. */
+export type MigrationRequestInput = z.input<typeof MigrationRequest>;
+
+/** One readable line per problem, e.g. `container: a container name is ...`. */
+export function describeZodError(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => {
+      const where = issue.path.length > 0 ? issue.path.join('.') : 'input';
+      return `${where}: ${issue.message}`;
+    })
+    .join('; ');
+}
+
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };
+
+export function parseMigrationRequest(input: unknown): ParseResult<MigrationRequest> {
+  const result = MigrationRequest.safeParse(input);
+  if (result.success) return { ok: true, value: result.data };
+  return { ok: false, error: `invalid migration request: ${describeZodError(result.error)}` };
+}

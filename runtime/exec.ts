@@ -1,0 +1,135 @@
+// The one place Godwit starts programs. Every external command goes through `execute`,
+// which always passes an argument array (never a shell string), so no input can be
+// reinterpreted by a shell.
+import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+
+export interface ExecOptions {
+  /** Aborting sends SIGTERM, then SIGKILL after `killGraceMs`. */
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  killGraceMs?: number;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /**
+   * `capture` pipes stdout/stderr back; `null` connects all three to /dev/null, which is what
+   * a detached container needs (CRIU cannot dump a process whose stdio is our pipe).
+   */
+  stdio?: 'capture' | 'null';
+  /** Called for every line of output as it arrives (for heartbeats and progress). */
+  onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+}
+
+export interface ExecResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export class CommandError extends Error {
+  constructor(
+    readonly command: string,
+    readonly args: readonly string[],
+    readonly result: ExecResult,
+    reason?: string,
+  ) {
+    const tail = (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-8).join('\n');
+    const status = reason ?? (result.signal ? `killed by ${result.signal}` : `exited with ${result.code}`);
+    super(`${command} ${args.join(' ')}: ${status}${tail ? `\n${tail}` : ''}`);
+    this.name = 'CommandError';
+  }
+}
+
+/** Output kept per stream; the tail is what explains a failure. */
+const MAX_CAPTURE = 1 << 20;
+
+function appendCapped(buffer: string, chunk: string): string {
+  const next = buffer + chunk;
+  return next.length > MAX_CAPTURE ? next.slice(next.length - MAX_CAPTURE) : next;
+}
+
+/** Runs `command` with `args` and resolves with its output whatever the exit code. */
+export function execute(command: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+  return new Promise((resolve, reject) => {
+    if (options.signal?.aborted) {
+      reject(new CommandError(command, args, { code: null, signal: null, stdout: '', stderr: '' }, 'aborted before start'));
+      return;
+    }
+    const child = spawn(command, [...args], {
+      shell: false,
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: options.stdio === 'null' ? ['ignore', 'ignore', 'ignore'] : ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    const partial = { stdout: '', stderr: '' };
+    const onData = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      if (stream === 'stdout') stdout = appendCapped(stdout, text);
+      else stderr = appendCapped(stderr, text);
+      if (options.onLine) {
+        const lines = (partial[stream] + text).split('\n');
+        partial[stream] = lines.pop() ?? '';
+        for (const line of lines) options.onLine(line, stream);
+      }
+    };
+    child.stdout?.on('data', onData('stdout'));
+    child.stderr?.on('data', onData('stderr'));
+
+    let killTimer: NodeJS.Timeout | undefined;
+    const terminate = () => {
+      child.kill('SIGTERM');
+      killTimer = setTimeout(() => child.kill('SIGKILL'), options.killGraceMs ?? 5000);
+    };
+    const timeout = options.timeoutMs ? setTimeout(terminate, options.timeoutMs) : undefined;
+    options.signal?.addEventListener('abort', terminate, { once: true });
+
+    child.on('error', (err) => {
+      clearTimeout(timeout);
+      clearTimeout(killTimer);
+      options.signal?.removeEventListener('abort', terminate);
+      reject(new CommandError(command, args, { code: null, signal: null, stdout, stderr: `${stderr}${err.message}` }, `could not start: ${err.message}`));
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timeout);
+      clearTimeout(killTimer);
+      options.signal?.removeEventListener('abort', terminate);
+      if (options.onLine) {
+        if (partial.stdout) options.onLine(partial.stdout, 'stdout');
+        if (partial.stderr) options.onLine(partial.stderr, 'stderr');
+      }
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/** Runs `command` and fails with a `CommandError` unless it exits 0. */
+export async function executeOk(command: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+  const result = await execute(command, args, options);
+  if (result.code !== 0) throw new CommandError(command, args, result, options.signal?.aborted ? 'cancelled' : undefined);
+  return result;
+}
+
+/**
+ * Starts a long-lived program in its own session, detached from us, with its output
+ * appended to `logFile`. Returns its pid. Used for the lab's servers and workers.
+ */
+export function spawnDaemon(command: string, args: readonly string[], options: { logFile: string; env?: NodeJS.ProcessEnv; cwd?: string }): number {
+  const out = openSync(options.logFile, 'a');
+  try {
+    const child = spawn(command, [...args], {
+      shell: false,
+      detached: true,
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: ['ignore', out, out],
+    });
+    if (child.pid === undefined) throw new Error(`could not start ${command}`);
+    child.unref();
+    return child.pid;
+  } finally {
+    closeSync(out);
+  }
+}

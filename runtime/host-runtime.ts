@@ -1,0 +1,23 @@
+// One interface over "a machine Godwit acts on". Local hosts implement it with child
+// processes and the file system; SSH hosts (later) with ssh2. Tool wrappers (runc, CRIU,
+// rsync) sit on top and never know which one they have.
+import type { ExecOptions, ExecResult } from './exec';
+
+export interface HostRuntime {
+  /** Runs a program with an argument array; resolves whatever the exit code. */
+  execute(command: string, args: readonly string[], options?: ExecOptions): Promise<ExecResult>;
+  /** Like `execute`, but rejects with a CommandError unless the exit code is 0. */
+  executeOk(command: string, args: readonly string[], options?: ExecOptions): Promise<ExecResult>;
+  readFile(path: string): Promise<Buffer>;
+  writeFile(path: string, data: string | Buffer): Promise<void>;
+  exists(path: string): Promise<boolean>;
+  /** Recursive and forgiving: removing what is not there is fine. */
+  remove(path: string): Promise<void>;
+  mkdirp(path: string): Promise<void>;
+  /** Bytes free to unprivileged writers on the file system holding `path`. */
+  freeBytes(path: string): Promise<number>;
+  /** Regular files directly in `dir` with their sizes; empty when it does not exist. */
+  fileSizes(dir: string): Promise<{ name: string; size: number }[]>;
+  /** Apparent size of the files below `path`; 0 when it does not exist. */
+  treeBytes(path: string): Promise<number>;
+}

@@ -1,0 +1,68 @@
+// Where a host keeps what Godwit puts on it. Every host uses the same layout below its
+// state directory, so a source can name a path on the target relative to the target's
+// file receiver (which serves the state directory).
+import path from 'node:path';
+
+export class HostLayout {
+  constructor(readonly stateDir: string) {}
+
+  get runcRoot(): string {
+    return path.join(this.stateDir, 'runc');
+  }
+
+  bundle(container: string): string {
+    return path.join(this.stateDir, this.relBundle(container));
+  }
+
+  /** Dump images written on the source. */
+  outgoingImages(runKey: string): string {
+    return path.join(this.stateDir, 'outgoing', runKey, 'images');
+  }
+
+  /** Images received on the target: pages from the page server, files from the source. */
+  incomingImages(runKey: string): string {
+    return path.join(this.stateDir, this.relIncomingImages(runKey));
+  }
+
+  incomingRoot(runKey: string): string {
+    return path.join(this.stateDir, 'incoming', runKey);
+  }
+
+  outgoingRoot(runKey: string): string {
+    return path.join(this.stateDir, 'outgoing', runKey);
+  }
+
+  /** CRIU work directory (logs, stats) for one run on this host. */
+  work(runKey: string, step: string): string {
+    return path.join(this.stateDir, 'work', runKey, step);
+  }
+
+  workRoot(runKey: string): string {
+    return path.join(this.stateDir, 'work', runKey);
+  }
+
+  pageServerPidFile(runKey: string): string {
+    return path.join(this.stateDir, 'work', runKey, 'page-server.pid');
+  }
+
+  /**
+   * Proof that this run staged the target's bundle, so cleanup removes only what it made.
+   * Kept beside the images, not in the bundle, which the final sync mirrors from the source.
+   */
+  stagedMarker(runKey: string): string {
+    return path.join(this.incomingRoot(runKey), 'staged');
+  }
+
+  relBundle(container: string): string {
+    return path.posix.join('bundles', container);
+  }
+
+  relIncomingImages(runKey: string): string {
+    return path.posix.join('incoming', runKey, 'images');
+  }
+
+  /** Test-only fault injection file (see activities/faults.ts). */
+  get faultsFile(): string {
+    return path.join(this.stateDir, 'faults.json');
+  }
+}

@@ -1,0 +1,77 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { execute, executeOk, type ExecOptions } from './exec';
+import type { HostRuntime } from './host-runtime';
+
+/** The host this process runs on. */
+export class LocalRuntime implements HostRuntime {
+  execute(command: string, args: readonly string[], options?: ExecOptions) {
+    return execute(command, args, options);
+  }
+
+  executeOk(command: string, args: readonly string[], options?: ExecOptions) {
+    return executeOk(command, args, options);
+  }
+
+  readFile(file: string): Promise<Buffer> {
+    return fs.readFile(file);
+  }
+
+  async writeFile(file: string, data: string | Buffer): Promise<void> {
+    // Write then rename, so a crash never leaves half a file for a retry to trust.
+    const tmp = `${file}.tmp-${process.pid}`;
+    await fs.writeFile(tmp, data);
+    await fs.rename(tmp, file);
+  }
+
+  async exists(file: string): Promise<boolean> {
+    try {
+      await fs.lstat(file);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  remove(file: string): Promise<void> {
+    return fs.rm(file, { recursive: true, force: true });
+  }
+
+  async mkdirp(dir: string): Promise<void> {
+    await fs.mkdir(dir, { recursive: true });
+  }
+
+  async freeBytes(dir: string): Promise<number> {
+    const stats = await fs.statfs(dir);
+    return stats.bavail * stats.bsize;
+  }
+
+  async fileSizes(dir: string): Promise<{ name: string; size: number }[]> {
+    const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
+    const files = entries.filter((e) => e.isFile());
+    return Promise.all(files.map(async (e) => ({ name: e.name, size: (await fs.lstat(path.join(dir, e.name))).size })));
+  }
+
+  async treeBytes(root: string): Promise<number> {
+    let total = 0;
+    const walk = async (dir: string): Promise<void> => {
+      let entries;
+      try {
+        entries = await fs.readdir(dir, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const entry of entries) {
+        const full = path.join(dir, entry.name);
+        if (entry.isDirectory()) await walk(full);
+        else if (entry.isFile()) total += (await fs.lstat(full)).size;
+      }
+    };
+    if (await this.exists(root)) {
+      const stat = await fs.lstat(root);
+      if (stat.isFile()) return stat.size;
+      await walk(root);
+    }
+    return total;
+  }
+}

@@ -1,0 +1,37 @@
+import type { HostRuntime } from './host-runtime';
+import type { ExecOptions } from './exec';
+
+export interface RsyncTarget {
+  address: string;
+  port: number;
+  /** Path below the receiving host's state directory. */
+  path: string;
+}
+
+/** Name of the module every host's file receiver exports (its state directory). */
+export const RSYNC_MODULE = 'godwit';
+
+/** Pushes directories to another host's rsync daemon and reports the bytes it sent. */
+export class Rsync {
+  constructor(
+    private readonly rt: HostRuntime,
+    private readonly rsync: string,
+  ) {}
+
+  async push(sourceDir: string, target: RsyncTarget, opts: { mirror: boolean }, options?: ExecOptions): Promise<number> {
+    const url = `rsync://${target.address}:${target.port}/${RSYNC_MODULE}/${target.path.replace(/\/?$/, '/')}`;
+    // -a keeps owners and modes (the daemon runs as root with numeric ids), -H hard links,
+    // --mkpath creates the destination; `mirror` deletes what the source no longer has.
+    const args = ['-aH', '--numeric-ids', '--mkpath', '--stats', '--timeout=60'];
+    if (opts.mirror) args.push('--delete');
+    args.push(`${sourceDir.replace(/\/?$/, '/')}`, url);
+    const result = await this.rt.executeOk(this.rsync, args, options);
+    return parseBytesSent(result.stdout);
+  }
+}
+
+/** `Total bytes sent: 1,234` from rsync --stats; 0 when absent. */
+export function parseBytesSent(stats: string): number {
+  const match = /Total bytes sent:\s*([\d,.]+)/.exec(stats);
+  return match ? Number(match[1].replace(/[,.]/g, '')) : 0;
+}

@@ -1,0 +1,113 @@
+import path from 'node:path';
+import type { HostRuntime } from './host-runtime';
+import type { ExecOptions } from './exec';
+
+export type ContainerStatus = 'running' | 'paused' | 'stopped' | 'created' | 'absent';
+
+export interface RuncPaths {
+  runc: string;
+  criu: string;
+  /** runc's state directory; two hosts on one machine must not share it. */
+  root: string;
+}
+
+interface RuncState {
+  status: Exclude<ContainerStatus, 'absent'>;
+  pid: number;
+  bundle: string;
+}
+
+/** runc, as Godwit uses it. Knows nothing of Temporal or of which host it runs on. */
+export class Runc {
+  constructor(
+    private readonly rt: HostRuntime,
+    private readonly paths: RuncPaths,
+  ) {}
+
+  private base(): string[] {
+    return ['--root', this.paths.root];
+  }
+
+  async state(name: string, options?: ExecOptions): Promise<RuncState | null> {
+    const result = await this.rt.execute(this.paths.runc, [...this.base(), 'state', name], options);
+    if (result.code !== 0) {
+      if (/does not exist|not exist/i.test(result.stderr)) return null;
+      throw new Error(`runc state ${name} failed: ${result.stderr.trim()}`);
+    }
+    return JSON.parse(result.stdout) as RuncState;
+  }
+
+  async status(name: string, options?: ExecOptions): Promise<ContainerStatus> {
+    return (await this.state(name, options))?.status ?? 'absent';
+  }
+
+  /**
+   * Starts a container detached, stdio on /dev/null (CRIU cannot dump a process whose
+   * stdio is a file or pipe of the host). runc's own errors go to `logFile`.
+   */
+  async run(name: string, bundle: string, logFile: string, options?: ExecOptions): Promise<void> {
+    await this.detached('run', ['--detach', '--bundle', bundle, name], logFile, options);
+  }
+
+  async pause(name: string, options?: ExecOptions): Promise<void> {
+    await this.rt.executeOk(this.paths.runc, [...this.base(), 'pause', name], options);
+  }
+
+  async resume(name: string, options?: ExecOptions): Promise<void> {
+    await this.rt.executeOk(this.paths.runc, [...this.base(), 'resume', name], options);
+  }
+
+  /**
+   * Dumps a (paused) container and leaves it in place, frozen: the source stays intact until
+   * the target is known good. Pages go to `pageServer` when given, else into `imagePath`.
+   */
+  async checkpoint(
+    name: string,
+    dump: { imagePath: string; workPath: string; pageServer?: { address: string; port: number } },
+    options?: ExecOptions,
+  ): Promise<void> {
+    const args = [...this.base(), '--criu', this.paths.criu, 'checkpoint', '--leave-running'];
+    args.push('--image-path', dump.imagePath, '--work-path', dump.workPath);
+    if (dump.pageServer) args.push('--page-server', `${dump.pageServer.address}:${dump.pageServer.port}`);
+    args.push(name);
+    const result = await this.rt.execute(this.paths.runc, args, options);
+    if (result.code !== 0) throw new Error(`runc checkpoint ${name} failed (exit ${result.code})${await this.criuErrors(dump.workPath, 'dump.log')}`);
+  }
+
+  /** CRIU's own error lines from its log: they say why, where runc only says "criu failed". */
+  private async criuErrors(workPath: string, logName: string): Promise<string> {
+    const file = path.join(workPath, logName);
+    if (!(await this.rt.exists(file))) return '';
+    const lines = (await this.rt.readFile(file)).toString('utf8').split('\n');
+    const errors = lines.filter((l) => /Error|error|fail/.test(l) && !/RLIMIT_NOFILE/.test(l)).slice(-6);
+    return errors.length > 0 ? `:\n${errors.join('\n')}` : '';
+  }
+
+  async restore(name: string, restore: { bundle: string; imagePath: string; workPath: string }, options?: ExecOptions): Promise<void> {
+    const args = ['--detach', '--image-path', restore.imagePath, '--work-path', restore.workPath, '--bundle', restore.bundle, name];
+    await this.detached('restore', args, path.join(restore.workPath, 'runc.log'), options);
+  }
+
+  /** Removes a container in any state; a missing one is fine. */
+  async destroy(name: string, options?: ExecOptions): Promise<void> {
+    if ((await this.state(name, options)) === null) return;
+    await this.rt.executeOk(this.paths.runc, [...this.base(), 'delete', '--force', name], options);
+  }
+
+  /** Runs a command inside a running container and returns its exit code and output. */
+  exec(name: string, argv: readonly string[], options?: ExecOptions) {
+    return this.rt.execute(this.paths.runc, [...this.base(), 'exec', name, ...argv], options);
+  }
+
+  private async detached(verb: 'run' | 'restore', args: string[], logFile: string, options?: ExecOptions): Promise<void> {
+    await this.rt.mkdirp(path.dirname(logFile));
+    const full = [...this.base(), '--log', logFile, '--log-format', 'text', '--criu', this.paths.criu, verb, ...args];
+    const result = await this.rt.execute(this.paths.runc, full, { ...options, stdio: 'null' });
+    if (result.code !== 0) {
+      const log = (await this.rt.exists(logFile)) ? (await this.rt.readFile(logFile)).toString('utf8') : '';
+      const tail = log.trim().split('\n').slice(-4).join('\n');
+      const criu = verb === 'restore' ? await this.criuErrors(path.dirname(logFile), 'restore.log') : '';
+      throw new Error(`runc ${verb} ${args[args.length - 1]} failed (exit ${result.code})${tail ? `:\n${tail}` : ''}${criu}`);
+    }
+  }
+}

@@ -1,0 +1,59 @@
+import { parseMigrationRequest } from '../../policy/request';
+
+const valid = { container: 'web-1', source: 'alpha', target: 'beta' };
+
+describe('migration request', () => {
+  it('accepts a minimal request and fills in the defaults', () => {
+    const parsed = parseMigrationRequest(valid);
+    expect(parsed).toEqual({
+      ok: true,
+      value: { ...valid, strategy: 'page-server', options: { hostTimeoutSeconds: 60, keepImages: false } },
+    });
+  });
+
+  it('keeps a health check and its timeout', () => {
+    const parsed = parseMigrationRequest({ ...valid, options: { healthCheck: { exec: ['/bin/true'] } } });
+    expect(parsed.ok && parsed.value.options.healthCheck).toEqual({ exec: ['/bin/true'], timeoutSeconds: 10 });
+  });
+
+  it.each([
+    ['shell metacharacters', 'web;rm -rf /'],
+    ['a command substitution', '$(reboot)'],
+    ['a parent directory', '..'],
+    ['a path', 'a/b'],
+    ['a leading dot', '.hidden'],
+    ['a space', 'web 1'],
+    ['a NUL byte', 'web\u0000'],
+    ['an empty name', ''],
+    ['a name too long', 'x'.repeat(64)],
+    ['a look-alike letter', 'wеb'], // Cyrillic е
+  ])('rejects a container name with %s', (_what, container) => {
+    const parsed = parseMigrationRequest({ ...valid, container });
+    expect(parsed.ok).toBe(false);
+    expect(!parsed.ok && parsed.error).toMatch(/^invalid migration request: container: a container name is/);
+  });
+
+  it('rejects the same host as source and target', () => {
+    const parsed = parseMigrationRequest({ ...valid, target: 'alpha' });
+    expect(!parsed.ok && parsed.error).toBe('invalid migration request: target: source and target must be different hosts');
+  });
+
+  it('rejects a host name that is not a plain name', () => {
+    const parsed = parseMigrationRequest({ ...valid, source: 'Alpha;' });
+    expect(!parsed.ok && parsed.error).toMatch(/source: a host name is/);
+  });
+
+  it('rejects an unknown strategy, unknown fields and wrong types, naming each', () => {
+    const parsed = parseMigrationRequest({ ...valid, strategy: 'teleport', extra: 1, options: { hostTimeoutSeconds: 'soon' } });
+    expect(parsed.ok).toBe(false);
+    const error = !parsed.ok ? parsed.error : '';
+    expect(error).toMatch(/strategy:/);
+    expect(error).toMatch(/extra/);
+    expect(error).toMatch(/options\.hostTimeoutSeconds:/);
+  });
+
+  it('rejects input that is not an object', () => {
+    expect(parseMigrationRequest('web-1').ok).toBe(false);
+    expect(parseMigrationRequest(null).ok).toBe(false);
+  });
+});

@@ -1,0 +1,56 @@
+// Activity stubs bound to one host's task queue. Every call sets a schedule-to-start
+// timeout, so work for a host whose worker is gone fails in bounded time instead of waiting.
+import { proxyActivities, type RetryPolicy } from '@temporalio/workflow';
+import type { FleetActivities, HostActivities } from '../policy/host-contract';
+import { NON_RETRYABLE_ERRORS } from '../policy/host-contract';
+import { ORCHESTRATOR_TASK_QUEUE, hostTaskQueue } from '../policy/names';
+
+const retry: RetryPolicy = {
+  initialInterval: '1s',
+  backoffCoefficient: 2,
+  maximumInterval: '15s',
+  maximumAttempts: 3,
+  nonRetryableErrorTypes: [...NON_RETRYABLE_ERRORS],
+};
+
+export interface HostStubs {
+  name: string;
+  /** Short look-ups and small changes. */
+  quick: HostActivities;
+  /** Copies, restores: heartbeat, so a dead worker is noticed within the heartbeat timeout. */
+  long: HostActivities;
+  /** The dump: one page server serves one dump, so a failed dump is not retried in place. */
+  once: HostActivities;
+  /** Rollback: keep trying longer, the container's safety depends on it. */
+  undo: HostActivities;
+}
+
+export function hostStubs(name: string, hostTimeoutSeconds: number): HostStubs {
+  const taskQueue = hostTaskQueue(name);
+  const scheduleToStartTimeout = hostTimeoutSeconds * 1000;
+  return {
+    name,
+    quick: proxyActivities<HostActivities>({ taskQueue, scheduleToStartTimeout, startToCloseTimeout: '2m', retry }),
+    long: proxyActivities<HostActivities>({ taskQueue, scheduleToStartTimeout, startToCloseTimeout: '2h', heartbeatTimeout: '20s', retry }),
+    once: proxyActivities<HostActivities>({
+      taskQueue,
+      scheduleToStartTimeout,
+      startToCloseTimeout: '1h',
+      heartbeatTimeout: '20s',
+      retry: { ...retry, maximumAttempts: 1 },
+    }),
+    undo: proxyActivities<HostActivities>({
+      taskQueue,
+      scheduleToStartTimeout: Math.max(hostTimeoutSeconds, 300) * 1000,
+      startToCloseTimeout: '10m',
+      heartbeatTimeout: '30s',
+      retry: { ...retry, maximumAttempts: 10, maximumInterval: '30s' },
+    }),
+  };
+}
+
+export const fleet = proxyActivities<FleetActivities>({
+  taskQueue: ORCHESTRATOR_TASK_QUEUE,
+  startToCloseTimeout: '30s',
+  retry,
+});

@@ -1,0 +1,2 @@
+// The workflows the orchestrator worker serves.
+export { migrationWorkflow } from './migration';

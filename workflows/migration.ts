@@ -1,0 +1,167 @@
+// The MigrationWorkflow: preflight → prepare → checkpoint → transfer → restore → verify →
+// commit, each step on the host that owns it, with a rollback to the source on any
+// failure, abort or cancellation before commit.
+import {
+  ApplicationFailure,
+  CancellationScope,
+  isCancellation,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { migrationRunKey } from '../policy/names';
+import { parseMigrationRequest, type MigrationRequest, type MigrationRequestInput } from '../policy/request';
+import { criuVersionProblem, requiredTargetBytes } from '../policy/preflight';
+import { isImplemented } from '../policy/strategy';
+import type { MigrationReport } from '../policy/report';
+import type { HostEntry } from '../policy/inventory';
+import type { RunRef } from '../policy/host-contract';
+import { abortUpdate, progressQuery } from './definitions';
+import { Compensations } from './compensations';
+import { MigrationTracker } from './tracker';
+import { StepFailure, describeFailure } from './failures';
+import { fleet, hostStubs, type HostStubs } from './hosts';
+
+/** Calls a host step and names the host and step in any failure. */
+async function onHost<T>(host: HostStubs, step: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    throw new StepFailure(host.name, step, err);
+  }
+}
+
+function parseRequest(input: unknown): MigrationRequest {
+  const parsed = parseMigrationRequest(input);
+  if (!parsed.ok) throw ApplicationFailure.nonRetryable(parsed.error, 'InvalidInput');
+  if (!isImplemented(parsed.value.strategy)) {
+    throw ApplicationFailure.nonRetryable(`strategy "${parsed.value.strategy}" is not available yet; use "page-server"`, 'InvalidInput');
+  }
+  return parsed.value;
+}
+
+export async function migrationWorkflow(input: MigrationRequestInput): Promise<MigrationReport> {
+  const request = parseRequest(input);
+  const info = workflowInfo();
+  const tracker = new MigrationTracker(request, info.workflowId, Date.now());
+  const run: RunRef = { container: request.container, runKey: migrationRunKey(request.container, info.runId) };
+  const source = hostStubs(request.source, request.options.hostTimeoutSeconds);
+  const target = hostStubs(request.target, request.options.hostTimeoutSeconds);
+  const compensations = new Compensations();
+  const forward = new CancellationScope();
+
+  setHandler(progressQuery, () => tracker.progress(Date.now()));
+  setHandler(
+    abortUpdate,
+    (reason) => {
+      tracker.abortReason = reason.trim() || 'aborted by request';
+      forward.cancel();
+      return { phase: tracker.phase };
+    },
+    {
+      validator: (_reason: string) => {
+        if (tracker.pastPointOfNoReturn) throw new Error(`too late to abort: the migration is in ${tracker.phase}`);
+        if (tracker.aborting) throw new Error('the migration is already aborting');
+      },
+    },
+  );
+
+  try {
+    await forward.run(() => moveContainer(request, run, tracker, compensations, source, target));
+  } catch (err) {
+    // Rejections of the request itself change nothing and need no rollback.
+    if (err instanceof ApplicationFailure && err.type === 'InvalidInput') throw err;
+    return rollBack(err, tracker, compensations);
+  }
+  return commit(request, run, tracker, source, target);
+}
+
+async function moveContainer(
+  request: MigrationRequest,
+  run: RunRef,
+  tracker: MigrationTracker,
+  compensations: Compensations,
+  source: HostStubs,
+  target: HostStubs,
+): Promise<void> {
+  tracker.enter('preflight', Date.now());
+  let hosts: { source: HostEntry; target: HostEntry };
+  try {
+    hosts = await fleet.resolveHosts({ source: request.source, target: request.target });
+  } catch (err) {
+    throw ApplicationFailure.nonRetryable(describeFailure(err), 'InvalidInput');
+  }
+  const sourceFacts = await onHost(source, 'preflight', () => source.quick.preflightSource({ container: run.container }));
+  const targetFacts = await onHost(target, 'preflight', () =>
+    target.quick.preflightTarget({ container: run.container, cpuinfo: sourceFacts.cpuinfo, requiredBytes: requiredTargetBytes(sourceFacts) }),
+  );
+  const versionProblem = criuVersionProblem(sourceFacts.criu.version, targetFacts.criu.version);
+  if (versionProblem) throw ApplicationFailure.nonRetryable(versionProblem, 'PreconditionFailed');
+
+  tracker.enter('prepare', Date.now());
+  compensations.push('cleanupTarget', () => target.undo.cleanupTarget(run), { essential: false });
+  const bundle = await onHost(source, 'prepare', () => source.long.pushBundle({ ...run, target: hosts.target }));
+  tracker.fileBytes += bundle.bytes;
+  await onHost(target, 'prepare', () => target.quick.stageBundle(run));
+
+  tracker.enter('checkpoint', Date.now());
+  compensations.push('resumeSource', () => source.undo.resumeSource(run), { essential: true });
+  const pageServer = await onHost(target, 'checkpoint', () => target.quick.startPageServer(run));
+  const dump = await onHost(source, 'checkpoint', () => source.once.checkpoint({ ...run, pageServer }));
+  tracker.frozenAt = dump.frozenAt;
+
+  tracker.enter('transfer', Date.now());
+  const images = await onHost(source, 'transfer', () => source.long.pushImages({ ...run, target: hosts.target }));
+  tracker.fileBytes += images.bytes;
+
+  tracker.enter('restore', Date.now());
+  // Pushed before restore starts: a restore that fails half-way may still leave a process.
+  compensations.push('stopTargetContainer', () => target.undo.stopTargetContainer(run), { essential: true, haltOnFailure: true });
+  const restored = await onHost(target, 'restore', () => target.long.restore(run));
+  tracker.runningAt = restored.runningAt;
+  tracker.pageBytes = restored.pageBytes;
+
+  tracker.enter('verify', Date.now());
+  await onHost(target, 'verify', () => target.long.verify({ ...run, healthCheck: request.options.healthCheck }));
+}
+
+async function rollBack(err: unknown, tracker: MigrationTracker, compensations: Compensations): Promise<MigrationReport> {
+  const reason = isCancellation(err) && tracker.aborting ? `aborted: ${tracker.abortReason}` : describeFailure(err);
+  tracker.close(Date.now(), false);
+  tracker.enter('rollback', Date.now());
+  // Nothing may interrupt a rollback: not an abort, not a cancellation of the workflow.
+  const { steps, essentialFailed } = await CancellationScope.nonCancellable(() => compensations.unwind(describeFailure));
+  tracker.close(Date.now(), !essentialFailed);
+  tracker.phase = 'done';
+  const report = tracker.report(essentialFailed ? 'failed' : 'rolled-back', Date.now(), { reason, rollback: steps });
+  if (essentialFailed) {
+    // Fail the workflow, so the UI shows it in red: a person must look at this container.
+    throw ApplicationFailure.nonRetryable(`migration of ${tracker.request.container} failed and could not roll back: ${reason}`, 'RollbackFailed', report);
+  }
+  return report;
+}
+
+async function commit(
+  request: MigrationRequest,
+  run: RunRef,
+  tracker: MigrationTracker,
+  source: HostStubs,
+  target: HostStubs,
+): Promise<MigrationReport> {
+  tracker.enter('commit', Date.now());
+  // The target runs and is verified: from here on the only way is forward.
+  await CancellationScope.nonCancellable(async () => {
+    try {
+      await source.undo.commitSource(run);
+    } catch (err) {
+      tracker.warnings.push(`the frozen original could not be removed from ${request.source}: ${describeFailure(err)}`);
+    }
+    try {
+      await target.undo.finishTarget({ ...run, keepImages: request.options.keepImages });
+    } catch (err) {
+      tracker.warnings.push(`images could not be removed from ${request.target}: ${describeFailure(err)}`);
+    }
+  });
+  tracker.enter('done', Date.now());
+  tracker.close(Date.now(), true);
+  return tracker.report('migrated', Date.now(), { reason: null, rollback: [] });
+}
