@@ -29,8 +29,6 @@ import { FaultInjector } from './faults';
 interface FrozenRecord {
   frozenAt: number;
 }
-interface DumpRecord extends CheckpointResult {}
-interface RestoredRecord extends RestoreResult {}
 
 export interface HostActivityOptions {
   /** Honour `<state>/faults.json` (tests only). */
@@ -164,7 +162,7 @@ export function createHostActivities(rt: HostRuntime, host: HostConfig, options:
 
     async checkpoint(run): Promise<CheckpointResult> {
       await faults.before('checkpoint');
-      const done = await readRecord<DumpRecord>(dumpFile(run));
+      const done = await readRecord<CheckpointResult>(dumpFile(run));
       if (done) return done;
       await rt.mkdirp(layout.workRoot(run.runKey));
       const status = await runc.status(run.container);
@@ -183,7 +181,7 @@ export function createHostActivities(rt: HostRuntime, host: HostConfig, options:
       await heartbeating((signal) =>
         runc.checkpoint(run.container, { imagePath, workPath: layout.work(run.runKey, 'dump'), pageServer: run.pageServer }, { signal }),
       );
-      const result: DumpRecord = { frozenAt, seconds: (Date.now() - started) / 1000 };
+      const result: CheckpointResult = { frozenAt, seconds: (Date.now() - started) / 1000 };
       await writeRecord(dumpFile(run), result);
       return result;
     },
@@ -204,14 +202,14 @@ export function createHostActivities(rt: HostRuntime, host: HostConfig, options:
     async restore(run): Promise<RestoreResult> {
       const imagePath = layout.incomingImages(run.runKey);
       await faults.before('restore', { imagesDir: imagePath });
-      const done = await readRecord<RestoredRecord>(restoredFile(run));
+      const done = await readRecord<RestoreResult>(restoredFile(run));
       if (done && (await runc.status(run.container)) === 'running') return done;
       const started = Date.now();
       const pageBytes = (await rt.fileSizes(imagePath)).filter((f) => f.name.startsWith('pages-')).reduce((sum, f) => sum + f.size, 0);
       // The placed config.json was overwritten by the final rootfs sync: place it again.
       await placeBundle(rt, layout.bundle(run.container), run.container, { netnsPath: host.netnsPath, cgroupParent: host.cgroupParent });
       await heartbeating((signal) => restoreFromImages(run, imagePath, signal));
-      const result: RestoredRecord = { runningAt: Date.now(), seconds: (Date.now() - started) / 1000, pageBytes };
+      const result: RestoreResult = { runningAt: Date.now(), seconds: (Date.now() - started) / 1000, pageBytes };
       await writeRecord(restoredFile(run), result);
       return result;
     },

@@ -33,7 +33,8 @@ export interface TargetFacts {
   cpuCheckOutput: string;
 }
 
-export interface Peer extends HostEntry {}
+/** Another host, as the inventory describes it. */
+export type Peer = HostEntry;
 
 export interface RunRef {
   container: string;

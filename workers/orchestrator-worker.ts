@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   if (!values.inventory) throw new Error('usage: orchestrator-worker --inventory <inventory.json>');
   const inventoryFile = values.inventory;
   // Read on every look-up, so an edited inventory applies without a restart.
-  const loadInventory = async () => loadJsonFile(inventoryFile, parseInventory);
+  const loadInventory = () => Promise.resolve().then(() => loadJsonFile(inventoryFile, parseInventory));
   await loadInventory(); // fail at start, not at the first migration
   const { connectionOptions, namespace } = temporalConnectConfig();
   const connection = await NativeConnection.connect(connectionOptions);

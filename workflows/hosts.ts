@@ -1,6 +1,6 @@
 // Activity stubs bound to one host's task queue. Every call sets a schedule-to-start
 // timeout, so work for a host whose worker is gone fails in bounded time instead of waiting.
-import { proxyActivities, type RetryPolicy } from '@temporalio/workflow';
+import { ActivityCancellationType, proxyActivities, type RetryPolicy } from '@temporalio/workflow';
 import type { FleetActivities, HostActivities } from '../policy/host-contract';
 import { NON_RETRYABLE_ERRORS } from '../policy/host-contract';
 import { ORCHESTRATOR_TASK_QUEUE, hostTaskQueue } from '../policy/names';
@@ -28,13 +28,24 @@ export interface HostStubs {
 export function hostStubs(name: string, hostTimeoutSeconds: number): HostStubs {
   const taskQueue = hostTaskQueue(name);
   const scheduleToStartTimeout = hostTimeoutSeconds * 1000;
+  // On abort, wait until the step has really stopped before rolling back: a restore still
+  // running while the source is resumed could leave the container running twice.
+  const cancellationType = ActivityCancellationType.WAIT_CANCELLATION_COMPLETED;
   return {
     name,
-    quick: proxyActivities<HostActivities>({ taskQueue, scheduleToStartTimeout, startToCloseTimeout: '2m', retry }),
-    long: proxyActivities<HostActivities>({ taskQueue, scheduleToStartTimeout, startToCloseTimeout: '2h', heartbeatTimeout: '20s', retry }),
+    quick: proxyActivities<HostActivities>({ taskQueue, scheduleToStartTimeout, cancellationType, startToCloseTimeout: '2m', retry }),
+    long: proxyActivities<HostActivities>({
+      taskQueue,
+      scheduleToStartTimeout,
+      cancellationType,
+      startToCloseTimeout: '2h',
+      heartbeatTimeout: '20s',
+      retry,
+    }),
     once: proxyActivities<HostActivities>({
       taskQueue,
       scheduleToStartTimeout,
+      cancellationType,
       startToCloseTimeout: '1h',
       heartbeatTimeout: '20s',
       retry: { ...retry, maximumAttempts: 1 },

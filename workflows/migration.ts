@@ -26,6 +26,8 @@ async function onHost<T>(host: HostStubs, step: string, call: () => Promise<T>):
   try {
     return await call();
   } catch (err) {
+    // Cancellation (abort, workflow cancel) passes through untouched, so it is recognised as such.
+    if (isCancellation(err)) throw err;
     throw new StepFailure(host.name, step, err);
   }
 }
@@ -70,6 +72,10 @@ export async function migrationWorkflow(input: MigrationRequestInput): Promise<M
   } catch (err) {
     // Rejections of the request itself change nothing and need no rollback.
     if (err instanceof ApplicationFailure && err.type === 'InvalidInput') throw err;
+    if (tracker.phase === 'preflight' && !isCancellation(err)) {
+      // Nothing has changed on any host yet: fail with the reason, there is nothing to undo.
+      throw ApplicationFailure.nonRetryable(describeFailure(err), 'PreconditionFailed');
+    }
     return rollBack(err, tracker, compensations);
   }
   return commit(request, run, tracker, source, target);
@@ -125,7 +131,7 @@ async function moveContainer(
 }
 
 async function rollBack(err: unknown, tracker: MigrationTracker, compensations: Compensations): Promise<MigrationReport> {
-  const reason = isCancellation(err) && tracker.aborting ? `aborted: ${tracker.abortReason}` : describeFailure(err);
+  const reason = tracker.aborting ? `aborted: ${tracker.abortReason}` : describeFailure(err);
   tracker.close(Date.now(), false);
   tracker.enter('rollback', Date.now());
   // Nothing may interrupt a rollback: not an abort, not a cancellation of the workflow.

@@ -7,7 +7,7 @@ describe('compensations', () => {
     const ran: string[] = [];
     const c = new Compensations();
     for (const step of ['cleanupTarget', 'resumeSource', 'stopTargetContainer']) {
-      c.push(step, async () => ran.push(step), { essential: false });
+      c.push(step, () => Promise.resolve(ran.push(step)), { essential: false });
     }
     const result = await c.unwind(describe_);
     expect(ran).toEqual(['stopTargetContainer', 'resumeSource', 'cleanupTarget']);
@@ -18,8 +18,8 @@ describe('compensations', () => {
   it('stops before resuming the source when stopping the target copy failed', async () => {
     const ran: string[] = [];
     const c = new Compensations();
-    c.push('cleanupTarget', async () => ran.push('cleanupTarget'), { essential: false });
-    c.push('resumeSource', async () => ran.push('resumeSource'), { essential: true });
+    c.push('cleanupTarget', () => Promise.resolve(ran.push('cleanupTarget')), { essential: false });
+    c.push('resumeSource', () => Promise.resolve(ran.push('resumeSource')), { essential: true });
     c.push('stopTargetContainer', () => Promise.reject(new Error('runc delete failed')), { essential: true, haltOnFailure: true });
     const result = await c.unwind(describe_);
     expect(ran).toEqual([]);
@@ -30,7 +30,7 @@ describe('compensations', () => {
   it('carries on past a failed cleanup and reports it without failing the rollback', async () => {
     const c = new Compensations();
     c.push('cleanupTarget', () => Promise.reject(new Error('disk busy')), { essential: false });
-    c.push('resumeSource', async () => ({ action: 'resumed' }), { essential: true });
+    c.push('resumeSource', () => Promise.resolve({ action: 'resumed' }), { essential: true });
     const result = await c.unwind(describe_);
     expect(result.essentialFailed).toBe(false);
     expect(result.steps).toEqual([

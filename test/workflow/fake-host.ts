@@ -1,0 +1,78 @@
+// A host that does nothing but say what it was asked, and fails or stalls where a test
+// tells it to. Only the workflow's decisions are under test here.
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { HostActivities } from '../../policy/host-contract';
+
+export type Step = keyof HostActivities;
+
+export class FakeHost {
+  /** Steps that throw: `times` attempts fail (default: all), with a retryable error unless `fatal`. */
+  failures = new Map<Step, { times: number; fatal: boolean }>();
+  /** Steps that wait, heartbeating, until the activity is cancelled or `release()` is called. */
+  stalls = new Map<Step, { entered: () => void; released: Promise<void> }>();
+  private attempts = new Map<Step, number>();
+
+  constructor(
+    readonly name: string,
+    private readonly log: string[],
+  ) {}
+
+  failAt(step: Step, opts: { times?: number; fatal?: boolean } = {}): this {
+    this.failures.set(step, { times: opts.times ?? Infinity, fatal: opts.fatal ?? true });
+    return this;
+  }
+
+  /** Makes `step` stall; resolves `entered` once it is running. Returns a release function. */
+  stallAt(step: Step): { entered: Promise<void>; release: () => void } {
+    let entered!: () => void;
+    let release!: () => void;
+    const enteredP = new Promise<void>((r) => (entered = r));
+    const released = new Promise<void>((r) => (release = r));
+    this.stalls.set(step, { entered, released });
+    return { entered: enteredP, release };
+  }
+
+  private async step<T>(step: Step, result: T): Promise<T> {
+    this.log.push(`${this.name}:${step}`);
+    const attempt = (this.attempts.get(step) ?? 0) + 1;
+    this.attempts.set(step, attempt);
+    const failure = this.failures.get(step);
+    if (failure && attempt <= failure.times) {
+      const message = `injected failure of ${step} on ${this.name}`;
+      throw failure.fatal ? ApplicationFailure.nonRetryable(message, 'PreconditionFailed') : new Error(message);
+    }
+    const stall = this.stalls.get(step);
+    if (stall) {
+      stall.entered();
+      const ctx = Context.current();
+      const beat = setInterval(() => ctx.heartbeat(), 200);
+      try {
+        await Promise.race([stall.released, ctx.cancelled]);
+      } finally {
+        clearInterval(beat);
+      }
+    }
+    return result;
+  }
+
+  activities(): HostActivities {
+    const criu = { version: '4.2.1', usable: true, checkOutput: 'Looks good.', memDirtyTrack: false, uffdNoncoop: true };
+    return {
+      preflightSource: ({ container }) =>
+        this.step('preflightSource', { host: this.name, criu, containerStatus: 'running', memoryBytes: 64 << 20, rootfsBytes: 1 << 20, cpuinfo: Buffer.from(container).toString('base64') }),
+      preflightTarget: () => this.step('preflightTarget', { host: this.name, criu, containerExists: false, freeBytes: 1 << 30, cpuCompatible: true, cpuCheckOutput: '' }),
+      pushBundle: () => this.step('pushBundle', { bytes: 1000, seconds: 0.1 }),
+      stageBundle: () => this.step('stageBundle', undefined),
+      startPageServer: () => this.step('startPageServer', { address: '10.0.0.2', port: 4000 }),
+      checkpoint: () => this.step('checkpoint', { frozenAt: Date.now(), seconds: 0.5 }),
+      pushImages: () => this.step('pushImages', { bytes: 500, seconds: 0.1 }),
+      restore: () => this.step('restore', { runningAt: Date.now(), seconds: 0.3, pageBytes: 64 << 20 }),
+      verify: () => this.step('verify', undefined),
+      commitSource: () => this.step('commitSource', undefined),
+      finishTarget: () => this.step('finishTarget', undefined),
+      stopTargetContainer: () => this.step('stopTargetContainer', undefined),
+      resumeSource: () => this.step('resumeSource', { action: 'resumed' as const }),
+      cleanupTarget: () => this.step('cleanupTarget', undefined),
+    };
+  }
+}

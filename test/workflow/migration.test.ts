@@ -1,0 +1,202 @@
+import { WorkflowFailedError } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { abortMigration, resultOf, startMigration, UserError } from '../../cli/migrations';
+import { progressQuery } from '../../workflows/definitions';
+import type { MigrationReport } from '../../policy/report';
+import type { Step } from './fake-host';
+import { maybeRecordHistory, newFleet, startEnvironment, withWorkers, type Fleet } from './harness';
+
+jest.setTimeout(60_000);
+
+let env: TestWorkflowEnvironment;
+let bundle: WorkflowBundleWithSourceMap;
+
+beforeAll(async () => {
+  ({ env, bundle } = await startEnvironment());
+}, 120_000);
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+let seq = 0;
+const name = () => `web-${++seq}`;
+
+async function migrate(fleet: Fleet, container: string, extra: Record<string, unknown> = {}): Promise<MigrationReport> {
+  return withWorkers(env, bundle, fleet, async () => {
+    const handle = await startMigration(env.client, { container, source: 'alpha', target: 'beta', ...extra });
+    return resultOf(handle);
+  });
+}
+
+/** The steps a run took, in order, without the preflight look-ups. */
+const undoSteps = (fleet: Fleet) =>
+  fleet.log.filter((s) => /stopTargetContainer|resumeSource|cleanupTarget/.test(s));
+
+describe('MigrationWorkflow', () => {
+  it('migrates through every phase in order and reports the paper columns', async () => {
+    const fleet = newFleet();
+    const container = name();
+    const report = await migrate(fleet, container);
+    expect(report.outcome).toBe('migrated');
+    expect(report.runningOn).toBe('beta');
+    expect(fleet.log).toEqual([
+      'alpha:preflightSource',
+      'beta:preflightTarget',
+      'alpha:pushBundle',
+      'beta:stageBundle',
+      'beta:startPageServer',
+      'alpha:checkpoint',
+      'alpha:pushImages',
+      'beta:restore',
+      'beta:verify',
+      'alpha:commitSource',
+      'beta:finishTarget',
+    ]);
+    expect(report.phases.map((p) => p.phase)).toEqual(['preflight', 'prepare', 'checkpoint', 'transfer', 'restore', 'verify', 'commit', 'done']);
+    expect(report.bytes).toEqual({ pages: 64 << 20, files: 1500, total: (64 << 20) + 1500 });
+    expect(report.seconds.downtime).not.toBeNull();
+    expect(report.seconds.total).toBeGreaterThanOrEqual(report.seconds.checkpoint ?? 0);
+    await maybeRecordHistory(env, report.workflowId, 'migrated');
+  });
+
+  // Each forward step that fails, and what must be undone, newest first.
+  const cases: [Step, string, string[]][] = [
+    ['pushBundle', 'alpha', ['beta:cleanupTarget']],
+    ['stageBundle', 'beta', ['beta:cleanupTarget']],
+    ['startPageServer', 'beta', ['alpha:resumeSource', 'beta:cleanupTarget']],
+    ['checkpoint', 'alpha', ['alpha:resumeSource', 'beta:cleanupTarget']],
+    ['pushImages', 'alpha', ['alpha:resumeSource', 'beta:cleanupTarget']],
+    ['restore', 'beta', ['beta:stopTargetContainer', 'alpha:resumeSource', 'beta:cleanupTarget']],
+    ['verify', 'beta', ['beta:stopTargetContainer', 'alpha:resumeSource', 'beta:cleanupTarget']],
+  ];
+
+  it.each(cases)('rolls back when %s fails on %s, undoing in reverse order', async (step, host, expected) => {
+    const fleet = newFleet();
+    (host === 'alpha' ? fleet.alpha : fleet.beta).failAt(step);
+    const report = await migrate(fleet, name());
+    expect(report.outcome).toBe('rolled-back');
+    expect(report.runningOn).toBe('alpha');
+    expect(report.reason).toMatch(new RegExp(`on host ${host} failed: injected failure of ${step}`));
+    expect(undoSteps(fleet)).toEqual(expected);
+    expect(report.rollback.every((s) => s.ok)).toBe(true);
+    expect(fleet.log).not.toContain('alpha:commitSource');
+    expect(report.seconds.downtime).toBeNull();
+    if (step === 'restore') await maybeRecordHistory(env, report.workflowId, 'rolled-back-restore');
+  });
+
+  it('retries a step that fails once and still migrates', async () => {
+    const fleet = newFleet();
+    fleet.beta.failAt('restore', { times: 1, fatal: false });
+    const report = await migrate(fleet, name());
+    expect(report.outcome).toBe('migrated');
+    expect(fleet.log.filter((s) => s === 'beta:restore')).toHaveLength(2);
+  });
+
+  it('fails the migration, changing nothing, when preflight finds a problem', async () => {
+    const fleet = newFleet();
+    fleet.alpha.failAt('preflightSource');
+    const err = await migrate(fleet, name()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as Error).message).toMatch(/preflight on host alpha failed: injected failure of preflightSource/);
+    expect(fleet.log).toEqual(['alpha:preflightSource']);
+  });
+
+  it('calls a host whose worker is gone "not responding" within the host timeout', async () => {
+    const fleet = newFleet();
+    const started = Date.now();
+    const err = await withWorkers(env, bundle, fleet, async () => {
+      const handle = await startMigration(env.client, { container: name(), source: 'alpha', target: 'gamma', options: { hostTimeoutSeconds: 2 } });
+      return resultOf(handle).catch((e: unknown) => e);
+    });
+    expect((err as Error).message).toBe('host gamma is not responding (no worker took preflight)');
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+
+  it('rejects an unknown host before anything changes', async () => {
+    const fleet = newFleet();
+    const err = await withWorkers(env, bundle, fleet, async () => {
+      const handle = await startMigration(env.client, { container: name(), source: 'alpha', target: 'zeta' });
+      return resultOf(handle).catch((e: unknown) => e);
+    });
+    expect((err as Error).message).toBe('unknown host "zeta" (known hosts: alpha, beta, gamma)');
+    expect(fleet.log).toEqual([]);
+  });
+
+  it('fails a malformed request from the UI with a readable, non-retryable error', async () => {
+    const fleet = newFleet();
+    const err = await withWorkers(env, bundle, fleet, async () => {
+      // As the UI would send it: straight to the server, bypassing the client's own check.
+      const handle = await env.client.workflow.start('migrationWorkflow', {
+        taskQueue: 'godwit-orchestrator',
+        workflowId: `bad-input-${name()}`,
+        args: [{ container: '../etc', source: 'alpha', target: 'alpha' }],
+      });
+      return handle.result().catch((e: unknown) => e);
+    });
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const cause = (err as WorkflowFailedError).cause as Error & { nonRetryable?: boolean };
+    expect(cause.message).toMatch(/^invalid migration request: container: a container name is .*; target: source and target must be different hosts$/);
+    expect(cause.nonRetryable).toBe(true);
+    expect(fleet.log).toEqual([]);
+  });
+
+  it('refuses a second migration of the same container while one runs', async () => {
+    const fleet = newFleet();
+    const stall = fleet.alpha.stallAt('pushBundle');
+    const container = name();
+    await withWorkers(env, bundle, fleet, async () => {
+      const first = await startMigration(env.client, { container, source: 'alpha', target: 'beta' });
+      await stall.entered;
+      await expect(startMigration(env.client, { container, source: 'beta', target: 'alpha' })).rejects.toThrow(
+        `a migration of ${container} is already running (workflow godwit-migrate-${container})`,
+      );
+      stall.release();
+      expect((await resultOf(first)).outcome).toBe('migrated');
+    });
+  });
+
+  it('rolls back when aborted mid-transfer, and reports the phase and reason', async () => {
+    const fleet = newFleet();
+    const stall = fleet.alpha.stallAt('pushImages');
+    const container = name();
+    const report = await withWorkers(env, bundle, fleet, async () => {
+      const handle = await startMigration(env.client, { container, source: 'alpha', target: 'beta' });
+      await stall.entered;
+      expect((await handle.query(progressQuery)).phase).toBe('transfer');
+      expect(await abortMigration(env.client, container, 'maintenance window closed')).toEqual({ phase: 'transfer' });
+      return resultOf(handle);
+    });
+    expect(report.outcome).toBe('rolled-back');
+    expect(report.reason).toBe('aborted: maintenance window closed');
+    expect(undoSteps(fleet)).toEqual(['alpha:resumeSource', 'beta:cleanupTarget']);
+    await maybeRecordHistory(env, report.workflowId, 'aborted-transfer');
+  });
+
+  it('refuses an abort once commit has begun, and finishes the migration', async () => {
+    const fleet = newFleet();
+    const stall = fleet.alpha.stallAt('commitSource');
+    const container = name();
+    const report = await withWorkers(env, bundle, fleet, async () => {
+      const handle = await startMigration(env.client, { container, source: 'alpha', target: 'beta' });
+      await stall.entered;
+      await expect(abortMigration(env.client, container)).rejects.toThrow(/too late to abort: the migration is in commit/);
+      stall.release();
+      return resultOf(handle);
+    });
+    expect(report.outcome).toBe('migrated');
+    expect(undoSteps(fleet)).toEqual([]);
+  });
+
+  it('reports a failed rollback as failed, with the container on no host, when the target copy cannot be stopped', async () => {
+    const fleet = newFleet();
+    fleet.beta.failAt('verify').failAt('stopTargetContainer');
+    const report = await migrate(fleet, name());
+    expect(report.outcome).toBe('failed');
+    expect(report.runningOn).toBeNull();
+    // The source must stay frozen: resuming it could run the container twice.
+    expect(undoSteps(fleet)).toEqual(expect.arrayContaining(['beta:stopTargetContainer']));
+    expect(undoSteps(fleet)).not.toContain('alpha:resumeSource');
+  });
+});
