@@ -126,14 +126,14 @@ describe('MigrationWorkflow', () => {
 
   it('fails a malformed request from the UI with a readable, non-retryable error', async () => {
     const fleet = newFleet();
-    const err = await withWorkers(env, bundle, fleet, async () => {
+    const err: unknown = await withWorkers(env, bundle, fleet, async (): Promise<unknown> => {
       // As the UI would send it: straight to the server, bypassing the client's own check.
       const handle = await env.client.workflow.start('migrationWorkflow', {
         taskQueue: 'godwit-orchestrator',
         workflowId: `bad-input-${name()}`,
         args: [{ container: '../etc', source: 'alpha', target: 'alpha' }],
       });
-      return handle.result().catch((e: unknown) => e);
+      return (handle.result() as Promise<unknown>).catch((e: unknown) => e);
     });
     expect(err).toBeInstanceOf(WorkflowFailedError);
     const cause = (err as WorkflowFailedError).cause as Error & { nonRetryable?: boolean };
