@@ -8,7 +8,7 @@ import { Context } from '@temporalio/activity';
 export async function heartbeating<T>(work: (signal: AbortSignal) => Promise<T>, details?: () => unknown): Promise<T> {
   const ctx = Context.current();
   ctx.heartbeat(details?.());
-  const timer = setInterval(() => ctx.heartbeat(details?.()), 2000);
+  const timer = setInterval(() => ctx.heartbeat(details?.()), 1000);
   try {
     return await work(ctx.cancellationSignal);
   } finally {

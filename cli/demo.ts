@@ -23,14 +23,19 @@ export async function runDemo(options: { memoryMib: number; json: boolean }): Pr
   const [alpha, beta] = lab.hosts;
   // Re-runnable: whatever an earlier demo left (on either host) goes first.
   for (const host of lab.hosts) await labRemove(host.name, DEMO_CONTAINER);
-  const bundle = await buildWorkloadBundle({ memoryMib: options.memoryMib, dirtyMibPerSec: Math.max(1, Math.round(options.memoryMib / 32)) });
+  const bundle = await buildWorkloadBundle({
+    name: DEMO_CONTAINER,
+    memoryMib: options.memoryMib,
+    dirtyMibPerSec: Math.max(1, Math.round(options.memoryMib / 32)),
+    port: WORKLOAD_PORT,
+  });
   await labRun(alpha.name, DEMO_CONTAINER, bundle);
-  await waitFor('the demo workload to answer', async () => (await readCounter(alpha.address)) > 0, 30_000);
+  await waitFor('the demo workload to answer', async () => (await readCounter(alpha.address, WORKLOAD_PORT)) > 0, 30_000);
   say(`started ${DEMO_CONTAINER} on ${alpha.name} (${options.memoryMib} MiB, counter on ${alpha.address}:${WORKLOAD_PORT})`);
 
   const { client, close } = await connectClient();
   try {
-    const beforeFreeze = await readCounter(alpha.address);
+    const beforeFreeze = await readCounter(alpha.address, WORKLOAD_PORT);
     const handle = await startMigration(client, {
       container: DEMO_CONTAINER,
       source: alpha.name,
@@ -40,7 +45,7 @@ export async function runDemo(options: { memoryMib: number; json: boolean }): Pr
     say(`migrating ${DEMO_CONTAINER} ${alpha.name} -> ${beta.name} (workflow ${handle.workflowId})`);
     const report = await followMigration(handle, (p) => say(`  ${formatProgress(p)}`));
     const where = report.runningOn === beta.name ? beta : alpha;
-    const afterRestore = await readCounter(where.address).catch(() => null);
+    const afterRestore = await readCounter(where.address, WORKLOAD_PORT).catch(() => null);
     const result: DemoResult = {
       report,
       counter: { beforeFreeze, afterRestore, continued: afterRestore !== null && afterRestore > beforeFreeze },

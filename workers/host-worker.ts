@@ -23,6 +23,10 @@ async function main(): Promise<void> {
     activities: createHostActivities(new LocalRuntime(), host, { faultInjection: process.env.GODWIT_TEST_FAULTS === '1' }),
     // Activities on one host compete for its disk and CPU: a few at a time is plenty.
     maxConcurrentActivityTaskExecutions: 8,
+    // Cancellation reaches an activity only with a heartbeat's reply: send them often, so
+    // an abort stops a running step within a second or two rather than at 80% of the timeout.
+    maxHeartbeatThrottleInterval: '1s',
+    defaultHeartbeatThrottleInterval: '1s',
   });
   console.log(`host worker for ${host.name} polling ${hostTaskQueue(host.name)} on ${connectionOptions.address}`);
   // SIGINT/SIGTERM stop polling and let running activities finish (Runtime's default).

@@ -11,8 +11,11 @@ import { projectRoot } from '../project-root';
 export const WORKLOAD_PORT = 7070;
 
 export interface WorkloadOptions {
+  /** Names the bundle directory, so several workloads can be prepared side by side. */
+  name: string;
   memoryMib: number;
   dirtyMibPerSec: number;
+  port: number;
 }
 
 /** Compiles workload.c statically (the rootfs has no libc) when the binary is stale. */
@@ -27,7 +30,7 @@ async function workloadBinary(): Promise<string> {
 
 /** Builds (afresh) an OCI bundle running the workload; returns its directory. */
 export async function buildWorkloadBundle(options: WorkloadOptions): Promise<string> {
-  const bundle = path.join(godwitHome(), 'demo', 'bundle');
+  const bundle = path.join(godwitHome(), 'demo', 'bundles', options.name);
   await fs.rm(bundle, { recursive: true, force: true });
   const rootfs = path.join(bundle, 'rootfs');
   for (const dir of ['bin', 'proc', 'sys', 'dev', 'tmp']) await fs.mkdir(path.join(rootfs, dir), { recursive: true });
@@ -41,7 +44,7 @@ export async function buildWorkloadBundle(options: WorkloadOptions): Promise<str
     hostname?: string;
   };
   config.process.args = [
-    '/workload', '--memory-mib', String(options.memoryMib), '--dirty-mib-per-sec', String(options.dirtyMibPerSec), '--port', String(WORKLOAD_PORT),
+    '/workload', '--memory-mib', String(options.memoryMib), '--dirty-mib-per-sec', String(options.dirtyMibPerSec), '--port', String(options.port),
   ];
   config.process.terminal = false;
   config.root.readonly = false;
@@ -51,7 +54,7 @@ export async function buildWorkloadBundle(options: WorkloadOptions): Promise<str
 }
 
 /** The workload's counter, read over TCP from outside the container. */
-export function readCounter(address: string, port = WORKLOAD_PORT, timeoutMs = 2000): Promise<number> {
+export function readCounter(address: string, port: number, timeoutMs = 2000): Promise<number> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host: address, port });
     let data = '';

@@ -1,7 +1,7 @@
 // `godwit lab up|down|status|run`: a fleet of hosts on one machine. Each host is a network
 // namespace on a lab bridge with its own runc root, cgroup parent, state directory, file
 // receiver (rsync daemon) and host worker; one Temporal dev server serves them all.
-import { mkdirSync, writeFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdirSync, writeFileSync, rmSync, existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
@@ -48,6 +48,20 @@ function hostConfig(state: LabHostState): HostConfig {
     criu: tools().criu,
     rsync: tools().rsync,
   };
+}
+
+/** Identifies the compiled code: the newest modification time under dist/. */
+function buildId(): string {
+  let newest = 0;
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.name.endsWith('.js')) newest = Math.max(newest, statSync(full).mtimeMs);
+    }
+  };
+  walk(DIST);
+  return String(newest);
 }
 
 function netnsPath(host: LabHostState): string {
@@ -118,12 +132,14 @@ export async function labUp(options: LabOptions = defaultLabOptions()): Promise<
   await ensureBridge(BRIDGE, gateway, prefix);
 
   const address = `${gateway}:${TEMPORAL_PORT}`;
+  const build = buildId();
   const state: LabState = previous ?? {
     subnet: options.subnet,
     bridge: BRIDGE,
     gateway,
     temporal: { address, ui: `http://127.0.0.1:${UI_PORT}`, pid: null, dbFile: path.join(labDir(), 'temporal.db') },
     orchestratorPid: null,
+    orchestratorBuild: '',
     inventoryFile: path.join(labDir(), 'inventory.json'),
     hosts: [],
   };
@@ -153,6 +169,7 @@ export async function labUp(options: LabOptions = defaultLabOptions()): Promise<
         configFile: path.join(labDir(), 'hosts', name, 'host.json'),
         workerPid: null,
         faultInjection: false,
+        build: '',
         receiverPid: null,
       });
     }
@@ -174,12 +191,12 @@ export async function labUp(options: LabOptions = defaultLabOptions()): Promise<
         { logFile: path.join(host.stateDir, 'receiver.out') },
       );
     }
-    if (processAlive(host.workerPid, host.configFile) && host.faultInjection !== options.faultInjection) {
-      await stopProcess(host.workerPid, host.configFile);
-    }
+    // A worker running other code, or with other test settings, is replaced.
+    if (host.faultInjection !== options.faultInjection || host.build !== build) await stopProcess(host.workerPid, host.configFile);
     if (!processAlive(host.workerPid, host.configFile)) {
       log(`starting host worker ${host.name} (${host.address}) in netns ${host.netns}`);
       host.faultInjection = options.faultInjection;
+      host.build = build;
       // nsenter, not `ip netns exec`: the latter remounts /sys, hiding the cgroup file
       // systems that runc needs to freeze containers.
       host.workerPid = spawnDaemon(
@@ -194,8 +211,10 @@ export async function labUp(options: LabOptions = defaultLabOptions()): Promise<
     saveState(state);
   }
 
+  if (state.orchestratorBuild !== build) await stopProcess(state.orchestratorPid, 'orchestrator-worker');
   if (!processAlive(state.orchestratorPid, 'orchestrator-worker')) {
     log('starting orchestrator worker');
+    state.orchestratorBuild = build;
     state.orchestratorPid = spawnDaemon(
       tools().node,
       [path.join(DIST, 'workers', 'orchestrator-worker.js'), '--inventory', state.inventoryFile],

@@ -25,6 +25,8 @@ export const LabHostState = z.object({
   workerPid: z.number().nullable(),
   /** The worker honours test fault injection (GODWIT_TEST_FAULTS=1). */
   faultInjection: z.boolean().default(false),
+  /** The build the worker runs (see buildId); a newer build restarts it. */
+  build: z.string().default(''),
   receiverPid: z.number().nullable(),
 });
 export type LabHostState = z.infer<typeof LabHostState>;
@@ -35,6 +37,7 @@ export const LabState = z.object({
   gateway: z.string(),
   temporal: z.object({ address: z.string(), ui: z.string(), pid: z.number().nullable(), dbFile: z.string() }),
   orchestratorPid: z.number().nullable(),
+  orchestratorBuild: z.string().default(''),
   inventoryFile: z.string(),
   hosts: z.array(LabHostState),
 });

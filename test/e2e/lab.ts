@@ -1,0 +1,61 @@
+// The real lab for end-to-end tests: a workload container on a real host, and checks of
+// what a migration must leave behind (one running copy, nothing else).
+import path from 'node:path';
+import { writeFileSync, rmSync, readdirSync, existsSync } from 'node:fs';
+import { defaultLabOptions, labRemove, labRun, labUp, listContainers } from '../../infra/lab/lab';
+import { buildWorkloadBundle, readCounter } from '../../infra/demo/workload';
+import { waitFor } from '../../infra/lab/processes';
+import { execute } from '../../runtime/exec';
+import type { LabHostState, LabState } from '../../infra/lab/state';
+import type { Fault } from '../../activities/faults';
+
+export async function bringLabUp(): Promise<LabState> {
+  return labUp({ ...defaultLabOptions(), faultInjection: true });
+}
+
+export function host(lab: LabState, name: string): LabHostState {
+  const found = lab.hosts.find((h) => h.name === name);
+  if (!found) throw new Error(`no lab host ${name}`);
+  return found;
+}
+
+export interface Workload {
+  container: string;
+  port: number;
+  counterOn(h: LabHostState): Promise<number>;
+}
+
+/** Starts a fresh workload container on `on`, removing any earlier one of that name. */
+export async function startWorkload(lab: LabState, on: string, container: string, port: number): Promise<Workload> {
+  for (const h of lab.hosts) await labRemove(h.name, container);
+  const bundle = await buildWorkloadBundle({ name: container, memoryMib: 64, dirtyMibPerSec: 2, port });
+  await labRun(on, container, bundle);
+  const workload: Workload = { container, port, counterOn: (h) => readCounter(h.address, port) };
+  await waitFor(`${container} to count`, async () => (await workload.counterOn(host(lab, on))) > 0, 30_000);
+  return workload;
+}
+
+export async function statusOn(h: LabHostState, container: string): Promise<string> {
+  return (await listContainers(h)).find((c) => c.name === container)?.status ?? 'absent';
+}
+
+/** What a finished migration must not leave on a host: run directories, page servers. */
+export async function leftovers(h: LabHostState): Promise<string[]> {
+  const found: string[] = [];
+  for (const dir of ['outgoing', 'incoming', 'work']) {
+    const full = path.join(h.stateDir, dir);
+    const entries = existsSync(full) ? readdirSync(full).filter((e) => !e.startsWith('run-')) : [];
+    found.push(...entries.map((e) => `${dir}/${e}`));
+  }
+  const pageServers = await execute('pgrep', ['-f', `criu page-server --images-dir ${h.stateDir}`]);
+  if (pageServers.stdout.trim()) found.push(`page-server pids ${pageServers.stdout.trim().split('\n').join(',')}`);
+  return found;
+}
+
+export function injectFault(h: LabHostState, step: string, fault: Fault): void {
+  writeFileSync(path.join(h.stateDir, 'faults.json'), JSON.stringify({ [step]: fault }));
+}
+
+export function clearFaults(lab: LabState): void {
+  for (const h of lab.hosts) rmSync(path.join(h.stateDir, 'faults.json'), { force: true });
+}

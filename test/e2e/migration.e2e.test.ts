@@ -1,0 +1,89 @@
+// The whole chain for real: Temporal dev server, host workers in their namespaces, runc,
+// CRIU with a page server, rsync between hosts. The container's in-memory counter proves
+// its state survived.
+import type { Client } from '@temporalio/client';
+import { connectClient } from '../../cli/client';
+import { abortMigration, followMigration, resultOf, startMigration } from '../../cli/migrations';
+import type { LabState } from '../../infra/lab/state';
+import { labRemove } from '../../infra/lab/lab';
+import { bringLabUp, clearFaults, host, injectFault, leftovers, startWorkload, statusOn } from './lab';
+
+jest.setTimeout(120_000);
+
+let lab: LabState;
+let client: Client;
+let close: () => Promise<void>;
+
+beforeAll(async () => {
+  lab = await bringLabUp();
+  ({ client, close } = await connectClient());
+}, 180_000);
+
+afterEach(() => clearFaults(lab));
+
+afterAll(async () => {
+  await close?.();
+});
+
+describe('live migration on the lab', () => {
+  it('moves a running container from alpha to beta and its counter continues', async () => {
+    const [alpha, beta] = [host(lab, 'alpha'), host(lab, 'beta')];
+    const w = await startWorkload(lab, 'alpha', 'e2e-move', 7101);
+    const beforeFreeze = await w.counterOn(alpha);
+    const phases: string[] = [];
+    const report = await followMigration(await startMigration(client, { container: w.container, source: 'alpha', target: 'beta' }), (p) =>
+      phases.push(p.phase),
+    );
+    expect(report.reason).toBeNull();
+    expect(report.outcome).toBe('migrated');
+    expect(await statusOn(beta, w.container)).toBe('running');
+    expect(await statusOn(alpha, w.container)).toBe('absent');
+    expect(await w.counterOn(beta)).toBeGreaterThan(beforeFreeze);
+    expect(report.bytes.pages).toBeGreaterThan(60 * 1024 * 1024); // the 64 MiB it holds went across
+    expect(report.seconds.downtime).toBeGreaterThan(0);
+    expect(phases).toContain('transfer');
+    expect(await leftovers(alpha)).toEqual([]);
+    expect(await leftovers(beta)).toEqual([]);
+    await labRemove('beta', w.container);
+  });
+
+  it('rolls back to the source when CRIU fails to restore on the target', async () => {
+    const [alpha, beta] = [host(lab, 'alpha'), host(lab, 'beta')];
+    const w = await startWorkload(lab, 'alpha', 'e2e-restore-fails', 7102);
+    injectFault(beta, 'restore', { action: 'corrupt-images' });
+    const beforeFreeze = await w.counterOn(alpha);
+    const report = await resultOf(await startMigration(client, { container: w.container, source: 'alpha', target: 'beta' }));
+    expect(report.outcome).toBe('rolled-back');
+    expect(report.reason).toMatch(/^restore on host beta failed: runc restore e2e-restore-fails failed/);
+    expect(report.rollback.map((s) => `${s.step}:${s.ok}`)).toEqual(['stopTargetContainer:true', 'resumeSource:true', 'cleanupTarget:true']);
+    expect(await statusOn(alpha, w.container)).toBe('running');
+    expect(await statusOn(beta, w.container)).toBe('absent');
+    expect(await w.counterOn(alpha)).toBeGreaterThan(beforeFreeze);
+    expect(await leftovers(alpha)).toEqual([]);
+    expect(await leftovers(beta)).toEqual([]);
+    await labRemove('alpha', w.container);
+  });
+
+  it('rolls back when aborted during the transfer, and the source runs on', async () => {
+    const [alpha, beta] = [host(lab, 'alpha'), host(lab, 'beta')];
+    const w = await startWorkload(lab, 'alpha', 'e2e-abort', 7103);
+    injectFault(alpha, 'pushImages', { action: 'delay', seconds: 60 });
+    const beforeFreeze = await w.counterOn(alpha);
+    const handle = await startMigration(client, { container: w.container, source: 'alpha', target: 'beta' });
+    const report = await followMigration(handle, (p) => {
+      if (p.phase === 'transfer' && !p.aborting) void abortMigration(client, w.container, 'operator changed their mind');
+    });
+    expect(report.outcome).toBe('rolled-back');
+    expect(report.reason).toBe('aborted: operator changed their mind');
+    expect(await statusOn(alpha, w.container)).toBe('running');
+    expect(await statusOn(beta, w.container)).toBe('absent');
+    expect(await w.counterOn(alpha)).toBeGreaterThan(beforeFreeze);
+    expect(await leftovers(beta)).toEqual([]);
+    await labRemove('alpha', w.container);
+  });
+
+  it('refuses to migrate a container that does not run on the source, changing nothing', async () => {
+    const err = await resultOf(await startMigration(client, { container: 'e2e-nowhere', source: 'alpha', target: 'beta' })).catch((e: unknown) => e);
+    expect((err as Error).message).toBe('preflight on host alpha failed: container e2e-nowhere does not exist on host alpha');
+  });
+});
