@@ -29,6 +29,14 @@ export function formatReport(report: MigrationReport): string {
     `running on: ${report.runningOn ?? 'NOWHERE: needs attention'}`,
   ];
   if (report.reason) lines.push(`reason: ${report.reason}`);
+  const pf = report.preflight;
+  if (pf) {
+    const yesNo = (b: boolean) => (b ? 'yes' : 'no');
+    lines.push(
+      `preflight: CRIU ${pf.sourceCriu} -> ${pf.targetCriu}, memory ${formatBytes(pf.memoryBytes)}, rootfs ${formatBytes(pf.rootfsBytes)}, ` +
+        `target free ${formatBytes(pf.targetFreeBytes)}, dirty tracking ${yesNo(pf.memDirtyTrack)}, lazy pages ${yesNo(pf.uffdNoncoop)}`,
+    );
+  }
   const header = COLUMNS.map(([, label]) => label.padStart(11)).join('');
   const values = COLUMNS.map(([key]) => {
     const v = report.seconds[key];

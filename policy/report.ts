@@ -28,19 +28,38 @@ export const PhaseRecord = z.object({
 });
 export type PhaseRecord = z.infer<typeof PhaseRecord>;
 
+/** What preflight learnt: the facts a strategy choice rests on. */
+export const PreflightSummary = z.object({
+  sourceCriu: z.string(),
+  targetCriu: z.string(),
+  /** Both hosts can track dirty memory (pre-copy possible). */
+  memDirtyTrack: z.boolean(),
+  /** Both hosts support non-cooperative userfaultfd (post-copy possible). */
+  uffdNoncoop: z.boolean(),
+  memoryBytes: z.number(),
+  rootfsBytes: z.number(),
+  targetFreeBytes: z.number(),
+});
+export type PreflightSummary = z.infer<typeof PreflightSummary>;
+
 export const RollbackStep = z.object({ step: z.string(), ok: z.boolean(), detail: z.string().optional() });
 export type RollbackStep = z.infer<typeof RollbackStep>;
 
-export const MigrationReport = z.object({
+/** Which migration a report or progress snapshot is about. */
+const MigrationIdentity = z.object({
   workflowId: z.string(),
   container: z.string(),
   source: z.string(),
   target: z.string(),
+});
+
+export const MigrationReport = MigrationIdentity.extend({
   strategy: Strategy,
   outcome: Outcome,
   /** Where the container runs now, or null when Godwit could not bring it back anywhere. */
   runningOn: z.string().nullable(),
   reason: z.string().nullable(),
+  preflight: PreflightSummary.nullable(),
   startedAt: z.string(),
   finishedAt: z.string(),
   seconds: PhaseSeconds,
@@ -51,11 +70,7 @@ export const MigrationReport = z.object({
 });
 export type MigrationReport = z.infer<typeof MigrationReport>;
 
-export const Progress = z.object({
-  workflowId: z.string(),
-  container: z.string(),
-  source: z.string(),
-  target: z.string(),
+export const Progress = MigrationIdentity.extend({
   phase: Phase,
   elapsedSeconds: z.number(),
   bytesMoved: z.number(),

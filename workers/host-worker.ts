@@ -1,21 +1,19 @@
 // A host's worker: serves only this host's task queue, acting on this machine.
 // Usage: host-worker --config <host.json>
 import { parseArgs } from 'node:util';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import { createHostActivities } from '../activities/host-activities';
 import { parseHostConfig } from '../policy/inventory';
 import { hostTaskQueue } from '../policy/names';
 import { LocalRuntime } from '../runtime/local';
-import { temporalConnectConfig } from './connection';
 import { loadJsonFile } from './config-file';
+import { serve } from './serve';
 
-async function main(): Promise<void> {
+serve('host worker', async (connection, namespace) => {
   const { values } = parseArgs({ options: { config: { type: 'string' } } });
   if (!values.config) throw new Error('usage: host-worker --config <host.json>');
   const host = loadJsonFile(values.config, parseHostConfig);
-  const { connectionOptions, namespace } = temporalConnectConfig();
-  const connection = await NativeConnection.connect(connectionOptions);
-  const worker = await Worker.create({
+  return Worker.create({
     connection,
     namespace,
     taskQueue: hostTaskQueue(host.name),
@@ -28,16 +26,4 @@ async function main(): Promise<void> {
     maxHeartbeatThrottleInterval: '1s',
     defaultHeartbeatThrottleInterval: '1s',
   });
-  console.log(`host worker for ${host.name} polling ${hostTaskQueue(host.name)} on ${connectionOptions.address}`);
-  // SIGINT/SIGTERM stop polling and let running activities finish (Runtime's default).
-  try {
-    await worker.run();
-  } finally {
-    await connection.close();
-  }
-}
-
-main().catch((err: Error) => {
-  console.error(`host worker: ${err.message}`);
-  process.exit(1);
 });

@@ -100,6 +100,15 @@ async function moveContainer(
   const targetFacts = await onHost(target, 'preflight', () =>
     target.quick.preflightTarget({ container: run.container, cpuinfo: sourceFacts.cpuinfo, requiredBytes: requiredTargetBytes(sourceFacts) }),
   );
+  tracker.preflight = {
+    sourceCriu: sourceFacts.criu.version,
+    targetCriu: targetFacts.criu.version,
+    memDirtyTrack: sourceFacts.criu.memDirtyTrack && targetFacts.criu.memDirtyTrack,
+    uffdNoncoop: sourceFacts.criu.uffdNoncoop && targetFacts.criu.uffdNoncoop,
+    memoryBytes: sourceFacts.memoryBytes,
+    rootfsBytes: sourceFacts.rootfsBytes,
+    targetFreeBytes: targetFacts.freeBytes,
+  };
   const versionProblem = criuVersionProblem(sourceFacts.criu.version, targetFacts.criu.version);
   if (versionProblem) throw ApplicationFailure.nonRetryable(versionProblem, 'PreconditionFailed');
 

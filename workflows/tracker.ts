@@ -2,7 +2,15 @@
 // the freeze and resume instants. Progress and the final report are both views of it.
 import type { MigrationRequest } from '../policy/request';
 import { isPastPointOfNoReturn, type Phase } from '../policy/phases';
-import { computeSeconds, type MigrationReport, type Outcome, type PhaseRecord, type Progress, type RollbackStep } from '../policy/report';
+import {
+  computeSeconds,
+  type MigrationReport,
+  type Outcome,
+  type PhaseRecord,
+  type PreflightSummary,
+  type Progress,
+  type RollbackStep,
+} from '../policy/report';
 
 export class MigrationTracker {
   phase: Phase = 'starting';
@@ -12,6 +20,7 @@ export class MigrationTracker {
   frozenAt: number | null = null;
   runningAt: number | null = null;
   abortReason: string | null = null;
+  preflight: PreflightSummary | null = null;
   readonly warnings: string[] = [];
 
   constructor(
@@ -69,6 +78,7 @@ export class MigrationTracker {
       outcome,
       runningOn,
       reason: details.reason,
+      preflight: this.preflight,
       startedAt: new Date(this.startedAt).toISOString(),
       finishedAt: new Date(now).toISOString(),
       seconds: computeSeconds({

@@ -15,6 +15,7 @@ import { Runc, type ContainerStatus } from '../../runtime/runc';
 import { placeBundle } from '../../runtime/bundle';
 import { assertSubnetFree, ensureBridge, ensureHostNetwork, hostAddress, parseCidr, removeBridge, removeHostNetwork } from './network';
 import { processAlive, stopProcess, waitFor } from './processes';
+import { removeCgroupParent } from './cgroups';
 import { labDir, labStateFile, readLabState, type LabHostState, type LabState } from './state';
 import { tools } from './tools';
 import { projectRoot } from '../project-root';
@@ -242,13 +243,14 @@ export async function labDown(): Promise<void> {
     await stopProcess(host.workerPid, host.configFile);
     const runc = new Runc(new LocalRuntime(), { runc: tools().runc, criu: tools().criu, root: new HostLayout(host.stateDir).runcRoot });
     for (const container of await listContainers(host)) await runc.destroy(container.name);
+    removeCgroupParent(hostConfig(host).cgroupParent);
     await stopProcess(host.receiverPid, path.join(host.stateDir, 'rsyncd.conf'));
     await removeHostNetwork(host.netns, host.veth);
   }
   await stopProcess(state.temporal.pid, 'start-dev');
   await removeBridge(state.bridge);
   rmSync(labDir(), { recursive: true, force: true });
-  log('down: containers, workers, receivers, Temporal server, namespaces, bridge and state removed');
+  log('down: containers, cgroups, workers, receivers, Temporal server, namespaces, bridge and state removed');
 }
 
 export async function listContainers(host: LabHostState): Promise<{ name: string; status: ContainerStatus }[]> {
@@ -286,7 +288,7 @@ export async function labStatus(): Promise<LabStatus> {
 }
 
 /** Starts any OCI bundle as a container on a lab host (copied into the host's bundles). */
-export async function labRun(hostName: string, container: string, bundleDir: string): Promise<void> {
+export async function labRun(hostName: string, container: string, bundleDir: string, opts: { unique: boolean } = { unique: true }): Promise<void> {
   ContainerName.parse(container);
   const state = readLabState();
   const host = state?.hosts.find((h) => h.name === hostName);
@@ -295,7 +297,8 @@ export async function labRun(hostName: string, container: string, bundleDir: str
   const rt = new LocalRuntime();
   const layout = new HostLayout(host.stateDir);
   const runc = new Runc(rt, { runc: tools().runc, criu: tools().criu, root: layout.runcRoot });
-  for (const other of state.hosts) {
+  // Names are the fleet's handle on a container: one name, one container, unless a test says otherwise.
+  for (const other of opts.unique ? state.hosts : [host]) {
     const found = (await listContainers(other)).find((c) => c.name === container);
     if (found) throw new Error(`a container named ${container} already exists on ${other.name} (${found.status})`);
   }

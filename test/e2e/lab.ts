@@ -26,10 +26,10 @@ export interface Workload {
 }
 
 /** Starts a fresh workload container on `on`, removing any earlier one of that name. */
-export async function startWorkload(lab: LabState, on: string, container: string, port: number): Promise<Workload> {
-  for (const h of lab.hosts) await labRemove(h.name, container);
-  const bundle = await buildWorkloadBundle({ name: container, memoryMib: 64, dirtyMibPerSec: 2, port });
-  await labRun(on, container, bundle);
+export async function startWorkload(lab: LabState, on: string, container: string, port: number, opts = { alone: true }): Promise<Workload> {
+  if (opts.alone) for (const h of lab.hosts) await labRemove(h.name, container);
+  const bundle = await buildWorkloadBundle({ name: `${container}-${on}`, memoryMib: 64, dirtyMibPerSec: 2, port });
+  await labRun(on, container, bundle, { unique: opts.alone });
   const workload: Workload = { container, port, counterOn: (h) => readCounter(h.address, port) };
   await waitFor(`${container} to count`, async () => (await workload.counterOn(host(lab, on))) > 0, 30_000);
   return workload;

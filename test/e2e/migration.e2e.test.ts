@@ -1,7 +1,12 @@
 // The whole chain for real: Temporal dev server, host workers in their namespaces, runc,
 // CRIU with a page server, rsync between hosts. The container's in-memory counter proves
 // its state survived.
+import path from 'node:path';
 import type { Client } from '@temporalio/client';
+import { execute } from '../../runtime/exec';
+import { projectRoot } from '../../infra/project-root';
+import { stopProcess } from '../../infra/lab/processes';
+import { MigrationReport } from '../../policy/report';
 import { connectClient } from '../../cli/client';
 import { abortMigration, followMigration, resultOf, startMigration } from '../../cli/migrations';
 import type { LabState } from '../../infra/lab/state';
@@ -85,5 +90,63 @@ describe('live migration on the lab', () => {
   it('refuses to migrate a container that does not run on the source, changing nothing', async () => {
     const err = await resultOf(await startMigration(client, { container: 'e2e-nowhere', source: 'alpha', target: 'beta' })).catch((e: unknown) => e);
     expect((err as Error).message).toBe('preflight on host alpha failed: container e2e-nowhere does not exist on host alpha');
+  });
+});
+
+describe('refusals on the lab', () => {
+  it('refuses a target that already has a container of that name, and both keep running', async () => {
+    const [alpha, beta] = [host(lab, 'alpha'), host(lab, 'beta')];
+    const w = await startWorkload(lab, 'alpha', 'e2e-twin', 7104);
+    await startWorkload(lab, 'beta', 'e2e-twin', 7104, { alone: false });
+    const err = await resultOf(await startMigration(client, { container: w.container, source: 'alpha', target: 'beta' })).catch((e: unknown) => e);
+    expect((err as Error).message).toBe('preflight on host beta failed: host beta already has a container named e2e-twin');
+    expect(await statusOn(alpha, w.container)).toBe('running');
+    expect(await statusOn(beta, w.container)).toBe('running');
+    await labRemove('alpha', w.container);
+    await labRemove('beta', w.container);
+  });
+
+  it('names a host whose worker is down, within the host timeout, and changes nothing', async () => {
+    const [alpha, beta] = [host(lab, 'alpha'), host(lab, 'beta')];
+    const w = await startWorkload(lab, 'alpha', 'e2e-dead-host', 7105);
+    await stopProcess(beta.workerPid, beta.configFile);
+    try {
+      const started = Date.now();
+      const handle = await startMigration(client, { container: w.container, source: 'alpha', target: 'beta', options: { hostTimeoutSeconds: 3 } });
+      const err = await resultOf(handle).catch((e: unknown) => e);
+      expect((err as Error).message).toBe('host beta is not responding (no worker took preflight)');
+      expect(Date.now() - started).toBeLessThan(20_000);
+      expect(await statusOn(alpha, w.container)).toBe('running');
+    } finally {
+      lab = await bringLabUp(); // restarts the stopped worker
+    }
+    expect(await statusOn(beta, w.container)).toBe('absent');
+    await labRemove('alpha', w.container);
+  });
+});
+
+describe('the godwit CLI on the lab', () => {
+  const cli = (args: string[]) => execute(process.execPath, [path.join(projectRoot(), 'dist', 'cli', 'godwit.js'), ...args]);
+
+  it('migrates with --json, printing one report object, and exits 0', async () => {
+    const beta = host(lab, 'beta');
+    const w = await startWorkload(lab, 'alpha', 'e2e-cli', 7106);
+    const result = await cli(['migrate', w.container, '--from', 'alpha', '--to', 'beta', '--json']);
+    expect(result.code).toBe(0);
+    const report = MigrationReport.parse(JSON.parse(result.stdout));
+    expect(report.outcome).toBe('migrated');
+    expect(report.preflight?.targetCriu).toMatch(/^4\./);
+    expect(await w.counterOn(beta)).toBeGreaterThan(0);
+    const status = await cli(['status', w.container, '--json']);
+    expect(MigrationReport.parse(JSON.parse(status.stdout)).outcome).toBe('migrated');
+    await labRemove('beta', w.container);
+  });
+
+  it('rejects bad input with one clear line and exit code 1, starting nothing', async () => {
+    const result = await cli(['migrate', 'web;reboot', '--from', 'alpha', '--to', 'alpha']);
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim()).toBe(
+      'godwit: invalid migration request: container: a container name is 1-63 letters, digits, "_" or "-", starting with a letter or digit (no "/", "..", spaces or shell characters); target: source and target must be different hosts',
+    );
   });
 });
