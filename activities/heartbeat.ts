@@ -5,10 +5,10 @@ import { Context } from '@temporalio/activity';
  * heartbeat timeout and can deliver cancellation (which only arrives with heartbeats).
  * `work` gets the activity's cancellation signal: pass it to every command it runs.
  */
-export async function heartbeating<T>(work: (signal: AbortSignal) => Promise<T>, details?: () => unknown): Promise<T> {
+export async function heartbeating<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const ctx = Context.current();
-  ctx.heartbeat(details?.());
-  const timer = setInterval(() => ctx.heartbeat(details?.()), 1000);
+  ctx.heartbeat();
+  const timer = setInterval(() => ctx.heartbeat(), 1000);
   try {
     return await work(ctx.cancellationSignal);
   } finally {

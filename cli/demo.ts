@@ -50,7 +50,7 @@ export async function runDemo(options: { memoryMib: number; json: boolean }): Pr
       report,
       counter: { beforeFreeze, afterRestore, continued: afterRestore !== null && afterRestore > beforeFreeze },
       ui: `${lab.temporal.ui}/namespaces/default/workflows/${encodeURIComponent(handle.workflowId)}`,
-      stop: 'npm run godwit -- lab down',
+      stop: 'npx godwit lab down',
     };
     if (!options.json) {
       say('');

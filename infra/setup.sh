@@ -15,5 +15,5 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
     npm install --no-audit --no-fund
   fi
   echo "setup: compiling TypeScript"
-  npx tsc -p tsconfig.build.json
+  npm run -s build
 } 1>&2

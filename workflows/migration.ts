@@ -60,7 +60,9 @@ export async function migrationWorkflow(input: MigrationRequestInput): Promise<M
       return { phase: tracker.phase };
     },
     {
-      validator: (_reason: string) => {
+      validator: (reason: string) => {
+        // From the UI the argument can be anything: accept only a short text.
+        if (typeof reason !== 'string' || reason.length > 1000) throw new Error('the abort reason must be a text of at most 1000 characters');
         if (tracker.pastPointOfNoReturn) throw new Error(`too late to abort: the migration is in ${tracker.phase}`);
         if (tracker.aborting) throw new Error('the migration is already aborting');
       },
