@@ -5,6 +5,7 @@ import net from 'node:net';
 import { log } from '@temporalio/activity';
 import type {
   CheckpointResult,
+  DumpRef,
   HostActivities,
   PageServerEndpoint,
   Peer,
@@ -21,6 +22,8 @@ import { Criu } from '../runtime/criu';
 import { Rsync } from '../runtime/rsync';
 import { placeBundle } from '../runtime/bundle';
 import { cgroupMemoryBytes } from '../runtime/cgroup';
+import { parseDumpStats, type DumpStats } from '../runtime/criu-stats';
+import { PAGE_SIZE, type Round } from '../policy/convergence';
 import { heartbeating } from './heartbeat';
 import { preconditionFailed } from './errors';
 import { FaultInjector } from './faults';
@@ -48,7 +51,16 @@ export function createHostActivities(rt: HostRuntime, host: HostConfig, options:
   const frozenFile = (run: RunRef) => path.join(layout.workRoot(run.runKey), 'frozen.json');
   const dumpFile = (run: RunRef) => path.join(layout.workRoot(run.runKey), 'dump.json');
   const restoredFile = (run: RunRef) => path.join(layout.workRoot(run.runKey), 'restored.json');
-  const endpointFile = (run: RunRef) => path.join(layout.workRoot(run.runKey), 'page-server.json');
+  const endpointFile = (dump: DumpRef) => path.join(layout.workRoot(dump.runKey), `page-server-${dump.round ?? 'final'}.json`);
+  const roundFile = (run: RunRef, round: number) => path.join(layout.workRoot(run.runKey), `round-${round}.json`);
+  /** Images a page server writes: a round's directory, or the final images. */
+  const incomingDir = (dump: DumpRef) => (dump.round === undefined ? layout.incomingImages(dump.runKey) : layout.incomingRound(dump.runKey, dump.round));
+
+  /** CRIU's statistics of the dump whose work directory is `workDir`. */
+  async function dumpStats(workDir: string): Promise<DumpStats | null> {
+    const file = path.join(workDir, 'stats-dump');
+    return (await rt.exists(file)) ? parseDumpStats(await rt.readFile(file)) : null;
+  }
   const target = (peer: Peer, relPath: string) => ({ address: peer.address, port: peer.transferPort, path: relPath });
 
   async function pidAlive(pidFile: string): Promise<number | null> {
@@ -144,20 +156,62 @@ export function createHostActivities(rt: HostRuntime, host: HostConfig, options:
       await rt.writeFile(layout.stagedMarker(run.runKey), run.container);
     },
 
-    async startPageServer(run): Promise<PageServerEndpoint> {
+    async startPageServer(dump): Promise<PageServerEndpoint> {
       await faults.before('startPageServer');
-      const existing = await readRecord<PageServerEndpoint>(endpointFile(run));
-      if (existing && (await pidAlive(layout.pageServerPidFile(run.runKey)))) return existing;
+      const pidFile = layout.pageServerPidFile(dump.runKey, dump.round);
+      const existing = await readRecord<PageServerEndpoint>(endpointFile(dump));
+      if (existing && (await pidAlive(pidFile))) return existing;
+      const imagesDir = incomingDir(dump);
+      await rt.mkdirp(imagesDir);
+      if (dump.parentRound !== undefined) {
+        // Pages unchanged since that round stay there; restore follows the link to them.
+        await rt.remove(path.join(imagesDir, 'parent'));
+        await rt.symlink(HostLayout.parentLink(dump.parentRound), path.join(imagesDir, 'parent'));
+      }
       const endpoint = { address: host.address, port: await freePort() };
       await criu.startPageServer({
-        imagesDir: layout.incomingImages(run.runKey),
-        workDir: layout.work(run.runKey, 'page-server'),
+        imagesDir,
+        workDir: layout.work(dump.runKey, `page-server-${dump.round ?? 'final'}`),
         address: endpoint.address,
         port: endpoint.port,
-        pidFile: layout.pageServerPidFile(run.runKey),
+        pidFile,
       });
-      await writeRecord(endpointFile(run), endpoint);
+      await writeRecord(endpointFile(dump), endpoint);
       return endpoint;
+    },
+
+    async preDump(dump): Promise<Round> {
+      await faults.before('preDump');
+      const done = await readRecord<Round>(roundFile(dump, dump.round));
+      if (done) return done;
+      const imagePath = layout.outgoingRound(dump.runKey, dump.round);
+      const workPath = layout.work(dump.runKey, `round-${dump.round}`);
+      await rt.remove(imagePath);
+      await rt.mkdirp(imagePath);
+      const started = Date.now();
+      await heartbeating((signal) =>
+        runc.checkpoint(
+          dump.container,
+          {
+            imagePath,
+            workPath,
+            preDump: true,
+            pageServer: dump.pageServer,
+            parentPath: dump.parentRound === undefined ? undefined : HostLayout.parentLink(dump.parentRound),
+          },
+          { signal },
+        ),
+      );
+      const stats = await dumpStats(workPath);
+      const round: Round = {
+        round: dump.round,
+        pagesWritten: stats?.pagesWritten ?? 0,
+        pagesSkipped: stats?.pagesSkippedParent ?? 0,
+        seconds: (Date.now() - started) / 1000,
+        bytes: (stats?.pagesWritten ?? 0) * PAGE_SIZE,
+      };
+      await writeRecord(roundFile(dump, dump.round), round);
+      return round;
     },
 
     async checkpoint(run): Promise<CheckpointResult> {
@@ -178,10 +232,11 @@ export function createHostActivities(rt: HostRuntime, host: HostConfig, options:
       const imagePath = layout.outgoingImages(run.runKey);
       await rt.remove(imagePath); // a half-written dump from a crashed attempt is worthless
       await rt.mkdirp(imagePath);
-      await heartbeating((signal) =>
-        runc.checkpoint(run.container, { imagePath, workPath: layout.work(run.runKey, 'dump'), pageServer: run.pageServer }, { signal }),
-      );
-      const result: CheckpointResult = { frozenAt, seconds: (Date.now() - started) / 1000 };
+      const workPath = layout.work(run.runKey, 'dump');
+      const parentPath = run.parentRound === undefined ? undefined : HostLayout.parentLink(run.parentRound);
+      await heartbeating((signal) => runc.checkpoint(run.container, { imagePath, workPath, pageServer: run.pageServer, parentPath }, { signal }));
+      const stats = await dumpStats(workPath);
+      const result: CheckpointResult = { frozenAt, seconds: (Date.now() - started) / 1000, pagesWritten: stats?.pagesWritten ?? 0 };
       await writeRecord(dumpFile(run), result);
       return result;
     },
@@ -273,8 +328,12 @@ export function createHostActivities(rt: HostRuntime, host: HostConfig, options:
     },
 
     async cleanupTarget(run) {
-      const pid = await pidAlive(layout.pageServerPidFile(run.runKey));
-      if (pid !== null) await rt.execute('kill', ['-KILL', String(pid)]);
+      // Every page server this run started: one per pre-dump round, one for the final dump.
+      const pidFiles = (await rt.fileSizes(layout.workRoot(run.runKey))).filter((f) => /^page-server-.*\.pid$/.test(f.name));
+      for (const file of pidFiles) {
+        const pid = await pidAlive(path.join(layout.workRoot(run.runKey), file.name));
+        if (pid !== null) await rt.execute('kill', ['-KILL', String(pid)]);
+      }
       if (await rt.exists(layout.stagedMarker(run.runKey))) {
         await runc.destroy(run.container);
         await rt.remove(layout.bundle(run.container));

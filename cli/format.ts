@@ -43,7 +43,14 @@ export function formatReport(report: MigrationReport): string {
     return (v === null ? '-' : `${v.toFixed(3)}s`).padStart(11);
   }).join('');
   lines.push('', `seconds:${header}`, `        ${values}`, '');
-  lines.push(`moved: ${formatBytes(report.bytes.total)} (pages ${formatBytes(report.bytes.pages)}, files ${formatBytes(report.bytes.files)})`);
+  if (report.plan) lines.push(`strategy: ${report.strategy} (${report.plan.requested === 'auto' ? 'auto: ' : ''}${report.plan.reason})`);
+  for (const r of report.rounds) {
+    lines.push(`  pre-dump round ${r.round}: ${r.pagesWritten} pages written, ${r.pagesSkipped} unchanged, ${formatBytes(r.bytes)} in ${r.seconds.toFixed(3)}s`);
+  }
+  if (report.convergence) lines.push(`  rounds stopped: ${report.convergence}`);
+  lines.push(
+    `moved: ${formatBytes(report.bytes.total)} (page server ${formatBytes(report.bytes.viaPageServer)}, rsync ${formatBytes(report.bytes.viaRsync)}; memory image ${formatBytes(report.bytes.pages)})`,
+  );
   if (report.rollback.length > 0) {
     lines.push('rollback:');
     for (const step of report.rollback) lines.push(`  ${step.ok ? 'ok  ' : 'FAIL'} ${step.step}${step.detail ? `: ${step.detail}` : ''}`);

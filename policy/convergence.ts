@@ -14,8 +14,6 @@ export const ConvergencePolicy = z
     minPages: z.number().int().min(0).default(64),
     /** A round that wrote this much more than the one before: dirtying outpaces copying. */
     growthPercent: z.number().min(0).max(1000).default(10),
-    /** Stop once the final dump is expected to freeze the container for less than this. */
-    maxDowntimeSeconds: z.number().positive().max(3600).default(1),
     /** Stop once this share of the last round's pages came unchanged from its parent. */
     inSyncPercent: z.number().min(0).max(100).default(70),
     /** Stop pre-copying after this long, whatever the rounds say. */
@@ -53,7 +51,11 @@ export function estimateDowntime(last: Round): number | null {
   return rate === null ? null : (last.pagesWritten * PAGE_SIZE) / rate;
 }
 
-export function decide(rounds: readonly Round[], elapsedSeconds: number, policy: ConvergencePolicy): Verdict {
+/**
+ * After each pre-dump round: another round, or the final dump? `maxDowntimeSeconds` is the
+ * migration's downtime target; the policy's thresholds decide the rest.
+ */
+export function decide(rounds: readonly Round[], elapsedSeconds: number, policy: ConvergencePolicy, maxDowntimeSeconds: number): Verdict {
   const last = rounds[rounds.length - 1];
   if (!last) return { next: 'pre-dump', reason: 'no round yet', estimatedDowntimeSeconds: null };
   const previous = rounds[rounds.length - 2];
@@ -64,8 +66,8 @@ export function decide(rounds: readonly Round[], elapsedSeconds: number, policy:
   if (previous && last.pagesWritten > previous.pagesWritten * (1 + policy.growthPercent / 100)) {
     return stop(`not converging: round ${last.round} wrote ${last.pagesWritten} pages, more than ${previous.pagesWritten} before it`);
   }
-  if (estimate !== null && estimate <= policy.maxDowntimeSeconds) {
-    return stop(`estimated downtime ${estimate.toFixed(2)}s is within ${policy.maxDowntimeSeconds}s`);
+  if (estimate !== null && estimate <= maxDowntimeSeconds) {
+    return stop(`estimated downtime ${estimate.toFixed(2)}s is within ${maxDowntimeSeconds}s`);
   }
   const total = last.pagesWritten + last.pagesSkipped;
   if (previous && total > 0 && (last.pagesSkipped / total) * 100 >= policy.inSyncPercent) {

@@ -3,6 +3,7 @@
 // secrets: they are kept in workflow history and shown in the UI.
 import type { HealthCheck } from './request';
 import type { HostEntry } from './inventory';
+import type { Round } from './convergence';
 
 export interface CriuFacts {
   version: string;
@@ -52,10 +53,19 @@ export interface PageServerEndpoint {
   port: number;
 }
 
+/** Which dump a page server serves: a pre-dump round, or the final dump (no `round`). */
+export interface DumpRef extends RunRef {
+  round?: number;
+  /** The pre-dump round this dump builds on (pre-copy), if any. */
+  parentRound?: number;
+}
+
 export interface CheckpointResult {
   /** Epoch ms at which the container was frozen: downtime starts here. */
   frozenAt: number;
   seconds: number;
+  /** Pages CRIU wrote in the final dump (to the page server or to disk). */
+  pagesWritten: number;
 }
 
 export interface RestoreResult {
@@ -79,9 +89,14 @@ export interface HostActivities {
   /** Target: make the received bundle this host's (namespace, cgroup). */
   stageBundle(input: RunRef): Promise<void>;
   /** Target: start a CRIU page server for one dump; it exits when the dump ends. */
-  startPageServer(input: RunRef): Promise<PageServerEndpoint>;
-  /** Source: freeze, then dump with pages streamed to the page server. The source stays frozen. */
-  checkpoint(input: RunRef & { pageServer: PageServerEndpoint }): Promise<CheckpointResult>;
+  startPageServer(input: DumpRef): Promise<PageServerEndpoint>;
+  /** Source: copy memory while the container runs (pre-copy); only pages changed since the parent round. */
+  preDump(input: DumpRef & { round: number; pageServer: PageServerEndpoint }): Promise<Round>;
+  /**
+   * Source: freeze, then dump, with pages streamed to the page server when one is given (else
+   * written to disk for the transfer to carry). The source stays frozen.
+   */
+  checkpoint(input: DumpRef & { pageServer?: PageServerEndpoint }): Promise<CheckpointResult>;
   /** Source: push the remaining image files and a final root file system sync. */
   pushImages(input: RunRef & { target: Peer }): Promise<TransferResult>;
   restore(input: RunRef): Promise<RestoreResult>;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Phase } from './phases';
 import { Strategy } from './strategy';
+import { Round } from './convergence';
 
 export const Outcome = z.enum(['migrated', 'rolled-back', 'failed']);
 export type Outcome = z.infer<typeof Outcome>;
@@ -54,7 +55,9 @@ const MigrationIdentity = z.object({
 });
 
 export const MigrationReport = MigrationIdentity.extend({
+  /** The strategy that ran (never `auto`), and why it was chosen. */
   strategy: Strategy,
+  plan: z.object({ requested: Strategy, reason: z.string() }).nullable(),
   outcome: Outcome,
   /** Where the container runs now, or null when Godwit could not bring it back anywhere. */
   runningOn: z.string().nullable(),
@@ -63,7 +66,11 @@ export const MigrationReport = MigrationIdentity.extend({
   startedAt: z.string(),
   finishedAt: z.string(),
   seconds: PhaseSeconds,
-  bytes: z.object({ pages: z.number(), files: z.number(), total: z.number() }),
+  /** `pages`: the memory image that reached the target; the rest: what each channel carried. */
+  bytes: z.object({ pages: z.number(), viaPageServer: z.number(), viaRsync: z.number(), total: z.number() }),
+  /** Pre-copy rounds, and why they stopped. */
+  rounds: z.array(Round),
+  convergence: z.string().nullable(),
   phases: z.array(PhaseRecord),
   rollback: z.array(RollbackStep),
   warnings: z.array(z.string()),
@@ -72,6 +79,8 @@ export type MigrationReport = z.infer<typeof MigrationReport>;
 
 export const Progress = MigrationIdentity.extend({
   phase: Phase,
+  strategy: Strategy,
+  rounds: z.array(Round),
   elapsedSeconds: z.number(),
   bytesMoved: z.number(),
   aborting: z.boolean(),
@@ -86,6 +95,7 @@ export interface Measurements {
   phases: PhaseRecord[];
   frozenAt: number | null;
   runningAt: number | null;
+  rounds: readonly Round[];
 }
 
 function round3(x: number): number {
@@ -103,8 +113,8 @@ export function computeSeconds(m: Measurements): PhaseSeconds {
   const downtime =
     m.frozenAt !== null && m.runningAt !== null && m.runningAt >= m.frozenAt ? round3((m.runningAt - m.frozenAt) / 1000) : null;
   return {
-    // Pre-dump rounds arrive with the pre-copy strategy; until then these stay empty.
-    preDump: null,
+    // Pre-dump: CRIU's time in the rounds; pre-copy: the whole phase, page servers and all.
+    preDump: m.rounds.length === 0 ? null : round3(m.rounds.reduce((sum, r) => sum + r.seconds, 0)),
     preCopy: phaseSeconds(m.phases, 'precopy'),
     checkpoint: phaseSeconds(m.phases, 'checkpoint'),
     transfer: phaseSeconds(m.phases, 'transfer'),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CONTAINER_NAME_PATTERN, HOST_NAME_PATTERN } from './names';
 import { Strategy } from './strategy';
+import { ConvergencePolicy } from './convergence';
 
 export const HostName = z
   .string()
@@ -29,6 +30,12 @@ export const MigrationOptions = z
     healthCheck: HealthCheck.optional(),
     /** Keep the checkpoint images on the target after a successful migration (for forensics). */
     keepImages: z.boolean().default(false),
+    /** Downtime the planner and the pre-copy rounds aim for. */
+    maxDowntimeSeconds: z.number().positive().max(3600).default(1),
+    /** Let `auto` choose experimental strategies (post-copy). */
+    allowExperimental: z.boolean().default(false),
+    /** When pre-copy stops iterating; see policy/convergence.ts for the defaults. */
+    convergence: ConvergencePolicy.default(ConvergencePolicy.parse({})),
   })
   .strict();
 export type MigrationOptions = z.infer<typeof MigrationOptions>;
@@ -42,7 +49,7 @@ export const MigrationRequest = z
     container: ContainerName,
     source: HostName,
     target: HostName,
-    strategy: Strategy.default('page-server'),
+    strategy: Strategy.default('auto'),
     options: MigrationOptions.default(MigrationOptions.parse({})),
   })
   .strict()

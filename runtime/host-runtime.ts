@@ -14,6 +14,8 @@ export interface HostRuntime {
   /** Recursive and forgiving: removing what is not there is fine. */
   remove(path: string): Promise<void>;
   mkdirp(path: string): Promise<void>;
+  /** Creates `path` as a symbolic link to `target` (kept relative if it is). */
+  symlink(target: string, path: string): Promise<void>;
   /** Bytes free to unprivileged writers on the file system holding `path`. */
   freeBytes(path: string): Promise<number>;
   /** Regular files directly in `dir` with their sizes; empty when it does not exist. */

@@ -19,6 +19,16 @@ export class HostLayout {
     return path.join(this.stateDir, 'outgoing', runKey, 'images');
   }
 
+  /** A pre-dump round's images on the source. */
+  outgoingRound(runKey: string, round: number): string {
+    return path.join(this.outgoingRoot(runKey), `round-${round}`);
+  }
+
+  /** A pre-dump round's pages on the target. */
+  incomingRound(runKey: string, round: number): string {
+    return path.join(this.incomingRoot(runKey), `round-${round}`);
+  }
+
   /** Images received on the target: pages from the page server, files from the source. */
   incomingImages(runKey: string): string {
     return path.join(this.stateDir, this.relIncomingImages(runKey));
@@ -41,8 +51,14 @@ export class HostLayout {
     return path.join(this.stateDir, 'work', runKey);
   }
 
-  pageServerPidFile(runKey: string): string {
-    return path.join(this.stateDir, 'work', runKey, 'page-server.pid');
+  /** The page server of one dump: a pre-dump round, or the final dump (`round` undefined). */
+  pageServerPidFile(runKey: string, round?: number): string {
+    return path.join(this.workRoot(runKey), `page-server-${round ?? 'final'}.pid`);
+  }
+
+  /** Where a dump's images build on an earlier round's, relative to its own directory. */
+  static parentLink(round: number): string {
+    return `../round-${round}`;
   }
 
   /**

@@ -41,6 +41,10 @@ export class LocalRuntime implements HostRuntime {
     await fs.mkdir(dir, { recursive: true });
   }
 
+  symlink(target: string, file: string): Promise<void> {
+    return fs.symlink(target, file);
+  }
+
   async freeBytes(dir: string): Promise<number> {
     const stats = await fs.statfs(dir);
     return stats.bavail * stats.bsize;

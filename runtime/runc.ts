@@ -63,12 +63,21 @@ export class Runc {
    */
   async checkpoint(
     name: string,
-    dump: { imagePath: string; workPath: string; pageServer?: { address: string; port: number } },
+    dump: {
+      imagePath: string;
+      workPath: string;
+      pageServer?: { address: string; port: number };
+      /** A pre-dump: memory only, the container keeps running. */
+      preDump?: boolean;
+      /** Earlier pre-dump to build on, relative to `imagePath`: only changed pages are sent. */
+      parentPath?: string;
+    },
     options?: ExecOptions,
   ): Promise<void> {
-    const args = [...this.base(), '--criu', this.paths.criu, 'checkpoint', '--leave-running'];
+    const args = [...this.base(), '--criu', this.paths.criu, 'checkpoint', dump.preDump ? '--pre-dump' : '--leave-running'];
     args.push('--image-path', dump.imagePath, '--work-path', dump.workPath);
     if (dump.pageServer) args.push('--page-server', `${dump.pageServer.address}:${dump.pageServer.port}`);
+    if (dump.parentPath) args.push('--parent-path', dump.parentPath);
     args.push(name);
     const result = await this.rt.execute(this.paths.runc, args, options);
     if (result.code !== 0) throw new Error(`runc checkpoint ${name} failed (exit ${result.code})${await this.criuErrors(dump.workPath, 'dump.log')}`);

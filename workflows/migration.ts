@@ -11,33 +11,23 @@ import {
 import { migrationRunKey } from '../policy/names';
 import { parseMigrationRequest, type MigrationRequest, type MigrationRequestInput } from '../policy/request';
 import { criuVersionProblem, requiredTargetBytes } from '../policy/preflight';
-import { isImplemented } from '../policy/strategy';
+import { planStrategy, type ConcreteStrategy } from '../policy/strategy';
 import type { MigrationReport } from '../policy/report';
-import type { HostEntry } from '../policy/inventory';
 import type { RunRef } from '../policy/host-contract';
 import { abortUpdate, progressQuery } from './definitions';
 import { Compensations } from './compensations';
 import { MigrationTracker } from './tracker';
-import { StepFailure, describeFailure } from './failures';
+import { describeFailure } from './failures';
 import { fleet, hostStubs, type HostStubs } from './hosts';
+import { onHost, type MigrationContext } from './context';
+import { transferState } from './state-transfer';
 
-/** Calls a host step and names the host and step in any failure. */
-async function onHost<T>(host: HostStubs, step: string, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (err) {
-    // Cancellation (abort, workflow cancel) passes through untouched, so it is recognised as such.
-    if (isCancellation(err)) throw err;
-    throw new StepFailure(host.name, step, err);
-  }
-}
+/** Strategies this version can run; the planner may name others. */
+const IMPLEMENTED: readonly ConcreteStrategy[] = ['page-server', 'stop-and-copy', 'pre-copy'];
 
 function parseRequest(input: unknown): MigrationRequest {
   const parsed = parseMigrationRequest(input);
   if (!parsed.ok) throw ApplicationFailure.nonRetryable(parsed.error, 'InvalidInput');
-  if (!isImplemented(parsed.value.strategy)) {
-    throw ApplicationFailure.nonRetryable(`strategy "${parsed.value.strategy}" is not available yet; use "page-server"`, 'InvalidInput');
-  }
   return parsed.value;
 }
 
@@ -70,7 +60,7 @@ export async function migrationWorkflow(input: MigrationRequestInput): Promise<M
   );
 
   try {
-    await forward.run(() => moveContainer(request, run, tracker, compensations, source, target));
+    await forward.run(() => moveContainer({ request, run, tracker, compensations, source, target }));
   } catch (err) {
     // Rejections of the request itself change nothing and need no rollback.
     if (err instanceof ApplicationFailure && err.type === 'InvalidInput') throw err;
@@ -83,16 +73,10 @@ export async function migrationWorkflow(input: MigrationRequestInput): Promise<M
   return commit(request, run, tracker, source, target);
 }
 
-async function moveContainer(
-  request: MigrationRequest,
-  run: RunRef,
-  tracker: MigrationTracker,
-  compensations: Compensations,
-  source: HostStubs,
-  target: HostStubs,
-): Promise<void> {
+async function moveContainer(ctx: Omit<MigrationContext, 'hosts'>): Promise<void> {
+  const { request, run, tracker, compensations, source, target } = ctx;
   tracker.enter('preflight', Date.now());
-  let hosts: { source: HostEntry; target: HostEntry };
+  let hosts: MigrationContext['hosts'];
   try {
     hosts = await fleet.resolveHosts({ source: request.source, target: request.target });
   } catch (err) {
@@ -113,22 +97,32 @@ async function moveContainer(
   };
   const versionProblem = criuVersionProblem(sourceFacts.criu.version, targetFacts.criu.version);
   if (versionProblem) throw ApplicationFailure.nonRetryable(versionProblem, 'PreconditionFailed');
+  const plan = planStrategy(
+    {
+      source: request.source,
+      target: request.target,
+      sourceFeatures: sourceFacts.criu,
+      targetFeatures: targetFacts.criu,
+      memoryBytes: sourceFacts.memoryBytes,
+      linkBytesPerSecond: null,
+    },
+    { requested: request.strategy, maxDowntimeSeconds: request.options.maxDowntimeSeconds, allowExperimental: request.options.allowExperimental },
+  );
+  if (!plan.ok) throw ApplicationFailure.nonRetryable(plan.error, 'PreconditionFailed');
+  if (!IMPLEMENTED.includes(plan.strategy)) {
+    throw ApplicationFailure.nonRetryable(`${plan.strategy} is not available in this version (${plan.reason})`, 'PreconditionFailed');
+  }
+  tracker.plan = { requested: request.strategy, strategy: plan.strategy, reason: plan.reason };
 
   tracker.enter('prepare', Date.now());
   compensations.push('cleanupTarget', () => target.undo.cleanupTarget(run), { essential: false });
   const bundle = await onHost(source, 'prepare', () => source.long.pushBundle({ ...run, target: hosts.target }));
-  tracker.fileBytes += bundle.bytes;
+  tracker.rsyncBytes += bundle.bytes;
   await onHost(target, 'prepare', () => target.quick.stageBundle(run));
 
-  tracker.enter('checkpoint', Date.now());
+  // From here the source may be frozen (and pre-dump images exist): undo brings it back.
   compensations.push('resumeSource', () => source.undo.resumeSource(run), { essential: true });
-  const pageServer = await onHost(target, 'checkpoint', () => target.quick.startPageServer(run));
-  const dump = await onHost(source, 'checkpoint', () => source.once.checkpoint({ ...run, pageServer }));
-  tracker.frozenAt = dump.frozenAt;
-
-  tracker.enter('transfer', Date.now());
-  const images = await onHost(source, 'transfer', () => source.long.pushImages({ ...run, target: hosts.target }));
-  tracker.fileBytes += images.bytes;
+  await transferState({ ...ctx, hosts }, plan.strategy);
 
   tracker.enter('restore', Date.now());
   // Pushed before restore starts: a restore that fails half-way may still leave a process.

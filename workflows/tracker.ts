@@ -1,6 +1,8 @@
 // What a migration knows about itself while it runs: the phase timeline, bytes moved,
 // the freeze and resume instants. Progress and the final report are both views of it.
 import type { MigrationRequest } from '../policy/request';
+import type { Round } from '../policy/convergence';
+import type { ConcreteStrategy, Strategy } from '../policy/strategy';
 import { isPastPointOfNoReturn, type Phase } from '../policy/phases';
 import {
   computeSeconds,
@@ -15,8 +17,13 @@ import {
 export class MigrationTracker {
   phase: Phase = 'starting';
   readonly phases: PhaseRecord[] = [];
+  /** Size of the memory image on the target. */
   pageBytes = 0;
-  fileBytes = 0;
+  pageServerBytes = 0;
+  rsyncBytes = 0;
+  plan: { requested: Strategy; strategy: ConcreteStrategy; reason: string } | null = null;
+  readonly rounds: Round[] = [];
+  convergence: string | null = null;
   frozenAt: number | null = null;
   runningAt: number | null = null;
   abortReason: string | null = null;
@@ -60,8 +67,10 @@ export class MigrationTracker {
       source: this.request.source,
       target: this.request.target,
       phase: this.phase,
+      strategy: this.plan?.strategy ?? this.request.strategy,
+      rounds: this.rounds.map((r) => ({ ...r })),
       elapsedSeconds: Math.round(now - this.startedAt) / 1000,
-      bytesMoved: this.pageBytes + this.fileBytes,
+      bytesMoved: this.pageServerBytes + this.rsyncBytes,
       aborting: this.aborting,
       phases: this.phases.map((p) => ({ ...p })),
     };
@@ -74,7 +83,8 @@ export class MigrationTracker {
       container: this.request.container,
       source: this.request.source,
       target: this.request.target,
-      strategy: this.request.strategy,
+      strategy: this.plan?.strategy ?? this.request.strategy,
+      plan: this.plan ? { requested: this.plan.requested, reason: this.plan.reason } : null,
       outcome,
       runningOn,
       reason: details.reason,
@@ -88,8 +98,16 @@ export class MigrationTracker {
         // Downtime only counts when the container really came back on the target.
         frozenAt: this.frozenAt,
         runningAt: outcome === 'migrated' ? this.runningAt : null,
+        rounds: this.rounds,
       }),
-      bytes: { pages: this.pageBytes, files: this.fileBytes, total: this.pageBytes + this.fileBytes },
+      bytes: {
+        pages: this.pageBytes,
+        viaPageServer: this.pageServerBytes,
+        viaRsync: this.rsyncBytes,
+        total: this.pageServerBytes + this.rsyncBytes,
+      },
+      rounds: this.rounds.map((r) => ({ ...r })),
+      convergence: this.convergence,
       phases: this.phases.map((p) => ({ ...p })),
       rollback: details.rollback,
       warnings: [...this.warnings],

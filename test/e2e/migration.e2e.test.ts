@@ -45,11 +45,39 @@ describe('live migration on the lab', () => {
     expect(await statusOn(alpha, w.container)).toBe('absent');
     expect(await w.counterOn(beta)).toBeGreaterThan(beforeFreeze);
     expect(report.bytes.pages).toBeGreaterThan(60 * 1024 * 1024); // the 64 MiB it holds went across
+    expect(report.bytes.viaPageServer).toBeGreaterThan(60 * 1024 * 1024);
+    expect(report.strategy).toBe('page-server');
     expect(report.seconds.downtime).toBeGreaterThan(0);
     expect(phases).toContain('transfer');
     expect(await leftovers(alpha)).toEqual([]);
     expect(await leftovers(beta)).toEqual([]);
     await labRemove('beta', w.container);
+  });
+
+  it('moves a container with stop-and-copy: dump to disk, rsync, restore', async () => {
+    const [alpha, beta] = [host(lab, 'alpha'), host(lab, 'beta')];
+    const w = await startWorkload(lab, 'alpha', 'e2e-stop-and-copy', 7107);
+    const beforeFreeze = await w.counterOn(alpha);
+    const report = await resultOf(await startMigration(client, { container: w.container, source: 'alpha', target: 'beta', strategy: 'stop-and-copy' }));
+    expect(report.outcome).toBe('migrated');
+    expect(report.strategy).toBe('stop-and-copy');
+    expect(report.bytes.viaPageServer).toBe(0);
+    expect(report.bytes.viaRsync).toBeGreaterThan(60 * 1024 * 1024); // the pages travelled with the images
+    expect(await w.counterOn(beta)).toBeGreaterThan(beforeFreeze);
+    expect(await leftovers(alpha)).toEqual([]);
+    expect(await leftovers(beta)).toEqual([]);
+    await labRemove('beta', w.container);
+  });
+
+  it('refuses pre-copy on this kernel (no soft-dirty) before anything changes', async () => {
+    const alpha = host(lab, 'alpha');
+    const w = await startWorkload(lab, 'alpha', 'e2e-no-precopy', 7108);
+    const err = await resultOf(await startMigration(client, { container: w.container, source: 'alpha', target: 'beta', strategy: 'pre-copy' })).catch(
+      (e: unknown) => e,
+    );
+    expect((err as Error).message).toBe('pre-copy needs dirty memory tracking (kernel CONFIG_MEM_SOFT_DIRTY), which alpha and beta lack');
+    expect(await statusOn(alpha, w.container)).toBe('running');
+    await labRemove('alpha', w.container);
   });
 
   it('rolls back to the source when CRIU fails to restore on the target', async () => {

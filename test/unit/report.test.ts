@@ -10,12 +10,23 @@ const phases: PhaseRecord[] = [
 
 describe('report arithmetic', () => {
   it('gives each phase its wall time and leaves absent phases empty', () => {
-    const s = computeSeconds({ startedAt: 0, finishedAt: 3500, phases, frozenAt: 10_500, runningAt: 12_250 });
+    const s = computeSeconds({ startedAt: 0, finishedAt: 3500, phases, frozenAt: 10_500, runningAt: 12_250, rounds: [] });
     expect(s).toEqual({ preDump: null, preCopy: null, checkpoint: 1.25, transfer: 0.35, restore: 0.9, downtime: 1.75, total: 3.5 });
   });
 
   it('has no downtime when the container never ran on the target', () => {
-    expect(computeSeconds({ startedAt: 0, finishedAt: 1, phases, frozenAt: 5, runningAt: null }).downtime).toBeNull();
+    expect(computeSeconds({ startedAt: 0, finishedAt: 1, phases, frozenAt: 5, runningAt: null, rounds: [] }).downtime).toBeNull();
+  });
+
+  it('counts pre-dump time from the rounds and pre-copy from the phase', () => {
+    const withRounds: PhaseRecord[] = [{ phase: 'precopy', startedAt: 0, endedAt: 3000, ok: true }];
+    const rounds = [
+      { round: 1, pagesWritten: 1000, pagesSkipped: 0, seconds: 1.5, bytes: 4_096_000 },
+      { round: 2, pagesWritten: 100, pagesSkipped: 900, seconds: 0.25, bytes: 409_600 },
+    ];
+    const s = computeSeconds({ startedAt: 0, finishedAt: 5000, phases: withRounds, frozenAt: null, runningAt: null, rounds });
+    expect(s.preDump).toBe(1.75);
+    expect(s.preCopy).toBe(3);
   });
 
   it('sums a phase that ran more than once and ignores one still open', () => {

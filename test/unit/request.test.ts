@@ -7,7 +7,17 @@ describe('migration request', () => {
     const parsed = parseMigrationRequest(valid);
     expect(parsed).toEqual({
       ok: true,
-      value: { ...valid, strategy: 'page-server', options: { hostTimeoutSeconds: 60, keepImages: false } },
+      value: {
+        ...valid,
+        strategy: 'auto',
+        options: {
+          hostTimeoutSeconds: 60,
+          keepImages: false,
+          maxDowntimeSeconds: 1,
+          allowExperimental: false,
+          convergence: { maxRounds: 8, minPages: 64, growthPercent: 10, inSyncPercent: 70, timeBudgetSeconds: 300 },
+        },
+      },
     });
   });
 
@@ -50,6 +60,11 @@ describe('migration request', () => {
     expect(error).toMatch(/strategy:/);
     expect(error).toMatch(/extra/);
     expect(error).toMatch(/options\.hostTimeoutSeconds:/);
+  });
+
+  it('fills convergence defaults around the thresholds a caller sets', () => {
+    const parsed = parseMigrationRequest({ ...valid, strategy: 'pre-copy', options: { convergence: { maxRounds: 3 } } });
+    expect(parsed.ok && parsed.value.options.convergence).toEqual({ maxRounds: 3, minPages: 64, growthPercent: 10, inSyncPercent: 70, timeBudgetSeconds: 300 });
   });
 
   it('rejects input that is not an object', () => {

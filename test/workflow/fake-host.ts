@@ -2,6 +2,7 @@
 // tells it to. Only the workflow's decisions are under test here.
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { HostActivities } from '../../policy/host-contract';
+import type { Round } from '../../policy/convergence';
 
 export type Step = keyof HostActivities;
 
@@ -11,6 +12,10 @@ export class FakeHost {
   /** Steps that wait, heartbeating, until the activity is cancelled or `release()` is called. */
   stalls = new Map<Step, { entered: () => void; released: Promise<void> }>();
   private attempts = new Map<Step, number>();
+  /** What `criu check` says of this host's kernel. */
+  features = { memDirtyTrack: false, uffdNoncoop: true };
+  /** What each pre-dump round reports (default: a tiny, converged round). */
+  preDumpRounds: Round[] = [];
 
   constructor(
     readonly name: string,
@@ -56,7 +61,7 @@ export class FakeHost {
   }
 
   activities(): HostActivities {
-    const criu = { version: '4.2.1', usable: true, checkOutput: 'Looks good.', memDirtyTrack: false, uffdNoncoop: true };
+    const criu = { version: '4.2.1', usable: true, checkOutput: 'Looks good.', ...this.features };
     return {
       preflightSource: ({ container }) =>
         this.step('preflightSource', { host: this.name, criu, containerStatus: 'running', memoryBytes: 64 << 20, rootfsBytes: 1 << 20, cpuinfo: Buffer.from(container).toString('base64') }),
@@ -64,7 +69,8 @@ export class FakeHost {
       pushBundle: () => this.step('pushBundle', { bytes: 1000, seconds: 0.1 }),
       stageBundle: () => this.step('stageBundle', undefined),
       startPageServer: () => this.step('startPageServer', { address: '10.0.0.2', port: 4000 }),
-      checkpoint: () => this.step('checkpoint', { frozenAt: Date.now(), seconds: 0.5 }),
+      checkpoint: ({ pageServer }) => this.step('checkpoint', { frozenAt: Date.now(), seconds: 0.5, pagesWritten: pageServer ? 16384 : 0 }),
+      preDump: ({ round }) => this.step('preDump', this.preDumpRounds[round - 1] ?? { round, pagesWritten: 10, pagesSkipped: 16374, seconds: 0.1, bytes: 40960 }),
       pushImages: () => this.step('pushImages', { bytes: 500, seconds: 0.1 }),
       restore: () => this.step('restore', { runningAt: Date.now(), seconds: 0.3, pageBytes: 64 << 20 }),
       verify: () => this.step('verify', undefined),

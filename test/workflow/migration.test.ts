@@ -55,7 +55,9 @@ describe('MigrationWorkflow', () => {
       'beta:finishTarget',
     ]);
     expect(report.phases.map((p) => p.phase)).toEqual(['preflight', 'prepare', 'checkpoint', 'transfer', 'restore', 'verify', 'commit', 'done']);
-    expect(report.bytes).toEqual({ pages: 64 << 20, files: 1500, total: (64 << 20) + 1500 });
+    expect(report.strategy).toBe('page-server');
+    expect(report.plan?.reason).toMatch(/^64 MiB at 119 MiB\/s \(assumed\) takes about 0.54s frozen, within the 1s target/);
+    expect(report.bytes).toEqual({ pages: 64 << 20, viaPageServer: 64 << 20, viaRsync: 1500, total: (64 << 20) + 1500 });
     expect(report.seconds.downtime).not.toBeNull();
     expect(report.seconds.total).toBeGreaterThanOrEqual(report.seconds.checkpoint ?? 0);
     await maybeRecordHistory(env, report.workflowId, 'migrated');
@@ -66,6 +68,7 @@ describe('MigrationWorkflow', () => {
     ['pushBundle', 'alpha', ['beta:cleanupTarget']],
     ['stageBundle', 'beta', ['beta:cleanupTarget']],
     ['startPageServer', 'beta', ['alpha:resumeSource', 'beta:cleanupTarget']],
+    ['preDump', 'alpha', ['alpha:resumeSource', 'beta:cleanupTarget']],
     ['checkpoint', 'alpha', ['alpha:resumeSource', 'beta:cleanupTarget']],
     ['pushImages', 'alpha', ['alpha:resumeSource', 'beta:cleanupTarget']],
     ['restore', 'beta', ['beta:stopTargetContainer', 'alpha:resumeSource', 'beta:cleanupTarget']],
@@ -75,7 +78,9 @@ describe('MigrationWorkflow', () => {
   it.each(cases)('rolls back when %s fails on %s, undoing in reverse order', async (step, host, expected) => {
     const fleet = newFleet();
     (host === 'alpha' ? fleet.alpha : fleet.beta).failAt(step);
-    const report = await migrate(fleet, name());
+    // preDump only runs with pre-copy, which needs dirty tracking on both hosts.
+    if (step === 'preDump') fleet.alpha.features = fleet.beta.features = { memDirtyTrack: true, uffdNoncoop: true };
+    const report = await migrate(fleet, name(), step === 'preDump' ? { strategy: 'pre-copy' } : {});
     expect(report.outcome).toBe('rolled-back');
     expect(report.runningOn).toBe('alpha');
     expect(report.reason).toMatch(new RegExp(`on host ${host} failed: injected failure of ${step}`));
@@ -86,12 +91,67 @@ describe('MigrationWorkflow', () => {
     if (step === 'restore') await maybeRecordHistory(env, report.workflowId, 'rolled-back-restore');
   });
 
+  it('stop-and-copy dumps to disk and carries the pages with the images: no page server', async () => {
+    const fleet = newFleet();
+    const report = await migrate(fleet, name(), { strategy: 'stop-and-copy' });
+    expect(report.outcome).toBe('migrated');
+    expect(report.strategy).toBe('stop-and-copy');
+    expect(fleet.log).not.toContain('beta:startPageServer');
+    expect(fleet.log).toContain('alpha:checkpoint');
+    expect(report.bytes.viaPageServer).toBe(0);
+  });
+
+  it('pre-copies in rounds until they converge, then takes the final dump on top of the last round', async () => {
+    const fleet = newFleet();
+    fleet.alpha.features = fleet.beta.features = { memDirtyTrack: true, uffdNoncoop: true };
+    fleet.alpha.preDumpRounds = [
+      { round: 1, pagesWritten: 65_536, pagesSkipped: 0, seconds: 4, bytes: 65_536 * 4096 },
+      { round: 2, pagesWritten: 8_000, pagesSkipped: 6_000, seconds: 2, bytes: 8_000 * 4096 },
+      { round: 3, pagesWritten: 40, pagesSkipped: 65_496, seconds: 0.1, bytes: 40 * 4096 },
+    ];
+    const report = await migrate(fleet, name(), { strategy: 'pre-copy', options: { maxDowntimeSeconds: 0.01 } });
+    expect(report.outcome).toBe('migrated');
+    expect(report.rounds.map((r) => r.pagesWritten)).toEqual([65_536, 8_000, 40]);
+    expect(report.convergence).toBe('converged: round 3 wrote 40 pages (<= 64)');
+    expect(fleet.log.filter((s) => /startPageServer|preDump|checkpoint/.test(s))).toEqual([
+      'beta:startPageServer', 'alpha:preDump',
+      'beta:startPageServer', 'alpha:preDump',
+      'beta:startPageServer', 'alpha:preDump',
+      'beta:startPageServer', 'alpha:checkpoint',
+    ]);
+    expect(report.seconds.preDump).toBe(6.1);
+    expect(report.phases.map((p) => p.phase)).toContain('precopy');
+    await maybeRecordHistory(env, report.workflowId, 'pre-copy');
+  });
+
+  it('auto chooses pre-copy for memory too large to copy frozen, when the kernels track dirty pages', async () => {
+    const fleet = newFleet();
+    fleet.alpha.features = fleet.beta.features = { memDirtyTrack: true, uffdNoncoop: true };
+    const report = await migrate(fleet, name(), { options: { maxDowntimeSeconds: 0.1 } });
+    expect(report.strategy).toBe('pre-copy');
+    expect(report.plan).toEqual({ requested: 'auto', reason: expect.stringMatching(/over the 0.1s target: pre-copy rounds/) as unknown });
+  });
+
+  it('refuses pre-copy in preflight on kernels without dirty tracking, naming them, changing nothing', async () => {
+    const fleet = newFleet();
+    const err = await migrate(fleet, name(), { strategy: 'pre-copy' }).catch((e: unknown) => e);
+    expect((err as Error).message).toBe('pre-copy needs dirty memory tracking (kernel CONFIG_MEM_SOFT_DIRTY), which alpha and beta lack');
+    expect(fleet.log).toEqual(['alpha:preflightSource', 'beta:preflightTarget']);
+  });
+
   it('retries a step that fails once and still migrates', async () => {
     const fleet = newFleet();
     fleet.beta.failAt('restore', { times: 1, fatal: false });
     const report = await migrate(fleet, name());
     expect(report.outcome).toBe('migrated');
     expect(fleet.log.filter((s) => s === 'beta:restore')).toHaveLength(2);
+  });
+
+  it('says plainly that post-copy is not available yet, in preflight', async () => {
+    const fleet = newFleet();
+    const err = await migrate(fleet, name(), { strategy: 'post-copy' }).catch((e: unknown) => e);
+    expect((err as Error).message).toBe('post-copy is not available in this version (requested (experimental))');
+    expect(fleet.log).toEqual(['alpha:preflightSource', 'beta:preflightTarget']);
   });
 
   it('fails the migration, changing nothing, when preflight finds a problem', async () => {

@@ -1,0 +1,55 @@
+// Moving the container's state to the target, by strategy: what happens between "prepared"
+// and "ready to restore". Each strategy ends with the source frozen and the target holding
+// a complete image set.
+import { ApplicationFailure } from '@temporalio/workflow';
+import { decide } from '../policy/convergence';
+import type { ConcreteStrategy } from '../policy/strategy';
+import { onHost, type MigrationContext } from './context';
+
+/** Freeze and dump; pages stream to a page server on the target, or go to disk first. */
+async function finalDump(ctx: MigrationContext, opts: { streamed: boolean; parentRound?: number }): Promise<void> {
+  const { source, target, run, tracker } = ctx;
+  tracker.enter('checkpoint', Date.now());
+  const dumpRef = { ...run, parentRound: opts.parentRound };
+  const pageServer = opts.streamed ? await onHost(target, 'checkpoint', () => target.quick.startPageServer(dumpRef)) : undefined;
+  const dump = await onHost(source, 'checkpoint', () => source.once.checkpoint({ ...dumpRef, pageServer }));
+  tracker.frozenAt = dump.frozenAt;
+  if (opts.streamed) tracker.pageServerBytes += dump.pagesWritten * 4096;
+}
+
+/** Pre-dump rounds while the container runs, until the convergence policy says stop. */
+async function preCopyRounds(ctx: MigrationContext): Promise<number> {
+  const { source, target, run, tracker, request } = ctx;
+  tracker.enter('precopy', Date.now());
+  const started = Date.now();
+  for (let round = 1; ; round++) {
+    const dumpRef = { ...run, round, parentRound: round > 1 ? round - 1 : undefined };
+    const pageServer = await onHost(target, 'precopy', () => target.quick.startPageServer(dumpRef));
+    const result = await onHost(source, 'precopy', () => source.once.preDump({ ...dumpRef, pageServer }));
+    tracker.rounds.push(result);
+    tracker.pageServerBytes += result.bytes;
+    const verdict = decide(tracker.rounds, (Date.now() - started) / 1000, request.options.convergence, request.options.maxDowntimeSeconds);
+    tracker.convergence = verdict.reason;
+    if (verdict.next === 'final-dump') return round;
+  }
+}
+
+export async function transferState(ctx: MigrationContext, strategy: ConcreteStrategy): Promise<void> {
+  switch (strategy) {
+    case 'page-server':
+      await finalDump(ctx, { streamed: true });
+      break;
+    case 'stop-and-copy':
+      await finalDump(ctx, { streamed: false });
+      break;
+    case 'pre-copy':
+      await finalDump(ctx, { streamed: true, parentRound: await preCopyRounds(ctx) });
+      break;
+    case 'post-copy':
+      throw ApplicationFailure.nonRetryable('post-copy is not available in this version', 'PreconditionFailed');
+  }
+  const { source, run, tracker, hosts } = ctx;
+  tracker.enter('transfer', Date.now());
+  const images = await onHost(source, 'transfer', () => source.long.pushImages({ ...run, target: hosts.target }));
+  tracker.rsyncBytes += images.bytes;
+}
