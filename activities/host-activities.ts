@@ -56,6 +56,17 @@ export function createHostActivities(rt: HostRuntime, host: HostConfig, options:
   /** Images a page server writes: a round's directory, or the final images. */
   const incomingDir = (dump: DumpRef) => (dump.round === undefined ? layout.incomingImages(dump.runKey) : layout.incomingRound(dump.runKey, dump.round));
 
+  /** Memory pages on the target for a run: the final dump's and every pre-dump round's. */
+  async function incomingPageBytes(run: RunRef): Promise<number> {
+    const dirs = [layout.incomingImages(run.runKey)];
+    for (let round = 1; await rt.exists(layout.incomingRound(run.runKey, round)); round++) dirs.push(layout.incomingRound(run.runKey, round));
+    let total = 0;
+    for (const dir of dirs) {
+      total += (await rt.fileSizes(dir)).filter((f) => f.name.startsWith('pages-')).reduce((sum, f) => sum + f.size, 0);
+    }
+    return total;
+  }
+
   /** CRIU's statistics of the dump whose work directory is `workDir`. */
   async function dumpStats(workDir: string): Promise<DumpStats | null> {
     const file = path.join(workDir, 'stats-dump');
@@ -260,7 +271,7 @@ export function createHostActivities(rt: HostRuntime, host: HostConfig, options:
       const done = await readRecord<RestoreResult>(restoredFile(run));
       if (done && (await runc.status(run.container)) === 'running') return done;
       const started = Date.now();
-      const pageBytes = (await rt.fileSizes(imagePath)).filter((f) => f.name.startsWith('pages-')).reduce((sum, f) => sum + f.size, 0);
+      const pageBytes = await incomingPageBytes(run);
       // The placed config.json was overwritten by the final rootfs sync: place it again.
       await placeBundle(rt, layout.bundle(run.container), run.container, { netnsPath: host.netnsPath, cgroupParent: host.cgroupParent });
       await heartbeating((signal) => restoreFromImages(run, imagePath, signal));

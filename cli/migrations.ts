@@ -15,7 +15,12 @@ import type { migrationWorkflow } from '../workflows/migration';
 
 export class UserError extends Error {}
 
-export async function startMigration(client: Client, input: MigrationRequestInput): Promise<WorkflowHandle<typeof migrationWorkflow>> {
+export async function startMigration(
+  client: Client,
+  input: MigrationRequestInput,
+  /** Only for very slow workers (an emulated VM): the default 10 s per workflow task is plenty elsewhere. */
+  tuning: { workflowTaskTimeout?: number } = {},
+): Promise<WorkflowHandle<typeof migrationWorkflow>> {
   // Checked here too, so a bad request never reaches the server.
   const parsed = parseMigrationRequest(input);
   if (!parsed.ok) throw new UserError(parsed.error);
@@ -28,6 +33,7 @@ export async function startMigration(client: Client, input: MigrationRequestInpu
       args: [request],
       workflowIdConflictPolicy: 'FAIL',
       workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      ...(tuning.workflowTaskTimeout ? { workflowTaskTimeout: tuning.workflowTaskTimeout } : {}), // milliseconds
     });
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) {

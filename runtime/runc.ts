@@ -74,13 +74,18 @@ export class Runc {
     },
     options?: ExecOptions,
   ): Promise<void> {
+    await this.rt.mkdirp(dump.workPath); // runc creates the last component only
     const args = [...this.base(), '--criu', this.paths.criu, 'checkpoint', dump.preDump ? '--pre-dump' : '--leave-running'];
     args.push('--image-path', dump.imagePath, '--work-path', dump.workPath);
     if (dump.pageServer) args.push('--page-server', `${dump.pageServer.address}:${dump.pageServer.port}`);
     if (dump.parentPath) args.push('--parent-path', dump.parentPath);
     args.push(name);
     const result = await this.rt.execute(this.paths.runc, args, options);
-    if (result.code !== 0) throw new Error(`runc checkpoint ${name} failed (exit ${result.code})${await this.criuErrors(dump.workPath, 'dump.log')}`);
+    if (result.code !== 0) {
+      const runcSays = result.stderr.trim().split('\n').slice(-2).join('\n');
+      const criuSays = await this.criuErrors(dump.workPath, 'dump.log'); // runc names the pre-dump's log dump.log too
+      throw new Error(`runc checkpoint${dump.preDump ? ' --pre-dump' : ''} ${name} failed (exit ${result.code})${runcSays ? `: ${runcSays}` : ''}${criuSays}`);
+    }
   }
 
   /** CRIU's own error lines from its log: they say why, where runc only says "criu failed". */

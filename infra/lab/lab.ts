@@ -78,7 +78,7 @@ function log(line: string): void {
 }
 
 /** rsyncd configuration: a writable module over the host's state directory, lab subnet only. */
-function receiverConfig(host: LabHostState, subnet: string): string {
+export function receiverConfig(host: LabHostState, subnet: string): string {
   return [
     'uid = root',
     'gid = root',
@@ -97,7 +97,7 @@ function receiverConfig(host: LabHostState, subnet: string): string {
   ].join('\n');
 }
 
-async function temporalReady(address: string): Promise<boolean> {
+export async function temporalReady(address: string): Promise<boolean> {
   const connection = await Connection.connect({ address, connectTimeout: 1000 });
   try {
     await connection.workflowService.getSystemInfo({});

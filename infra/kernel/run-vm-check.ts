@@ -1,0 +1,62 @@
+// Host side of the kernel test: boots Debian's kernel (which tracks dirty memory) under
+// qemu with virtme-ng, runs vm-migration.js inside, and returns what it found. Software
+// emulation is used: a nested KVM guest hung at boot on these machines (see the field notes).
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { execute } from '../../runtime/exec';
+import { MigrationReport } from '../../policy/report';
+import { godwitHome } from '../lab/state';
+import { projectRoot } from '../project-root';
+import { writeWorkflowBundle } from './bundle-workflows';
+
+export type VmAvailability = { ok: true; kernel: string; vng: string } | { ok: false; reason: string };
+
+/** Whether a soft-dirty kernel VM can be booted here, and if not, why. */
+export function vmAvailability(): VmAvailability {
+  const vng = path.join(godwitHome(), 'vng-venv', 'bin', 'vng');
+  if (!existsSync(vng)) return { ok: false, reason: `virtme-ng is not installed (${vng}); run infra/bootstrap.sh --with-vm` };
+  if (!existsSync('/usr/bin/qemu-system-x86_64')) return { ok: false, reason: 'qemu-system-x86_64 is not installed' };
+  const kernels = existsSync('/boot') ? readdirSync('/boot').filter((f) => /^vmlinuz-.*-amd64$/.test(f)).sort() : [];
+  const kernel = kernels.find((k) => {
+    const config = `/boot/config-${k.slice('vmlinuz-'.length)}`;
+    return existsSync(config) && /^CONFIG_MEM_SOFT_DIRTY=y$/m.test(readFileSync(config, 'utf8'));
+  });
+  if (!kernel) return { ok: false, reason: 'no /boot/vmlinuz-*-amd64 with CONFIG_MEM_SOFT_DIRTY=y' };
+  return { ok: true, kernel: path.join('/boot', kernel), vng };
+}
+
+export interface VmMigrationResult {
+  report: MigrationReport;
+  counter: { beforeFreeze: number; afterRestore: number | null };
+  serverSeconds: number;
+}
+
+export async function runPrecopyInVm(vm: Extract<VmAvailability, { ok: true }>): Promise<VmMigrationResult> {
+  const bundle = path.join(godwitHome(), 'kernel', 'workflow-bundle.js');
+  await writeWorkflowBundle(bundle);
+  const script = path.join(projectRoot(), 'dist', 'infra', 'kernel', 'vm-migration.js');
+  // A directory the VM writes its progress and CRIU logs to, readable here while it runs.
+  const share = mkdtempSync(path.join(godwitHome(), 'kernel', 'run-'));
+  const progress = () => (existsSync(path.join(share, 'progress.log')) ? readFileSync(path.join(share, 'progress.log'), 'utf8') : '(no progress)');
+  const resultFile = path.join(share, 'result.json');
+  const result = await execute(
+    vm.vng,
+    [
+      '--run', vm.kernel, '--disable-microvm', '--disable-kvm', '--memory', '3G', '--cpus', '2', `--rwdir=${share}`, '--',
+      'env', `GODWIT_HOME=${godwitHome()}`, `GODWIT_WORKFLOW_BUNDLE=${bundle}`, `GODWIT_VM_SHARE=${share}`, process.execPath, script,
+    ],
+    {
+      timeoutMs: 20 * 60_000,
+      // The VM's console goes nowhere: given pipes, virtme-ng falls back to a limited
+      // redirection under which the guest stalled. Results come back through the share.
+      stdio: 'null',
+      // virtme-ng finds its helpers (virtme-run) on PATH.
+      env: { ...process.env, PATH: `${path.dirname(vm.vng)}:${process.env.PATH ?? ''}` },
+    },
+  );
+  if (!existsSync(resultFile)) throw new Error(`the VM wrote no result (vng exit ${result.code}); its progress (logs in ${share}):\n${progress()}`);
+  const parsed = JSON.parse(readFileSync(resultFile, 'utf8')) as { result?: VmMigrationResult; error?: string };
+  if (parsed.error) throw new Error(`inside the VM: ${parsed.error}\nprogress (logs in ${share}):\n${progress()}`);
+  const out = parsed.result as VmMigrationResult;
+  return { ...out, report: MigrationReport.parse(out.report) };
+}
