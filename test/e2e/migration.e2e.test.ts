@@ -48,7 +48,9 @@ describe('live migration on the lab', () => {
     expect(report.bytes.viaPageServer).toBeGreaterThan(60 * 1024 * 1024);
     expect(report.strategy).toBe('page-server');
     expect(report.seconds.downtime).toBeGreaterThan(0);
-    expect(phases).toContain('transfer');
+    // Progress is polled, so a short phase may pass unseen; the report has them all.
+    expect(phases.length).toBeGreaterThan(0);
+    expect(report.phases.map((p) => p.phase)).toEqual(['preflight', 'prepare', 'checkpoint', 'transfer', 'restore', 'verify', 'commit', 'done']);
     expect(await leftovers(alpha)).toEqual([]);
     expect(await leftovers(beta)).toEqual([]);
     await labRemove('beta', w.container);
