@@ -51,7 +51,9 @@ export function createHostActivities(rt: HostRuntime, host: HostConfig, options:
   const frozenFile = (run: RunRef) => path.join(layout.workRoot(run.runKey), 'frozen.json');
   const dumpFile = (run: RunRef) => path.join(layout.workRoot(run.runKey), 'dump.json');
   const restoredFile = (run: RunRef) => path.join(layout.workRoot(run.runKey), 'restored.json');
-  const endpointFile = (dump: DumpRef) => path.join(layout.workRoot(dump.runKey), `page-server-${dump.round ?? 'final'}.json`);
+  const endpointFile = (dump: DumpRef) => path.join(layout.workRoot(dump.runKey), `${HostLayout.pageServerName(dump.round)}.json`);
+  /** `--parent-path` for a dump that builds on a pre-dump round. */
+  const parentPathOf = (dump: DumpRef) => (dump.parentRound === undefined ? undefined : HostLayout.parentLink(dump.parentRound));
   const roundFile = (run: RunRef, round: number) => path.join(layout.workRoot(run.runKey), `round-${round}.json`);
   /** Images a page server writes: a round's directory, or the final images. */
   const incomingDir = (dump: DumpRef) => (dump.round === undefined ? layout.incomingImages(dump.runKey) : layout.incomingRound(dump.runKey, dump.round));
@@ -182,7 +184,7 @@ export function createHostActivities(rt: HostRuntime, host: HostConfig, options:
       const endpoint = { address: host.address, port: await freePort() };
       await criu.startPageServer({
         imagesDir,
-        workDir: layout.work(dump.runKey, `page-server-${dump.round ?? 'final'}`),
+        workDir: layout.work(dump.runKey, HostLayout.pageServerName(dump.round)),
         address: endpoint.address,
         port: endpoint.port,
         pidFile,
@@ -208,7 +210,7 @@ export function createHostActivities(rt: HostRuntime, host: HostConfig, options:
             workPath,
             preDump: true,
             pageServer: dump.pageServer,
-            parentPath: dump.parentRound === undefined ? undefined : HostLayout.parentLink(dump.parentRound),
+            parentPath: parentPathOf(dump),
           },
           { signal },
         ),
@@ -244,8 +246,9 @@ export function createHostActivities(rt: HostRuntime, host: HostConfig, options:
       await rt.remove(imagePath); // a half-written dump from a crashed attempt is worthless
       await rt.mkdirp(imagePath);
       const workPath = layout.work(run.runKey, 'dump');
-      const parentPath = run.parentRound === undefined ? undefined : HostLayout.parentLink(run.parentRound);
-      await heartbeating((signal) => runc.checkpoint(run.container, { imagePath, workPath, pageServer: run.pageServer, parentPath }, { signal }));
+      await heartbeating((signal) =>
+        runc.checkpoint(run.container, { imagePath, workPath, pageServer: run.pageServer, parentPath: parentPathOf(run) }, { signal }),
+      );
       const stats = await dumpStats(workPath);
       const result: CheckpointResult = { frozenAt, seconds: (Date.now() - started) / 1000, pagesWritten: stats?.pagesWritten ?? 0 };
       await writeRecord(dumpFile(run), result);

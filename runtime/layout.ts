@@ -51,9 +51,13 @@ export class HostLayout {
     return path.join(this.stateDir, 'work', runKey);
   }
 
-  /** The page server of one dump: a pre-dump round, or the final dump (`round` undefined). */
+  /** Names what belongs to one dump's page server: a pre-dump round's, or the final dump's. */
+  static pageServerName(round?: number): string {
+    return `page-server-${round ?? 'final'}`;
+  }
+
   pageServerPidFile(runKey: string, round?: number): string {
-    return path.join(this.workRoot(runKey), `page-server-${round ?? 'final'}.pid`);
+    return path.join(this.workRoot(runKey), `${HostLayout.pageServerName(round)}.pid`);
   }
 
   /** Where a dump's images build on an earlier round's, relative to its own directory. */

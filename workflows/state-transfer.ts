@@ -2,7 +2,7 @@
 // and "ready to restore". Each strategy ends with the source frozen and the target holding
 // a complete image set.
 import { ApplicationFailure } from '@temporalio/workflow';
-import { decide } from '../policy/convergence';
+import { PAGE_SIZE, decide } from '../policy/convergence';
 import type { ConcreteStrategy } from '../policy/strategy';
 import { onHost, type MigrationContext } from './context';
 
@@ -14,7 +14,7 @@ async function finalDump(ctx: MigrationContext, opts: { streamed: boolean; paren
   const pageServer = opts.streamed ? await onHost(target, 'checkpoint', () => target.quick.startPageServer(dumpRef)) : undefined;
   const dump = await onHost(source, 'checkpoint', () => source.once.checkpoint({ ...dumpRef, pageServer }));
   tracker.frozenAt = dump.frozenAt;
-  if (opts.streamed) tracker.pageServerBytes += dump.pagesWritten * 4096;
+  if (opts.streamed) tracker.pageServerBytes += dump.pagesWritten * PAGE_SIZE;
 }
 
 /** Pre-dump rounds while the container runs, until the convergence policy says stop. */
