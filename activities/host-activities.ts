@@ -2,10 +2,12 @@
 // real state and continues from there, so a retry after a crash is safe.
 import path from 'node:path';
 import net from 'node:net';
+import { randomBytes } from 'node:crypto';
 import { log } from '@temporalio/activity';
 import type {
   CheckpointResult,
   DumpRef,
+  LazyDumpResult,
   HostActivities,
   PageServerEndpoint,
   Peer,
@@ -27,6 +29,7 @@ import { PAGE_SIZE, type Round } from '../policy/convergence';
 import { heartbeating } from './heartbeat';
 import { preconditionFailed } from './errors';
 import { FaultInjector } from './faults';
+import { daemonPid, startDaemon, stopDaemon } from '../runtime/daemon';
 
 /** Small JSON records a step leaves behind so its retry can find what it already did. */
 interface FrozenRecord {
@@ -40,7 +43,7 @@ export interface HostActivityOptions {
 
 export function createHostActivities(rt: HostRuntime, host: HostConfig, options: HostActivityOptions = {}): HostActivities {
   const layout = new HostLayout(host.stateDir);
-  const runc = new Runc(rt, { runc: host.runc, criu: host.criu, root: layout.runcRoot });
+  const runc = new Runc(rt, { runc: host.runc, criu: host.criu, root: layout.runcRoot, criuConfig: layout.criuConfig });
   const criu = new Criu(rt, host.criu);
   const rsync = new Rsync(rt, host.rsync);
   const faults = new FaultInjector(rt, layout.faultsFile, options.faultInjection ?? false);
@@ -55,6 +58,9 @@ export function createHostActivities(rt: HostRuntime, host: HostConfig, options:
   /** `--parent-path` for a dump that builds on a pre-dump round. */
   const parentPathOf = (dump: DumpRef) => (dump.parentRound === undefined ? undefined : HostLayout.parentLink(dump.parentRound));
   const roundFile = (run: RunRef, round: number) => path.join(layout.workRoot(run.runKey), `round-${round}.json`);
+  /** Post-copy daemons: the source's dump serving pages, the target's lazy-pages pulling them. */
+  const postCopyDumpPidFile = (run: RunRef) => path.join(layout.workRoot(run.runKey), 'post-copy-dump.pid');
+  const lazyPagesPidFile = (run: RunRef) => path.join(layout.workRoot(run.runKey), 'lazy-pages.pid');
   /** Images a page server writes: a round's directory, or the final images. */
   const incomingDir = (dump: DumpRef) => (dump.round === undefined ? layout.incomingImages(dump.runKey) : layout.incomingRound(dump.runKey, dump.round));
 
@@ -100,10 +106,22 @@ export function createHostActivities(rt: HostRuntime, host: HostConfig, options:
     });
   }
 
-  async function restoreFromImages(run: RunRef, imagePath: string, signal?: AbortSignal): Promise<void> {
+  async function restoreFromImages(run: RunRef, imagePath: string, signal?: AbortSignal, lazyPages = false): Promise<void> {
     await runc.destroy(run.container, { signal });
-    await runc.restore(run.container, { bundle: layout.bundle(run.container), imagePath, workPath: layout.work(run.runKey, 'restore') }, { signal });
+    await runc.restore(run.container, { bundle: layout.bundle(run.container), imagePath, workPath: restoreWorkPath(run), lazyPages }, { signal });
   }
+  /** Restore's work directory; the lazy-pages daemon puts its socket there for restore to find. */
+  const restoreWorkPath = (run: RunRef) => layout.work(run.runKey, 'restore');
+
+  /** Polls `ready` every 100 ms until it says true; it throws to give up. */
+  async function until(ready: () => Promise<boolean>, signal: AbortSignal): Promise<void> {
+    while (!(await ready())) {
+      if (signal.aborted) throw new Error('cancelled');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  const readText = async (file: string) => ((await rt.exists(file)) ? (await rt.readFile(file)).toString('utf8') : '');
 
   async function runHealthCheck(container: string, check: HealthCheck, signal: AbortSignal): Promise<void> {
     const result = await runc.exec(container, check.exec, { signal, timeoutMs: check.timeoutSeconds * 1000 });
@@ -159,6 +177,35 @@ export function createHostActivities(rt: HostRuntime, host: HostConfig, options:
         rsync.push(layout.bundle(run.container), target(run.target, layout.relBundle(run.container)), { mirror: true }, { signal }),
       );
       return { bytes, seconds: (Date.now() - started) / 1000 };
+    },
+
+    async measureLink(run) {
+      const MiB = 1024 * 1024;
+      // Beside the run's directory, not in it: nothing else of the run exists on the source
+      // yet, so a failed probe must not leave a run directory behind.
+      const dir = path.join(host.stateDir, 'work', `link-probe-${run.runKey}`);
+      // Into the run's incoming directory on the target (the receiver accepts nothing else).
+      const remote = target(run.target, path.posix.join(path.relative(host.stateDir, layout.incomingRoot(run.runKey)), 'link-probe'));
+      const timedPush = async (bytes: number) => {
+        await rt.remove(dir);
+        await rt.mkdirp(dir);
+        // Random bytes: nothing on the way can compress them.
+        await rt.writeFile(path.join(dir, 'data'), randomBytes(bytes));
+        const started = Date.now();
+        await rsync.push(dir, remote, { mirror: true });
+        return (Date.now() - started) / 1000;
+      };
+      try {
+        const small = await timedPush(1 * MiB);
+        const large = await timedPush(9 * MiB);
+        return { bytesPerSecond: large - small > 0.005 ? (8 * MiB) / (large - small) : null };
+      } finally {
+        // An empty mirror push deletes the probe's data on the target too.
+        await rt.remove(dir);
+        await rt.mkdirp(dir);
+        await rsync.push(dir, remote, { mirror: true });
+        await rt.remove(dir);
+      }
     },
 
     async stageBundle(run) {
@@ -255,6 +302,77 @@ export function createHostActivities(rt: HostRuntime, host: HostConfig, options:
       return result;
     },
 
+    async postCopyDump(run): Promise<LazyDumpResult> {
+      await faults.before('postCopyDump');
+      const done = await readRecord<LazyDumpResult>(dumpFile(run));
+      if (done) return done;
+      const status = await runc.status(run.container);
+      if (status !== 'running' && status !== 'paused') {
+        throw preconditionFailed(`container ${run.container} on host ${host.name} is ${status}; cannot checkpoint it`);
+      }
+      const imagePath = layout.outgoingImages(run.runKey);
+      const workPath = layout.work(run.runKey, 'dump');
+      await rt.remove(imagePath);
+      await rt.mkdirp(imagePath);
+      await rt.mkdirp(workPath);
+      const pageServer = { address: host.address, port: await freePort() };
+      const pidFile = postCopyDumpPidFile(run);
+      const frozenAt = Date.now();
+      await startDaemon(rt, {
+        command: host.runc,
+        args: runc.lazyCheckpointArgs(run.container, { imagePath, workPath, listen: pageServer }),
+        pidFile,
+        logFile: path.join(workPath, 'runc.out'),
+        env: await runc.criuEnvironment(),
+      });
+      // CRIU runs its status-ready hook once the page server listens: the target may connect.
+      await heartbeating((signal) =>
+        until(async () => {
+          if ((await readText(path.join(workPath, 'dump.log'))).includes('Running status-ready scripts')) return true;
+          if ((await daemonPid(rt, pidFile, imagePath)) !== null) return false;
+          const runcSays = (await readText(path.join(workPath, 'runc.out'))).trim().split('\n').slice(-2).join('\n');
+          throw new Error(`post-copy dump of ${run.container} failed${runcSays ? `: ${runcSays}` : ''}${await runc.criuLogErrors(workPath, 'dump.log')}`);
+        }, signal),
+      );
+      const result: LazyDumpResult = { frozenAt, seconds: (Date.now() - frozenAt) / 1000, pagesWritten: 0, pageServer };
+      await writeRecord(dumpFile(run), result);
+      return result;
+    },
+
+    async awaitPagesDrained(run) {
+      const workPath = layout.work(run.runKey, 'dump');
+      const started = Date.now();
+      await heartbeating((signal) => until(async () => (await daemonPid(rt, postCopyDumpPidFile(run), layout.outgoingImages(run.runKey))) === null, signal));
+      const log = await readText(path.join(workPath, 'dump.log'));
+      if (/FAILED/.test(log)) {
+        throw new Error(`post-copy page transfer of ${run.container} from host ${host.name} failed${await runc.criuLogErrors(workPath, 'dump.log')}`);
+      }
+      return { seconds: (Date.now() - started) / 1000 };
+    },
+
+    async startLazyPages(input) {
+      await faults.before('startLazyPages');
+      const pidFile = lazyPagesPidFile(input);
+      const imagesDir = layout.incomingImages(input.runKey);
+      const workDir = restoreWorkPath(input);
+      const logFile = path.join(workDir, 'lazy-pages.log');
+      // Like the dump, it runs its status-ready hook once its socket accepts restore's call.
+      const ready = async () => (await readText(logFile)).includes('Running status-ready scripts');
+      if ((await daemonPid(rt, pidFile, workDir)) !== null && (await ready())) return;
+      await rt.mkdirp(workDir);
+      await rt.remove(path.join(workDir, 'lazy-pages.socket'));
+      await rt.remove(logFile);
+      const args = criu.lazyPagesArgs({ imagesDir, workDir, source: input.pageServer });
+      await startDaemon(rt, { command: criu.binary, args, pidFile, logFile: path.join(workDir, 'lazy-pages.out') });
+      await heartbeating((signal) =>
+        until(async () => {
+          if (await ready()) return true;
+          if ((await daemonPid(rt, pidFile, workDir)) !== null) return false;
+          throw new Error(`CRIU lazy-pages daemon on host ${host.name} exited${await runc.criuLogErrors(workDir, 'lazy-pages.log')}`);
+        }, signal),
+      );
+    },
+
     async pushImages(run): Promise<TransferResult> {
       await faults.before('pushImages');
       const started = Date.now();
@@ -269,6 +387,7 @@ export function createHostActivities(rt: HostRuntime, host: HostConfig, options:
     },
 
     async restore(run): Promise<RestoreResult> {
+      const lazyPages = run.lazyPages ?? false;
       const imagePath = layout.incomingImages(run.runKey);
       await faults.before('restore', { imagesDir: imagePath });
       const done = await readRecord<RestoreResult>(restoredFile(run));
@@ -277,7 +396,11 @@ export function createHostActivities(rt: HostRuntime, host: HostConfig, options:
       const pageBytes = await incomingPageBytes(run);
       // The placed config.json was overwritten by the final rootfs sync: place it again.
       await placeBundle(rt, layout.bundle(run.container), run.container, { netnsPath: host.netnsPath, cgroupParent: host.cgroupParent });
-      await heartbeating((signal) => restoreFromImages(run, imagePath, signal));
+      await heartbeating((signal) => restoreFromImages(run, imagePath, signal, lazyPages)).catch(async (err: Error) => {
+        // Post-copy: the reason is often on the lazy-pages daemon's side of the socket.
+        const lazy = lazyPages ? await runc.criuLogErrors(restoreWorkPath(run), 'lazy-pages.log') : '';
+        throw lazy ? new Error(`${err.message}\nlazy-pages${lazy}`) : err;
+      });
       const result: RestoreResult = { runningAt: Date.now(), seconds: (Date.now() - started) / 1000, pageBytes };
       await writeRecord(restoredFile(run), result);
       return result;
@@ -317,6 +440,8 @@ export function createHostActivities(rt: HostRuntime, host: HostConfig, options:
     },
 
     async resumeSource(run) {
+      // A post-copy dump still serving pages holds the container frozen: end it first.
+      await stopDaemon(rt, postCopyDumpPidFile(run), layout.outgoingImages(run.runKey));
       const status = await runc.status(run.container);
       let action: 'resumed' | 'already-running' | 'restored-from-images';
       if (status === 'paused') {
@@ -343,7 +468,8 @@ export function createHostActivities(rt: HostRuntime, host: HostConfig, options:
 
     async cleanupTarget(run) {
       // Every page server this run started: one per pre-dump round, one for the final dump.
-      const pidFiles = (await rt.fileSizes(layout.workRoot(run.runKey))).filter((f) => /^page-server-.*\.pid$/.test(f.name));
+      // ... and the lazy-pages daemon of a post-copy run (its arguments name the page server too).
+      const pidFiles = (await rt.fileSizes(layout.workRoot(run.runKey))).filter((f) => /^(page-server-.*|lazy-pages)\.pid$/.test(f.name));
       for (const file of pidFiles) {
         const pid = await pidAlive(path.join(layout.workRoot(run.runKey), file.name));
         if (pid !== null) await rt.execute('kill', ['-KILL', String(pid)]);

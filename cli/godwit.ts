@@ -12,7 +12,8 @@ import { progressQuery } from '../workflows/definitions';
 import { runDemo } from './demo';
 
 const USAGE = `usage:
-  godwit migrate <container> --from <host> --to <host> [--strategy page-server] [--health-check CMD]...
+  godwit migrate <container> --from <host> --to <host> [--strategy auto|page-server|stop-and-copy|pre-copy|post-copy]
+                 [--health-check CMD]... [--max-downtime SECONDS] [--allow-experimental]
                  [--host-timeout SECONDS] [--keep-images] [--detach] [--json]
   godwit status <container> [--json]      phase and progress of the container's migration
   godwit abort <container> [--reason TEXT]
@@ -51,20 +52,24 @@ async function migrate(args: string[]): Promise<number> {
       strategy: { type: 'string' },
       'health-check': { type: 'string', multiple: true },
       'host-timeout': { type: 'string' },
+      'max-downtime': { type: 'string' },
+      'allow-experimental': { type: 'boolean' },
       'keep-images': { type: 'boolean' },
       detach: { type: 'boolean' },
       json: { type: 'boolean' },
     },
   });
   if (positionals.length !== 1 || !values.from || !values.to) throw new UserError('migrate needs <container> --from <host> --to <host>');
-  const hostTimeout = values['host-timeout'] === undefined ? undefined : Number(values['host-timeout']);
+  const seconds = (flag: 'host-timeout' | 'max-downtime') => (values[flag] === undefined ? undefined : Number(values[flag]));
   const request = {
     container: positionals[0],
     source: values.from,
     target: values.to,
     strategy: values.strategy === undefined ? undefined : parse(Strategy, values.strategy, '--strategy'),
     options: {
-      hostTimeoutSeconds: hostTimeout,
+      hostTimeoutSeconds: seconds('host-timeout'),
+      maxDowntimeSeconds: seconds('max-downtime'),
+      allowExperimental: values['allow-experimental'] ?? false,
       keepImages: values['keep-images'] ?? false,
       healthCheck: values['health-check'] ? { exec: values['health-check'] } : undefined,
     },

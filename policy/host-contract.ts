@@ -68,6 +68,12 @@ export interface CheckpointResult {
   pagesWritten: number;
 }
 
+/** A post-copy dump: everything but the pages is written; the source serves the pages. */
+export interface LazyDumpResult extends CheckpointResult {
+  /** Where the source's dump serves pages to the target's lazy-pages daemon. */
+  pageServer: PageServerEndpoint;
+}
+
 export interface RestoreResult {
   /** Epoch ms at which the container ran again on the target: downtime ends here. */
   runningAt: number;
@@ -86,6 +92,11 @@ export interface HostActivities {
   preflightTarget(input: { container: string; cpuinfo: string; requiredBytes: number }): Promise<TargetFacts>;
   /** Source: push the bundle and root file system to the target while the container runs. */
   pushBundle(input: RunRef & { target: Peer }): Promise<TransferResult>;
+  /**
+   * Source: how fast files reach the target, for the planner: two pushes of different sizes,
+   * so rsync's start-up cost cancels out. Null when the difference is too small to time.
+   */
+  measureLink(input: RunRef & { target: Peer }): Promise<{ bytesPerSecond: number | null }>;
   /** Target: make the received bundle this host's (namespace, cgroup). */
   stageBundle(input: RunRef): Promise<void>;
   /** Target: start a CRIU page server for one dump; it exits when the dump ends. */
@@ -97,9 +108,19 @@ export interface HostActivities {
    * written to disk for the transfer to carry). The source stays frozen.
    */
   checkpoint(input: DumpRef & { pageServer?: PageServerEndpoint }): Promise<CheckpointResult>;
+  /**
+   * Source, post-copy (experimental): freeze and dump all but the memory, then keep serving
+   * the pages until the target has them all. The source stays frozen meanwhile.
+   */
+  postCopyDump(input: RunRef): Promise<LazyDumpResult>;
   /** Source: push the remaining image files and a final root file system sync. */
   pushImages(input: RunRef & { target: Peer }): Promise<TransferResult>;
-  restore(input: RunRef): Promise<RestoreResult>;
+  /** Target, post-copy: start the daemon that pulls pages from the source as they are touched. */
+  startLazyPages(input: RunRef & { pageServer: PageServerEndpoint }): Promise<void>;
+  /** Target: restore from the images; with `lazyPages`, memory follows through the daemon. */
+  restore(input: RunRef & { lazyPages?: boolean }): Promise<RestoreResult>;
+  /** Source, post-copy: wait until every page reached the target (the dump then ends). */
+  awaitPagesDrained(input: RunRef): Promise<{ seconds: number }>;
   verify(input: RunRef & { healthCheck?: HealthCheck }): Promise<void>;
   /** Source: destroy the frozen original. The point of no return. */
   commitSource(input: RunRef): Promise<void>;

@@ -59,4 +59,19 @@ export class Criu {
     args.push('--log-file', 'page-server.log', '-v4');
     await this.rt.executeOk(this.criu, args, options);
   }
+
+  /**
+   * Arguments for the target's lazy-pages daemon: it pulls pages from the source's post-copy
+   * dump as the restored process faults on them. Restore finds it by its socket in `workDir`.
+   */
+  lazyPagesArgs(daemon: { imagesDir: string; workDir: string; source: { address: string; port: number } }): string[] {
+    return [
+      'lazy-pages', '--page-server', '--address', daemon.source.address, '--port', String(daemon.source.port),
+      '--images-dir', daemon.imagesDir, '--work-dir', daemon.workDir, '--log-file', 'lazy-pages.log', '-v4',
+    ];
+  }
+
+  get binary(): string {
+    return this.criu;
+  }
 }

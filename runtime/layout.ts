@@ -10,6 +10,11 @@ export class HostLayout {
     return path.join(this.stateDir, 'runc');
   }
 
+  /** Godwit's options for CRIU (see CRIU_CONFIG in runc.ts). */
+  get criuConfig(): string {
+    return path.join(this.stateDir, 'criu.conf');
+  }
+
   bundle(container: string): string {
     return path.join(this.stateDir, this.relBundle(container));
   }

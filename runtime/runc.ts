@@ -9,7 +9,17 @@ export interface RuncPaths {
   criu: string;
   /** runc's state directory; two hosts on one machine must not share it. */
   root: string;
+  /** Where to keep Godwit's CRIU options (CRIU_CONFIG); without it, CRIU's defaults apply. */
+  criuConfig?: string;
 }
+
+/**
+ * CRIU options for every dump and restore, passed through CRIU_CONFIG_FILE because runc has
+ * no flags for them. tcp-close: a connection cannot follow the container to a host with
+ * another address, so it is closed and the client reconnects. skip-in-flight: a client that
+ * connects while the container is frozen must not fail the dump (measured: it did).
+ */
+export const CRIU_CONFIG = 'tcp-close\nskip-in-flight\n';
 
 interface RuncState {
   status: Exclude<ContainerStatus, 'absent'>;
@@ -26,6 +36,13 @@ export class Runc {
 
   private base(): string[] {
     return ['--root', this.paths.root];
+  }
+
+  /** The environment for runc commands that run CRIU: with Godwit's CRIU options, if kept. */
+  async criuEnvironment(): Promise<NodeJS.ProcessEnv | undefined> {
+    if (!this.paths.criuConfig) return undefined;
+    await this.rt.writeFile(this.paths.criuConfig, CRIU_CONFIG);
+    return { ...process.env, CRIU_CONFIG_FILE: this.paths.criuConfig };
   }
 
   async state(name: string, options?: ExecOptions): Promise<RuncState | null> {
@@ -80,7 +97,7 @@ export class Runc {
     if (dump.pageServer) args.push('--page-server', `${dump.pageServer.address}:${dump.pageServer.port}`);
     if (dump.parentPath) args.push('--parent-path', dump.parentPath);
     args.push(name);
-    const result = await this.rt.execute(this.paths.runc, args, options);
+    const result = await this.rt.execute(this.paths.runc, args, { ...options, env: await this.criuEnvironment() });
     if (result.code !== 0) {
       const runcSays = result.stderr.trim().split('\n').slice(-2).join('\n');
       const criuSays = await this.criuErrors(dump.workPath, 'dump.log'); // runc names the pre-dump's log dump.log too
@@ -97,8 +114,32 @@ export class Runc {
     return errors.length > 0 ? `:\n${errors.join('\n')}` : '';
   }
 
-  async restore(name: string, restore: { bundle: string; imagePath: string; workPath: string }, options?: ExecOptions): Promise<void> {
-    const args = ['--detach', '--image-path', restore.imagePath, '--work-path', restore.workPath, '--bundle', restore.bundle, name];
+  /**
+   * Arguments for a post-copy dump: CRIU dumps everything but the pages, then serves them
+   * from `listen` until the target's lazy-pages daemon has them all. It runs that long, so it
+   * is started as a daemon; the container stays frozen meanwhile and is gone once it ends.
+   */
+  lazyCheckpointArgs(name: string, dump: { imagePath: string; workPath: string; listen: { address: string; port: number } }): string[] {
+    return [
+      ...this.base(), '--criu', this.paths.criu, 'checkpoint', '--lazy-pages',
+      '--page-server', `${dump.listen.address}:${dump.listen.port}`,
+      '--image-path', dump.imagePath, '--work-path', dump.workPath, name,
+    ];
+  }
+
+  /** CRIU's error lines from a log in `workPath` (for steps that run as daemons). */
+  criuLogErrors(workPath: string, logName: string): Promise<string> {
+    return this.criuErrors(workPath, logName);
+  }
+
+  async restore(
+    name: string,
+    restore: { bundle: string; imagePath: string; workPath: string; lazyPages?: boolean },
+    options?: ExecOptions,
+  ): Promise<void> {
+    // Post-copy: memory arrives later, through the lazy-pages daemon listening in `workPath`.
+    const lazy = restore.lazyPages ? ['--lazy-pages'] : [];
+    const args = ['--detach', ...lazy, '--image-path', restore.imagePath, '--work-path', restore.workPath, '--bundle', restore.bundle, name];
     await this.detached('restore', args, path.join(restore.workPath, 'runc.log'), options);
   }
 
@@ -116,7 +157,8 @@ export class Runc {
   private async detached(verb: 'run' | 'restore', args: string[], logFile: string, options?: ExecOptions): Promise<void> {
     await this.rt.mkdirp(path.dirname(logFile));
     const full = [...this.base(), '--log', logFile, '--log-format', 'text', '--criu', this.paths.criu, verb, ...args];
-    const result = await this.rt.execute(this.paths.runc, full, { ...options, stdio: 'null' });
+    const env = verb === 'restore' ? await this.criuEnvironment() : undefined;
+    const result = await this.rt.execute(this.paths.runc, full, { ...options, env, stdio: 'null' });
     if (result.code !== 0) {
       const log = (await this.rt.exists(logFile)) ? (await this.rt.readFile(logFile)).toString('utf8') : '';
       const tail = log.trim().split('\n').slice(-4).join('\n');

@@ -5,13 +5,14 @@ import {
   ApplicationFailure,
   CancellationScope,
   isCancellation,
+  patched,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import { migrationRunKey } from '../policy/names';
 import { parseMigrationRequest, type MigrationRequest, type MigrationRequestInput } from '../policy/request';
 import { criuVersionProblem, requiredTargetBytes } from '../policy/preflight';
-import { planStrategy, type ConcreteStrategy } from '../policy/strategy';
+import { planStrategy, type ConcreteStrategy, type PlanFacts, type PlanOptions } from '../policy/strategy';
 import type { MigrationReport } from '../policy/report';
 import type { RunRef } from '../policy/host-contract';
 import { abortUpdate, progressQuery } from './definitions';
@@ -23,7 +24,7 @@ import { onHost, type MigrationContext } from './context';
 import { transferState } from './state-transfer';
 
 /** Strategies this version can run; the planner may name others. */
-const IMPLEMENTED: readonly ConcreteStrategy[] = ['page-server', 'stop-and-copy', 'pre-copy'];
+const IMPLEMENTED: readonly ConcreteStrategy[] = ['page-server', 'stop-and-copy', 'pre-copy', 'post-copy'];
 
 function parseRequest(input: unknown): MigrationRequest {
   const parsed = parseMigrationRequest(input);
@@ -97,21 +98,17 @@ async function moveContainer(ctx: Omit<MigrationContext, 'hosts'>): Promise<void
   };
   const versionProblem = criuVersionProblem(sourceFacts.criu.version, targetFacts.criu.version);
   if (versionProblem) throw ApplicationFailure.nonRetryable(versionProblem, 'PreconditionFailed');
-  const plan = planStrategy(
-    {
-      source: request.source,
-      target: request.target,
-      sourceFeatures: sourceFacts.criu,
-      targetFeatures: targetFacts.criu,
-      memoryBytes: sourceFacts.memoryBytes,
-      linkBytesPerSecond: null,
-    },
-    { requested: request.strategy, maxDowntimeSeconds: request.options.maxDowntimeSeconds, allowExperimental: request.options.allowExperimental },
-  );
-  if (!plan.ok) throw ApplicationFailure.nonRetryable(plan.error, 'PreconditionFailed');
-  if (!IMPLEMENTED.includes(plan.strategy)) {
-    throw ApplicationFailure.nonRetryable(`${plan.strategy} is not available in this version (${plan.reason})`, 'PreconditionFailed');
-  }
+  const facts: PlanFacts = {
+    source: request.source,
+    target: request.target,
+    sourceFeatures: sourceFacts.criu,
+    targetFeatures: targetFacts.criu,
+    memoryBytes: sourceFacts.memoryBytes,
+    linkBytesPerSecond: null,
+  };
+  const planOptions = { requested: request.strategy, maxDowntimeSeconds: request.options.maxDowntimeSeconds, allowExperimental: request.options.allowExperimental };
+  // A strategy the hosts cannot run is refused here, before anything changes.
+  let plan = checkedPlan(facts, planOptions);
   tracker.plan = { requested: request.strategy, strategy: plan.strategy, reason: plan.reason };
 
   tracker.enter('prepare', Date.now());
@@ -119,20 +116,52 @@ async function moveContainer(ctx: Omit<MigrationContext, 'hosts'>): Promise<void
   const bundle = await onHost(source, 'prepare', () => source.long.pushBundle({ ...run, target: hosts.target }));
   tracker.rsyncBytes += bundle.bytes;
   await onHost(target, 'prepare', () => target.quick.stageBundle(run));
+  // `auto` chooses by how long a frozen copy would take: measure the link, then plan again.
+  if (request.strategy === 'auto' && patched('plan-with-measured-link')) {
+    const link = await onHost(source, 'prepare', () => source.quick.measureLink({ ...run, target: hosts.target }));
+    plan = checkedPlan({ ...facts, linkBytesPerSecond: link.bytesPerSecond }, planOptions);
+  }
+  tracker.plan = { requested: request.strategy, strategy: plan.strategy, reason: plan.reason };
 
   // From here the source may be frozen (and pre-dump images exist): undo brings it back.
   compensations.push('resumeSource', () => source.undo.resumeSource(run), { essential: true });
-  await transferState({ ...ctx, hosts }, plan.strategy);
+  const { lazyPages } = await transferState({ ...ctx, hosts }, plan.strategy);
+  if (lazyPages) tracker.warnings.push(`post-copy (experimental): rollback to ${request.source} was possible only until the restore on ${request.target} started`);
 
   tracker.enter('restore', Date.now());
   // Pushed before restore starts: a restore that fails half-way may still leave a process.
-  compensations.push('stopTargetContainer', () => target.undo.stopTargetContainer(run), { essential: true, haltOnFailure: true });
-  const restored = await onHost(target, 'restore', () => target.long.restore(run));
+  // After a post-copy restore, though, the target's copy may hold the only current state:
+  // it is not stopped, the unwind halts before resuming the source, and the run fails red.
+  let targetRanPostCopy = false;
+  compensations.push(
+    'stopTargetContainer',
+    () => (targetRanPostCopy ? Promise.reject(new Error(postCopyNoWayBack(request.source, request.target))) : target.undo.stopTargetContainer(run)),
+    { essential: true, haltOnFailure: true },
+  );
+  if (lazyPages) await onHost(target, 'restore', () => target.quick.startLazyPages({ ...run, pageServer: lazyPages }));
+  // A lazy-pages daemon serves one restore: a post-copy restore is not retried in place.
+  const restoring = lazyPages ? target.once : target.long;
+  const restored = await onHost(target, 'restore', () => restoring.restore({ ...run, lazyPages: lazyPages !== undefined }));
+  targetRanPostCopy = lazyPages !== undefined;
   tracker.runningAt = restored.runningAt;
   tracker.pageBytes = restored.pageBytes;
 
   tracker.enter('verify', Date.now());
+  // Post-copy is complete only when the source has handed over its last page.
+  if (lazyPages) await onHost(source, 'verify', () => source.long.awaitPagesDrained(run));
   await onHost(target, 'verify', () => target.long.verify({ ...run, healthCheck: request.options.healthCheck }));
+}
+
+const postCopyNoWayBack = (source: string, target: string) =>
+  `post-copy: the container already ran on ${target} with pages still on ${source}; resuming ${source} would turn its state back, so Godwit leaves both for an operator`;
+
+function checkedPlan(facts: PlanFacts, options: PlanOptions): { strategy: ConcreteStrategy; reason: string } {
+  const plan = planStrategy(facts, options);
+  if (!plan.ok) throw ApplicationFailure.nonRetryable(plan.error, 'PreconditionFailed');
+  if (!IMPLEMENTED.includes(plan.strategy)) {
+    throw ApplicationFailure.nonRetryable(`${plan.strategy} is not available in this version (${plan.reason})`, 'PreconditionFailed');
+  }
+  return plan;
 }
 
 async function rollBack(err: unknown, tracker: MigrationTracker, compensations: Compensations): Promise<MigrationReport> {

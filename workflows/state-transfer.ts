@@ -1,8 +1,8 @@
 // Moving the container's state to the target, by strategy: what happens between "prepared"
 // and "ready to restore". Each strategy ends with the source frozen and the target holding
-// a complete image set.
-import { ApplicationFailure } from '@temporalio/workflow';
+// a complete image set, except post-copy, where the source still holds the pages.
 import { PAGE_SIZE, decide } from '../policy/convergence';
+import type { PageServerEndpoint } from '../policy/host-contract';
 import type { ConcreteStrategy } from '../policy/strategy';
 import { onHost, type MigrationContext } from './context';
 
@@ -34,7 +34,22 @@ async function preCopyRounds(ctx: MigrationContext): Promise<number> {
   }
 }
 
-export async function transferState(ctx: MigrationContext, strategy: ConcreteStrategy): Promise<void> {
+/** Post-copy: dump all but the pages; the source keeps serving them from a page server. */
+async function lazyDump(ctx: MigrationContext): Promise<PageServerEndpoint> {
+  const { source, run, tracker } = ctx;
+  tracker.enter('checkpoint', Date.now());
+  const dump = await onHost(source, 'checkpoint', () => source.once.postCopyDump(run));
+  tracker.frozenAt = dump.frozenAt;
+  return dump.pageServer;
+}
+
+/** What the restore needs to know: for post-copy, where the pages are served from. */
+export interface TransferOutcome {
+  lazyPages?: PageServerEndpoint;
+}
+
+export async function transferState(ctx: MigrationContext, strategy: ConcreteStrategy): Promise<TransferOutcome> {
+  let lazyPages: PageServerEndpoint | undefined;
   switch (strategy) {
     case 'page-server':
       await finalDump(ctx, { streamed: true });
@@ -46,10 +61,12 @@ export async function transferState(ctx: MigrationContext, strategy: ConcreteStr
       await finalDump(ctx, { streamed: true, parentRound: await preCopyRounds(ctx) });
       break;
     case 'post-copy':
-      throw ApplicationFailure.nonRetryable('post-copy is not available in this version', 'PreconditionFailed');
+      lazyPages = await lazyDump(ctx);
+      break;
   }
   const { source, run, tracker, hosts } = ctx;
   tracker.enter('transfer', Date.now());
   const images = await onHost(source, 'transfer', () => source.long.pushImages({ ...run, target: hosts.target }));
   tracker.rsyncBytes += images.bytes;
+  return { lazyPages };
 }

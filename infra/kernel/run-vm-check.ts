@@ -25,10 +25,15 @@ export function vmAvailability(): VmAvailability {
   return { ok: true, kernel: path.join('/boot', kernel), vng };
 }
 
-export interface VmMigrationResult {
+interface VmRun {
   report: MigrationReport;
   counter: { beforeFreeze: number; afterRestore: number | null };
+}
+
+export interface VmMigrationResult extends VmRun {
   serverSeconds: number;
+  /** The migration back, with post-copy; null when the pre-copy one did not migrate. */
+  postCopy: VmRun | null;
 }
 
 export async function runPrecopyInVm(vm: Extract<VmAvailability, { ok: true }>): Promise<VmMigrationResult> {
@@ -58,5 +63,6 @@ export async function runPrecopyInVm(vm: Extract<VmAvailability, { ok: true }>):
   const parsed = JSON.parse(readFileSync(resultFile, 'utf8')) as { result?: VmMigrationResult; error?: string };
   if (parsed.error) throw new Error(`inside the VM: ${parsed.error}\nprogress (logs in ${share}):\n${progress()}`);
   const out = parsed.result as VmMigrationResult;
-  return { ...out, report: MigrationReport.parse(out.report) };
+  const postCopy = out.postCopy ? { ...out.postCopy, report: MigrationReport.parse(out.postCopy.report) } : null;
+  return { ...out, report: MigrationReport.parse(out.report), postCopy };
 }

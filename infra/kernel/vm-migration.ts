@@ -110,6 +110,19 @@ async function useCgroupV1(): Promise<void> {
   await executeOk('mount', ['-t', 'cgroup2', 'cgroup2', path.join(root, 'unified')]);
 }
 
+async function postCopyBack(client: Client, from: HostConfig, to: HostConfig) {
+  const beforeFreeze = await counter(from);
+  const handle = await startMigration(
+    client,
+    { container: CONTAINER, source: from.name, target: to.name, strategy: 'post-copy', options: { hostTimeoutSeconds: 600 } },
+    { workflowTaskTimeout: 120_000 },
+  );
+  const report = await followMigration(handle, (p) => say(`post-copy: ${formatProgress(p)}`));
+  const runningOn = report.runningOn === to.name ? to : from;
+  const afterRestore = await counter(runningOn).catch(() => null);
+  return { report, counter: { beforeFreeze, afterRestore } };
+}
+
 async function main(): Promise<void> {
   say('starting');
   await useCgroupV1();
@@ -172,7 +185,10 @@ async function main(): Promise<void> {
       }, { workflowTaskTimeout: 120_000 });
       const report = await followMigration(handle, (p) => say(`${formatProgress(p)}, rounds ${p.rounds.map((r) => r.pagesWritten).join(',')}`));
       const afterRestore = report.outcome === 'migrated' ? await counter(beta) : null;
-      finish({ result: { report, counter: { beforeFreeze, afterRestore }, serverSeconds } });
+      // And back with post-copy (experimental), on this older kernel too: it migrates, or
+      // it is back on beta; either way the counter must go on somewhere.
+      const postCopy = afterRestore === null ? null : await postCopyBack(client, beta, alpha);
+      finish({ result: { report, counter: { beforeFreeze, afterRestore }, serverSeconds, postCopy } });
     } finally {
       workers.forEach((w) => w.shutdown());
       await Promise.all(running);

@@ -37,7 +37,7 @@ export function defaultLabOptions(): LabOptions {
   return { hosts: ['alpha', 'beta'], subnet: process.env.GODWIT_LAB_SUBNET ?? '10.203.0.0/24', faultInjection: false };
 }
 
-function hostConfig(state: LabHostState): HostConfig {
+export function hostConfig(state: LabHostState): HostConfig {
   return {
     name: state.name,
     address: state.address,

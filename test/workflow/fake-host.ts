@@ -14,6 +14,8 @@ export class FakeHost {
   private attempts = new Map<Step, number>();
   /** What `criu check` says of this host's kernel. */
   features = { memDirtyTrack: false, uffdNoncoop: true };
+  /** What a link measurement from this host finds. */
+  linkBytesPerSecond: number | null = 500 * 1024 * 1024;
   /** What each pre-dump round reports (default: a tiny, converged round). */
   preDumpRounds: Round[] = [];
 
@@ -68,11 +70,15 @@ export class FakeHost {
       preflightTarget: () => this.step('preflightTarget', { host: this.name, criu, containerExists: false, freeBytes: 1 << 30, cpuCompatible: true, cpuCheckOutput: '' }),
       pushBundle: () => this.step('pushBundle', { bytes: 1000, seconds: 0.1 }),
       stageBundle: () => this.step('stageBundle', undefined),
+      measureLink: () => this.step('measureLink', { bytesPerSecond: this.linkBytesPerSecond }),
       startPageServer: () => this.step('startPageServer', { address: '10.0.0.2', port: 4000 }),
       checkpoint: ({ pageServer }) => this.step('checkpoint', { frozenAt: Date.now(), seconds: 0.5, pagesWritten: pageServer ? 16384 : 0 }),
       preDump: ({ round }) => this.step('preDump', this.preDumpRounds[round - 1] ?? { round, pagesWritten: 10, pagesSkipped: 16374, seconds: 0.1, bytes: 40960 }),
+      postCopyDump: () => this.step('postCopyDump', { frozenAt: Date.now(), seconds: 0.2, pagesWritten: 0, pageServer: { address: '10.0.0.1', port: 4100 } }),
       pushImages: () => this.step('pushImages', { bytes: 500, seconds: 0.1 }),
-      restore: () => this.step('restore', { runningAt: Date.now(), seconds: 0.3, pageBytes: 64 << 20 }),
+      startLazyPages: () => this.step('startLazyPages', undefined),
+      restore: ({ lazyPages }) => this.step('restore', { runningAt: Date.now(), seconds: 0.3, pageBytes: lazyPages ? 0 : 64 << 20 }),
+      awaitPagesDrained: () => this.step('awaitPagesDrained', { seconds: 1.5 }),
       verify: () => this.step('verify', undefined),
       commitSource: () => this.step('commitSource', undefined),
       finishTarget: () => this.step('finishTarget', undefined),

@@ -46,6 +46,7 @@ describe('MigrationWorkflow', () => {
       'beta:preflightTarget',
       'alpha:pushBundle',
       'beta:stageBundle',
+      'alpha:measureLink',
       'beta:startPageServer',
       'alpha:checkpoint',
       'alpha:pushImages',
@@ -56,7 +57,8 @@ describe('MigrationWorkflow', () => {
     ]);
     expect(report.phases.map((p) => p.phase)).toEqual(['preflight', 'prepare', 'checkpoint', 'transfer', 'restore', 'verify', 'commit', 'done']);
     expect(report.strategy).toBe('page-server');
-    expect(report.plan?.reason).toMatch(/^64 MiB at 119 MiB\/s \(assumed\) takes about 0.54s frozen, within the 1s target/);
+    // `auto` plans with the link the source measured (500 MiB/s in this fake).
+    expect(report.plan?.reason).toMatch(/^64 MiB at 500 MiB\/s takes about 0.13s frozen, within the 1s target/);
     expect(report.bytes).toEqual({ pages: 64 << 20, viaPageServer: 64 << 20, viaRsync: 1500, total: (64 << 20) + 1500 });
     expect(report.seconds.downtime).not.toBeNull();
     expect(report.seconds.total).toBeGreaterThanOrEqual(report.seconds.checkpoint ?? 0);
@@ -147,11 +149,59 @@ describe('MigrationWorkflow', () => {
     expect(fleet.log.filter((s) => s === 'beta:restore')).toHaveLength(2);
   });
 
-  it('says plainly that post-copy is not available yet, in preflight', async () => {
+  it('auto plans with the measured link: a slow link makes a frozen copy too long for the target', async () => {
     const fleet = newFleet();
-    const err = await migrate(fleet, name(), { strategy: 'post-copy' }).catch((e: unknown) => e);
-    expect((err as Error).message).toBe('post-copy is not available in this version (requested (experimental))');
-    expect(fleet.log).toEqual(['alpha:preflightSource', 'beta:preflightTarget']);
+    fleet.alpha.linkBytesPerSecond = 10 * 1024 * 1024;
+    fleet.alpha.features = fleet.beta.features = { memDirtyTrack: true, uffdNoncoop: true };
+    const report = await migrate(fleet, name());
+    expect(report.strategy).toBe('pre-copy');
+    expect(report.plan?.reason).toMatch(/^64 MiB at 10 MiB\/s takes about 6.40s frozen, over the 1s target: pre-copy/);
+  });
+
+  it('an explicit strategy is not second-guessed: no link measurement', async () => {
+    const fleet = newFleet();
+    await migrate(fleet, name(), { strategy: 'stop-and-copy' });
+    expect(fleet.log).not.toContain('alpha:measureLink');
+  });
+
+  it('post-copy: restores before the pages move, and commits only once the source handed over the last page', async () => {
+    const fleet = newFleet();
+    const report = await migrate(fleet, name(), { strategy: 'post-copy' });
+    expect(report.outcome).toBe('migrated');
+    expect(fleet.log.slice(2)).toEqual([
+      'alpha:pushBundle',
+      'beta:stageBundle',
+      'alpha:postCopyDump',
+      'alpha:pushImages',
+      'beta:startLazyPages',
+      'beta:restore',
+      'alpha:awaitPagesDrained',
+      'beta:verify',
+      'alpha:commitSource',
+      'beta:finishTarget',
+    ]);
+    expect(report.plan?.reason).toBe('requested (experimental)');
+    expect(report.warnings.join('\n')).toMatch(/rollback to alpha was possible only until the restore on beta started/);
+  });
+
+  it('post-copy: a restore that fails rolls back to the source', async () => {
+    const fleet = newFleet();
+    fleet.beta.failAt('restore');
+    const report = await migrate(fleet, name(), { strategy: 'post-copy' });
+    expect(report.outcome).toBe('rolled-back');
+    expect(report.runningOn).toBe('alpha');
+    expect(undoSteps(fleet)).toEqual(['beta:stopTargetContainer', 'alpha:resumeSource', 'beta:cleanupTarget']);
+  });
+
+  it('post-copy: after the target ran, a failure leaves both hosts alone and fails red', async () => {
+    const fleet = newFleet();
+    fleet.alpha.failAt('awaitPagesDrained');
+    const report = await migrate(fleet, name(), { strategy: 'post-copy' });
+    expect(report.outcome).toBe('failed');
+    expect(report.rollback.map((r) => [r.step, r.ok])).toEqual([['stopTargetContainer', false]]);
+    expect(report.rollback[0].detail).toMatch(/container already ran on beta with pages still on alpha/);
+    // Neither the running target copy is stopped nor the stale source resumed.
+    expect(undoSteps(fleet)).toEqual([]);
   });
 
   it('fails the migration, changing nothing, when preflight finds a problem', async () => {

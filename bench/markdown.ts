@@ -1,0 +1,155 @@
+// The benchmark as a GitHub Markdown report: one Table II per link, then Godwit against bare.
+import type { BenchResults, Link } from './model';
+import {
+  OVERHEAD_ALLOWANCE_SECONDS,
+  OVERHEAD_FACTOR,
+  TABLE_II_COLUMNS,
+  caseMeetsOverheadTarget,
+  ratios,
+  summarize,
+  type CaseSummary,
+  type MeanSd,
+  type Ratio,
+  type TableIIColumn,
+} from './stats';
+
+const NONE = '–';
+
+const COLUMN_LABELS: Record<TableIIColumn, string> = {
+  preDump: 'pre-dump',
+  preCopy: 'pre-copy',
+  checkpoint: 'checkpoint',
+  transfer: 'transfer',
+  restore: 'restore',
+  downtime: 'downtime',
+  total: 'total',
+};
+
+/** Text from the results may hold anything; keep it from opening HTML or splitting a table cell. */
+export function escapeMarkdown(text: string): string {
+  return text
+    .replace(/\s+/g, ' ')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/\|/g, '\\|');
+}
+
+export function fixed3(x: number): string {
+  const s = x.toFixed(3);
+  // A tiny negative rounds to "-0.000", which reads as a sign that is not there.
+  return s === '-0.000' ? '0.000' : s;
+}
+
+export function formatMeanSd(stat: MeanSd | null): string {
+  return stat === null ? NONE : `${fixed3(stat.mean)} ± ${fixed3(stat.sd)}`;
+}
+
+function formatNumber(x: number | null): string {
+  return x === null ? NONE : fixed3(x);
+}
+
+function row(cells: readonly string[]): string {
+  return `| ${cells.join(' | ')} |`;
+}
+
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
+  return [row(header), row(header.map(() => '---')), ...rows.map(row)];
+}
+
+function describeLink(link: Link): string {
+  const shaping = [
+    link.rateMbit === undefined ? null : `${link.rateMbit} Mbit/s`,
+    link.delayMs === undefined ? null : `${link.delayMs} ms delay`,
+  ].filter((s): s is string => s !== null);
+  return shaping.length === 0 ? 'unshaped' : shaping.join(', ');
+}
+
+function heading(results: BenchResults): string[] {
+  const m = results.machine;
+  return [
+    `# Godwit benchmark, ${escapeMarkdown(results.date)}`,
+    '',
+    `- Machine: ${m.cpus} CPUs, ${m.memoryGiB} GiB memory, kernel ${escapeMarkdown(m.kernel)}`,
+    `- CRIU ${escapeMarkdown(m.criu)}, runc ${escapeMarkdown(m.runc)}, Node ${escapeMarkdown(m.node)}`,
+    `- Repetitions: ${results.repetitions}${results.quick ? ' (quick run)' : ''}`,
+    '- Cells: mean ± sample standard deviation in seconds, over migrated samples only',
+  ];
+}
+
+function summaryRow(s: CaseSummary): string[] {
+  return [
+    s.strategy,
+    `${s.memoryMib} MiB`,
+    s.workload,
+    s.runner,
+    `${s.attempts - s.failures}/${s.attempts}`,
+    ...TABLE_II_COLUMNS.map((column) => formatMeanSd(s[column])),
+    formatMeanSd(s.probeGapSeconds),
+  ];
+}
+
+const SUMMARY_HEADER = [
+  'Strategy',
+  'Memory',
+  'Workload',
+  'Runner',
+  'n (migrated/attempts)',
+  ...TABLE_II_COLUMNS.map((column) => COLUMN_LABELS[column]),
+  'probe gap',
+];
+
+function linkSections(summaries: readonly CaseSummary[]): string[] {
+  const links = [...new Map(summaries.map((s) => [s.link.name, s.link])).values()];
+  return links.flatMap((link) => [
+    '',
+    `## Link: ${escapeMarkdown(link.name)} (${describeLink(link)})`,
+    '',
+    ...table(
+      SUMMARY_HEADER,
+      summaries.filter((s) => s.link.name === link.name).map(summaryRow),
+    ),
+  ]);
+}
+
+function targetCell(summaries: readonly CaseSummary[], r: Ratio): string {
+  // The target is set for the default strategy only; the others are reported, not judged.
+  if (r.strategy !== 'page-server') return NONE;
+  const met = caseMeetsOverheadTarget(summaries, r);
+  if (met === null) return NONE;
+  return met ? '✓' : '✗';
+}
+
+function ratioSection(summaries: readonly CaseSummary[]): string[] {
+  const rows = ratios([...summaries]).map((r) => [
+    r.strategy,
+    `${r.memoryMib} MiB`,
+    r.workload,
+    escapeMarkdown(r.link.name),
+    formatNumber(r.downtime),
+    formatNumber(r.total),
+    formatNumber(r.overheadSeconds),
+    targetCell(summaries, r),
+  ]);
+  const intro = `Target (page-server): Godwit downtime ≤ ${OVERHEAD_FACTOR} × bare + ${OVERHEAD_ALLOWANCE_SECONDS} s.`;
+  const body =
+    rows.length === 0
+      ? ['No case was measured by both runners.']
+      : table(['Strategy', 'Memory', 'Workload', 'Link', 'downtime ratio', 'total ratio', 'downtime overhead (s)', 'target met'], rows);
+  return ['', '## Godwit / bare', '', intro, '', ...body];
+}
+
+function skippedSection(results: BenchResults): string[] {
+  const items =
+    results.skipped.length === 0
+      ? ['None.']
+      : results.skipped.map((s) => `- ${escapeMarkdown(s.strategy)}: ${escapeMarkdown(s.reason)}`);
+  return ['', '## Skipped', '', ...items];
+}
+
+export function renderMarkdown(results: BenchResults): string {
+  const summaries = summarize(results);
+  const sections =
+    summaries.length === 0 ? ['', 'No samples.'] : [...linkSections(summaries), ...ratioSection(summaries)];
+  return [...heading(results), ...sections, ...skippedSection(results), ''].join('\n');
+}

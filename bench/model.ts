@@ -1,0 +1,65 @@
+// What a benchmark run measures, as data: the one schema the runner writes, the summary
+// reads and the renderers draw. Columns follow the seed paper's Table II.
+import { z } from 'zod';
+import { PhaseSeconds } from '../policy/report';
+
+export const Workload = z.enum(['idle', 'dirtying']);
+export type Workload = z.infer<typeof Workload>;
+
+/** Who drove the steps: Godwit's workflow, or a plain script with no Temporal in between. */
+export const Runner = z.enum(['godwit', 'bare']);
+export type Runner = z.infer<typeof Runner>;
+
+/** The lab link between the hosts; `loopback` is the unshaped bridge. */
+export const Link = z.object({
+  name: z.string().min(1),
+  /** tc netem shaping; absent for the unshaped link. */
+  rateMbit: z.number().positive().optional(),
+  delayMs: z.number().nonnegative().optional(),
+});
+export type Link = z.infer<typeof Link>;
+
+/** One cell of the matrix: everything but the repetition and the runner. */
+export const BenchCase = z.object({
+  strategy: z.enum(['page-server', 'stop-and-copy', 'pre-copy', 'post-copy']),
+  memoryMib: z.number().int().positive(),
+  workload: Workload,
+  link: Link,
+});
+export type BenchCase = z.infer<typeof BenchCase>;
+
+export const BenchSample = BenchCase.extend({
+  runner: Runner,
+  rep: z.number().int().min(1),
+  outcome: z.enum(['migrated', 'failed']),
+  /** Why it failed, when it did. */
+  error: z.string().optional(),
+  seconds: PhaseSeconds,
+  /** The longest gap between two answers of the workload's counter, probed every 10 ms. */
+  probeGapSeconds: z.number().nonnegative().nullable(),
+  /** Bytes that crossed the link (pages and files). */
+  bytes: z.number().nonnegative(),
+});
+export type BenchSample = z.infer<typeof BenchSample>;
+
+export const Machine = z.object({
+  cpus: z.number().int().positive(),
+  memoryGiB: z.number().positive(),
+  kernel: z.string(),
+  criu: z.string(),
+  runc: z.string(),
+  node: z.string(),
+});
+export type Machine = z.infer<typeof Machine>;
+
+export const BenchResults = z.object({
+  /** ISO time the run started. */
+  date: z.string(),
+  quick: z.boolean(),
+  repetitions: z.number().int().positive(),
+  machine: Machine,
+  samples: z.array(BenchSample),
+  /** Cases the machine cannot run, and why (e.g. pre-copy without soft-dirty). */
+  skipped: z.array(z.object({ strategy: z.string(), reason: z.string() })),
+});
+export type BenchResults = z.infer<typeof BenchResults>;

@@ -1,0 +1,209 @@
+// The arithmetic between raw benchmark samples and what the report and chart show.
+import { PhaseSeconds } from '../policy/report';
+import { BenchCase, Runner, Workload, type BenchResults, type BenchSample } from './model';
+
+export interface MeanSd {
+  mean: number;
+  sd: number;
+  n: number;
+}
+
+/** The seed paper's Table II columns, in its order. */
+export const TABLE_II_COLUMNS = PhaseSeconds.keyof().options;
+export type TableIIColumn = (typeof TABLE_II_COLUMNS)[number];
+
+/** Everything a summary averages: Table II plus the probe gap and the bytes moved. */
+export const SUMMARY_COLUMNS = [...TABLE_II_COLUMNS, 'probeGapSeconds', 'bytes'] as const;
+export type SummaryColumn = (typeof SUMMARY_COLUMNS)[number];
+
+export type CaseSummary = BenchCase & {
+  runner: Runner;
+  attempts: number;
+  failures: number;
+} & Record<SummaryColumn, MeanSd | null>;
+
+export type Ratio = BenchCase & {
+  /** Godwit's mean over bare's mean. */
+  downtime: number | null;
+  total: number | null;
+  /** Godwit's mean downtime minus bare's, in seconds. */
+  overheadSeconds: number | null;
+};
+
+export interface QuickRatio {
+  case: string;
+  downtime: number | null;
+  total: number | null;
+  overheadSeconds: number | null;
+}
+
+export interface QuickSummary {
+  date: string;
+  quick: boolean;
+  samples: number;
+  failures: number;
+  ratios: QuickRatio[];
+  overheadTarget: { case: string; met: boolean } | null;
+}
+
+/** The project target: Godwit may add at most 5 % plus 150 ms of downtime over the bare script. */
+export const OVERHEAD_FACTOR = 1.05;
+export const OVERHEAD_ALLOWANCE_SECONDS = 0.15;
+// Absorbs binary floating point at the exact boundary (1.05 × 2 + 0.15 is not exactly 2.25).
+const EPSILON = 1e-9;
+
+const STRATEGY_ORDER = BenchCase.shape.strategy.options;
+const WORKLOAD_ORDER = Workload.options;
+const RUNNER_ORDER = Runner.options;
+
+export function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+/** Mean and sample standard deviation (n − 1); null for no values. */
+export function meanSd(values: readonly number[]): MeanSd | null {
+  const n = values.length;
+  if (n === 0) return null;
+  const mean = values.reduce((sum, v) => sum + v, 0) / n;
+  if (n === 1) return { mean, sd: 0, n };
+  const squares = values.reduce((sum, v) => sum + (v - mean) ** 2, 0);
+  return { mean, sd: Math.sqrt(squares / (n - 1)), n };
+}
+
+export function caseKey(c: BenchCase): string {
+  return `${c.strategy}/${c.memoryMib}MiB/${c.workload}/${c.link.name}`;
+}
+
+function caseOf(c: BenchCase): BenchCase {
+  return { strategy: c.strategy, memoryMib: c.memoryMib, workload: c.workload, link: c.link };
+}
+
+function columnValue(s: BenchSample, column: SummaryColumn): number | null {
+  switch (column) {
+    case 'probeGapSeconds':
+      return s.probeGapSeconds;
+    case 'bytes':
+      return s.bytes;
+    default:
+      return s.seconds[column];
+  }
+}
+
+function columnStats(migrated: readonly BenchSample[]): Record<SummaryColumn, MeanSd | null> {
+  const entries = SUMMARY_COLUMNS.map((column) => {
+    const values = migrated.map((s) => columnValue(s, column)).filter((v): v is number => v !== null);
+    return [column, meanSd(values)] as const;
+  });
+  return Object.fromEntries(entries) as Record<SummaryColumn, MeanSd | null>;
+}
+
+function summarizeGroup(samples: readonly BenchSample[]): CaseSummary {
+  const first = samples[0];
+  const migrated = samples.filter((s) => s.outcome === 'migrated');
+  return {
+    ...caseOf(first),
+    runner: first.runner,
+    attempts: samples.length,
+    failures: samples.length - migrated.length,
+    ...columnStats(migrated),
+  };
+}
+
+function linkOrder(samples: readonly BenchSample[]): string[] {
+  return [...new Set(samples.map((s) => s.link.name))];
+}
+
+function compareSummaries(links: readonly string[]): (a: CaseSummary, b: CaseSummary) => number {
+  return (a, b) =>
+    links.indexOf(a.link.name) - links.indexOf(b.link.name) ||
+    STRATEGY_ORDER.indexOf(a.strategy) - STRATEGY_ORDER.indexOf(b.strategy) ||
+    a.memoryMib - b.memoryMib ||
+    WORKLOAD_ORDER.indexOf(a.workload) - WORKLOAD_ORDER.indexOf(b.workload) ||
+    RUNNER_ORDER.indexOf(a.runner) - RUNNER_ORDER.indexOf(b.runner);
+}
+
+/** One summary per case and runner; means are over migrated samples only, failures are counted. */
+export function summarize(results: BenchResults): CaseSummary[] {
+  const groups = new Map<string, BenchSample[]>();
+  for (const s of results.samples) {
+    const key = `${caseKey(s)}#${s.runner}`;
+    const group = groups.get(key);
+    if (group) group.push(s);
+    else groups.set(key, [s]);
+  }
+  return [...groups.values()].map(summarizeGroup).sort(compareSummaries(linkOrder(results.samples)));
+}
+
+interface RunnerPair {
+  godwit: CaseSummary;
+  bare: CaseSummary;
+}
+
+/** Cases measured by both runners, in summary order. */
+export function runnerPairs(summaries: readonly CaseSummary[]): RunnerPair[] {
+  const bare = new Map(summaries.filter((s) => s.runner === 'bare').map((s) => [caseKey(s), s]));
+  return summaries.flatMap((godwit) => {
+    const match = godwit.runner === 'godwit' ? bare.get(caseKey(godwit)) : undefined;
+    return match ? [{ godwit, bare: match }] : [];
+  });
+}
+
+function ratioOf(godwit: MeanSd | null, bare: MeanSd | null): number | null {
+  if (godwit === null || bare === null || bare.mean === 0) return null;
+  return round3(godwit.mean / bare.mean);
+}
+
+function differenceOf(godwit: MeanSd | null, bare: MeanSd | null): number | null {
+  if (godwit === null || bare === null) return null;
+  return round3(godwit.mean - bare.mean);
+}
+
+export function ratios(summaries: CaseSummary[]): Ratio[] {
+  return runnerPairs(summaries).map(({ godwit, bare }) => ({
+    ...caseOf(godwit),
+    downtime: ratioOf(godwit.downtime, bare.downtime),
+    total: ratioOf(godwit.total, bare.total),
+    overheadSeconds: differenceOf(godwit.downtime, bare.downtime),
+  }));
+}
+
+export function meetsOverheadTarget(godwitDowntimeMean: number, bareDowntimeMean: number): boolean {
+  return godwitDowntimeMean <= OVERHEAD_FACTOR * bareDowntimeMean + OVERHEAD_ALLOWANCE_SECONDS + EPSILON;
+}
+
+/** Whether a case meets the overhead target; null when either runner has no downtime for it. */
+export function caseMeetsOverheadTarget(summaries: readonly CaseSummary[], c: BenchCase): boolean | null {
+  const key = caseKey(c);
+  const pair = runnerPairs(summaries).find((p) => caseKey(p.godwit) === key);
+  if (!pair || pair.godwit.downtime === null || pair.bare.downtime === null) return null;
+  return meetsOverheadTarget(pair.godwit.downtime.mean, pair.bare.downtime.mean);
+}
+
+/** The case the headline target is judged on: page-server, idle, loopback, the largest memory measured by both runners. */
+export function headlineCase(summaries: readonly CaseSummary[]): BenchCase | null {
+  const candidates = runnerPairs(summaries)
+    .map((p) => p.godwit)
+    .filter((s) => s.strategy === 'page-server' && s.workload === 'idle' && s.link.name === 'loopback')
+    .filter((s) => caseMeetsOverheadTarget(summaries, s) !== null);
+  if (candidates.length === 0) return null;
+  return caseOf(candidates.reduce((best, s) => (s.memoryMib > best.memoryMib ? s : best)));
+}
+
+export function quickSummary(results: BenchResults): QuickSummary {
+  const summaries = summarize(results);
+  const headline = headlineCase(summaries);
+  const met = headline === null ? null : caseMeetsOverheadTarget(summaries, headline);
+  return {
+    date: results.date,
+    quick: results.quick,
+    samples: results.samples.length,
+    failures: results.samples.filter((s) => s.outcome === 'failed').length,
+    ratios: ratios(summaries).map((r) => ({ case: caseKey(r), downtime: r.downtime, total: r.total, overheadSeconds: r.overheadSeconds })),
+    overheadTarget: headline === null || met === null ? null : { case: caseKey(headline), met },
+  };
+}
+
+/** The run in one line of JSON, for a log or a CI summary. */
+export function quickLine(results: BenchResults): string {
+  return JSON.stringify(quickSummary(results));
+}

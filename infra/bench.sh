@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# `npm run bench [-- --quick] [-- --reps N --memory 64,256 --links loopback ...]`: install what
+# is needed, bring the lab up, run the benchmark (see bench/run.ts).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash infra/setup.sh >&2
+exec node dist/bench/run.js "$@"
