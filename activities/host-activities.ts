@@ -200,10 +200,12 @@ export function createHostActivities(rt: HostRuntime, host: HostConfig, options:
         const large = await timedPush(9 * MiB);
         return { bytesPerSecond: large - small > 0.005 ? (8 * MiB) / (large - small) : null };
       } finally {
-        // An empty mirror push deletes the probe's data on the target too.
+        // An empty mirror push deletes the probe's data on the target too (best effort: the
+        // run's incoming directory goes at the end anyway, and a failure here must not hide
+        // the one that brought us here).
         await rt.remove(dir);
         await rt.mkdirp(dir);
-        await rsync.push(dir, remote, { mirror: true });
+        await rsync.push(dir, remote, { mirror: true }).catch(() => 0);
         await rt.remove(dir);
       }
     },

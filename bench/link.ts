@@ -1,24 +1,41 @@
-// Shapes the lab link with tc netem, so strategies separate as they would between clouds.
-// Each host's bridge-side veth gets the rate and delay on its egress: traffic towards a host
-// crosses exactly one of them, so the rate holds each way and the round trip is twice the delay.
+// Shapes the lab link with tc, so strategies separate as they would between clouds. Each
+// host's bridge-side veth shapes its egress: traffic towards a host crosses exactly one of
+// them, so the rate holds each way (and a netem delay counts once each way).
+// Rate alone uses HTB; delay needs netem, which some kernels lack (this machine's does:
+// CONFIG_NET_SCH_NETEM is not set), so the delayed links are asked for only by name.
 import { execute, executeOk } from '../runtime/exec';
 import type { LabState } from '../infra/lab/state';
 import type { Link } from './model';
 
 export const LINKS: Record<string, Link> = {
   loopback: { name: 'loopback' },
+  '1gbit': { name: '1gbit', rateMbit: 1000 },
+  '100mbit': { name: '100mbit', rateMbit: 100 },
   '1gbit-5ms': { name: '1gbit-5ms', rateMbit: 1000, delayMs: 5 },
   '100mbit-20ms': { name: '100mbit-20ms', rateMbit: 100, delayMs: 20 },
 };
 
+/** Whether this kernel can delay packets (sch_netem); tried on a lab veth and removed. */
+export async function netemAvailable(lab: LabState): Promise<boolean> {
+  const dev = lab.hosts[0].veth;
+  const added = (await execute('tc', ['qdisc', 'replace', 'dev', dev, 'root', 'netem', 'delay', '1ms'])).code === 0;
+  await clearLink(lab);
+  return added;
+}
+
 export async function shapeLink(lab: LabState, link: Link): Promise<void> {
   await clearLink(lab);
-  if (link.rateMbit === undefined && link.delayMs === undefined) return;
   for (const host of lab.hosts) {
-    const args = ['qdisc', 'replace', 'dev', host.veth, 'root', 'netem', 'limit', '100000'];
-    if (link.rateMbit !== undefined) args.push('rate', `${link.rateMbit}mbit`);
-    if (link.delayMs !== undefined) args.push('delay', `${link.delayMs}ms`);
-    await executeOk('tc', args);
+    const dev = host.veth;
+    if (link.delayMs !== undefined) {
+      const args = ['qdisc', 'replace', 'dev', dev, 'root', 'netem', 'limit', '100000', 'delay', `${link.delayMs}ms`];
+      if (link.rateMbit !== undefined) args.push('rate', `${link.rateMbit}mbit`);
+      await executeOk('tc', args);
+    } else if (link.rateMbit !== undefined) {
+      await executeOk('tc', ['qdisc', 'replace', 'dev', dev, 'root', 'handle', '1:', 'htb', 'default', '10']);
+      const rate = `${link.rateMbit}mbit`;
+      await executeOk('tc', ['class', 'add', 'dev', dev, 'parent', '1:', 'classid', '1:10', 'htb', 'rate', rate, 'ceil', rate]);
+    }
   }
 }
 

@@ -26,7 +26,7 @@ export type BenchOptions = z.infer<typeof BenchOptions>;
 
 /** Quick: one repetition of the small, unshaped cases (under 3 minutes); full: the matrix. */
 const DEFAULTS = {
-  full: { repetitions: '5', memoryMib: '64,256,1024', workloads: 'idle,dirtying', strategies: 'page-server,stop-and-copy,pre-copy,post-copy', links: 'loopback,1gbit-5ms,100mbit-20ms' },
+  full: { repetitions: '5', memoryMib: '64,256,1024', workloads: 'idle,dirtying', strategies: 'page-server,stop-and-copy,pre-copy,post-copy', links: 'loopback,1gbit,100mbit' },
   quick: { repetitions: '1', memoryMib: '64', workloads: 'idle,dirtying', strategies: 'page-server,stop-and-copy', links: 'loopback' },
 };
 

@@ -19,7 +19,7 @@ import { HostLayout } from '../runtime/layout';
 import { execute } from '../runtime/exec';
 import { bareMigration } from './bare';
 import { CounterProbe } from './probe';
-import { LINKS, clearLink, linkSeconds, shapeLink } from './link';
+import { LINKS, clearLink, linkSeconds, netemAvailable, shapeLink } from './link';
 import { NetnsRuntime } from './netns-runtime';
 import { parseBenchOptions, type BenchOptions } from './options';
 import { BenchResults, type BenchCase, type BenchSample, type Machine, type Runner, type Workload } from './model';
@@ -157,12 +157,17 @@ async function main(): Promise<number> {
     }
     return true;
   });
+  const canDelay = await netemAvailable(lab);
+  const links = options.links.map((name) => LINKS[name]).filter((link) => {
+    if (link.delayMs === undefined || canDelay) return true;
+    skipped.push({ strategy: '*', reason: `link ${link.name}: this kernel cannot delay packets (no sch_netem, CONFIG_NET_SCH_NETEM); rate-only links (1gbit, 100mbit) still run` });
+    return false;
+  });
   const { client, close } = await connectClient();
   const bench: Bench = { options, lab, hosts, client, where: 0 };
   const samples: BenchSample[] = [];
   try {
-    for (const linkName of options.links) {
-      const link = LINKS[linkName];
+    for (const link of links) {
       await shapeLink(lab, link);
       for (const memoryMib of options.memoryMib) {
         const copy = linkSeconds(link, memoryMib * MiB);
@@ -188,6 +193,10 @@ async function main(): Promise<number> {
         }
       }
     }
+  } catch (err) {
+    // Keep what was measured: the results so far are written, with the reason it stopped.
+    say(`stopped early: ${(err as Error).message}`);
+    skipped.push({ strategy: '*', reason: `the run stopped early: ${(err as Error).message.split('\n')[0]}` });
   } finally {
     await clearLink(lab);
     for (const host of hosts) await labRemove(host.name, CONTAINER);

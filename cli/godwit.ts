@@ -3,13 +3,13 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { ContainerName, HostName, describeZodError } from '../policy/request';
-import { Strategy } from '../policy/strategy';
 import { labDown, labRemove, labRun, labStatus, labUp, defaultLabOptions } from '../infra/lab/lab';
 import { connectClient } from './client';
 import { UserError, abortMigration, followMigration, listMigrations, migrationHandle, resultOf, startMigration } from './migrations';
 import { formatProgress, formatReport } from './format';
 import { progressQuery } from '../workflows/definitions';
 import { runDemo } from './demo';
+import { parseMigrateArgs } from './migrate-args';
 
 const USAGE = `usage:
   godwit migrate <container> --from <host> --to <host> [--strategy auto|page-server|stop-and-copy|pre-copy|post-copy]
@@ -43,45 +43,15 @@ async function withClient<T>(fn: (client: Awaited<ReturnType<typeof connectClien
 const print = (value: unknown) => console.log(JSON.stringify(value, null, 2));
 
 async function migrate(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      from: { type: 'string' },
-      to: { type: 'string' },
-      strategy: { type: 'string' },
-      'health-check': { type: 'string', multiple: true },
-      'host-timeout': { type: 'string' },
-      'max-downtime': { type: 'string' },
-      'allow-experimental': { type: 'boolean' },
-      'keep-images': { type: 'boolean' },
-      detach: { type: 'boolean' },
-      json: { type: 'boolean' },
-    },
-  });
-  if (positionals.length !== 1 || !values.from || !values.to) throw new UserError('migrate needs <container> --from <host> --to <host>');
-  const seconds = (flag: 'host-timeout' | 'max-downtime') => (values[flag] === undefined ? undefined : Number(values[flag]));
-  const request = {
-    container: positionals[0],
-    source: values.from,
-    target: values.to,
-    strategy: values.strategy === undefined ? undefined : parse(Strategy, values.strategy, '--strategy'),
-    options: {
-      hostTimeoutSeconds: seconds('host-timeout'),
-      maxDowntimeSeconds: seconds('max-downtime'),
-      allowExperimental: values['allow-experimental'] ?? false,
-      keepImages: values['keep-images'] ?? false,
-      healthCheck: values['health-check'] ? { exec: values['health-check'] } : undefined,
-    },
-  };
+  const { request, detach, json } = parseMigrateArgs(args);
   return withClient(async (client) => {
     const handle = await startMigration(client, request);
-    if (values.detach) {
-      console.log(values.json ? JSON.stringify({ workflowId: handle.workflowId }) : `started ${handle.workflowId}`);
+    if (detach) {
+      console.log(json ? JSON.stringify({ workflowId: handle.workflowId }) : `started ${handle.workflowId}`);
       return 0;
     }
-    const report = await followMigration(handle, values.json ? undefined : (p) => console.error(`  ${formatProgress(p)}`));
-    console.log(values.json ? JSON.stringify(report) : formatReport(report));
+    const report = await followMigration(handle, json ? undefined : (p) => console.error(`  ${formatProgress(p)}`));
+    console.log(json ? JSON.stringify(report) : formatReport(report));
     return report.outcome === 'migrated' ? 0 : report.outcome === 'rolled-back' ? 2 : 1;
   });
 }

@@ -177,7 +177,7 @@ describe('quickLine', () => {
     expect(() => JSON.parse(line) as unknown).not.toThrow();
   });
 
-  it('counts samples and failures, lists the ratios, and judges page-server at the largest memory', () => {
+  it('counts samples and failures, lists the ratios, and judges page-server at 256 MiB, where the target is set', () => {
     expect(JSON.parse(quickLine(run))).toEqual({
       date: '2025-01-02T03:04:05.000Z',
       quick: true,
@@ -188,8 +188,20 @@ describe('quickLine', () => {
         { case: 'page-server/1024MiB/idle/loopback', downtime: 1.5, total: 1, overheadSeconds: 1 },
         { case: 'page-server/4096MiB/idle/wan', downtime: 1, total: 1, overheadSeconds: 0 },
       ],
-      overheadTarget: { case: 'page-server/1024MiB/idle/loopback', met: false },
+      overheadTarget: { case: 'page-server/256MiB/idle/loopback', met: true },
     });
+  });
+
+  it('without 256 MiB, judges the size nearest to it', () => {
+    const line = quickLine(
+      results([
+        sample({ memoryMib: 64, seconds: { downtime: 1 } }),
+        sample({ memoryMib: 64, runner: 'bare', seconds: { downtime: 1 } }),
+        sample({ memoryMib: 512, seconds: { downtime: 3 } }),
+        sample({ memoryMib: 512, runner: 'bare', seconds: { downtime: 2 } }),
+      ]),
+    );
+    expect((JSON.parse(line) as { overheadTarget: unknown }).overheadTarget).toEqual({ case: 'page-server/512MiB/idle/loopback', met: false });
   });
 
   it('has no target verdict without a page-server case on loopback measured by both runners', () => {

@@ -1,0 +1,44 @@
+import { parseBenchOptions } from '../../bench/options';
+
+describe('npm run bench options', () => {
+  it('quick means one repetition of the small unshaped cases of the strategies every kernel has', () => {
+    const parsed = parseBenchOptions(['--quick']);
+    expect(parsed).toMatchObject({
+      ok: true,
+      value: { quick: true, repetitions: 1, memoryMib: [64], links: ['loopback'], strategies: ['page-server', 'stop-and-copy'] },
+    });
+  });
+
+  it('the full run covers every size, workload, strategy and rate-shaped link, five times', () => {
+    const parsed = parseBenchOptions([]);
+    expect(parsed).toMatchObject({
+      ok: true,
+      value: {
+        repetitions: 5,
+        memoryMib: [64, 256, 1024],
+        workloads: ['idle', 'dirtying'],
+        strategies: ['page-server', 'stop-and-copy', 'pre-copy', 'post-copy'],
+        links: ['loopback', '1gbit', '100mbit'],
+      },
+    });
+  });
+
+  it('takes lists and numbers from flags', () => {
+    const parsed = parseBenchOptions(['--reps', '3', '--memory', '128, 512', '--links', '100mbit-20ms', '--strategies', 'post-copy']);
+    expect(parsed).toMatchObject({ ok: true, value: { repetitions: 3, memoryMib: [128, 512], links: ['100mbit-20ms'], strategies: ['post-copy'] } });
+  });
+
+  it.each([
+    [['--reps', '0'], /repetitions/],
+    [['--memory', '64;rm -rf /'], /memoryMib/],
+    [['--memory', '4'], /memoryMib/],
+    [['--links', 'carrier-pigeon'], /links/],
+    [['--strategies', 'teleport'], /strategies/],
+    [['--workloads', ''], /workloads/],
+    [['--frobnicate'], /Unknown option '--frobnicate'/],
+  ])('refuses %j with a message naming the option', (argv, message) => {
+    const parsed = parseBenchOptions(argv);
+    expect(parsed.ok).toBe(false);
+    expect(parsed.ok ? '' : parsed.error).toMatch(message);
+  });
+});
