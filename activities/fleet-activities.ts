@@ -1,4 +1,5 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ORCHESTRATOR_TASK_QUEUE, hostGateWorkflowId } from '../policy/names';
 import type { FleetActivities, NonRetryableError } from '../policy/host-contract';
 import type { Inventory } from '../policy/inventory';
 
@@ -16,7 +17,27 @@ export function createFleetActivities(loadInventory: () => Promise<Inventory>): 
         }
         return host;
       };
-      return { source: find(source), target: find(target) };
+      return { source: find(source), target: find(target), maxOutboundMigrations: inventory.maxOutboundMigrationsPerHost };
+    },
+
+    async requestSlot({ host, requester, limit }) {
+      await Context.current().client.workflow.signalWithStart('hostGateWorkflow', {
+        workflowId: hostGateWorkflowId(host),
+        taskQueue: ORCHESTRATOR_TASK_QUEUE,
+        args: [{ host, limit }],
+        signal: 'acquireSlot',
+        signalArgs: [{ requester, limit }],
+      });
+    },
+
+    async finishedWorkflows({ workflowIds }) {
+      const client = Context.current().client;
+      const finished: string[] = [];
+      for (const id of workflowIds) {
+        const description = await client.workflow.getHandle(id).describe().catch(() => null);
+        if (description === null || description.status.name !== 'RUNNING') finished.push(id);
+      }
+      return { finished };
     },
   };
 }

@@ -134,7 +134,11 @@ export interface HostActivities {
 
 /** Activities of the orchestrator's own queue: answers from the fleet inventory. */
 export interface FleetActivities {
-  resolveHosts(input: { source: string; target: string }): Promise<{ source: HostEntry; target: HostEntry }>;
+  resolveHosts(input: { source: string; target: string }): Promise<{ source: HostEntry; target: HostEntry; maxOutboundMigrations: number }>;
+  /** Asks the source host's gate for an outbound slot (starting the gate if need be). */
+  requestSlot(input: { host: string; requester: string; limit: number }): Promise<void>;
+  /** Of these workflows, the ones that are no longer running. */
+  finishedWorkflows(input: { workflowIds: string[] }): Promise<{ finished: string[] }>;
 }
 
 /** Error types the workflow never retries: the state of the world, not a glitch. */

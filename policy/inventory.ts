@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { HostName, describeZodError, type ParseResult } from './request';
+import { DEFAULT_OUTBOUND_LIMIT } from './slots';
 
 const IPv4 = z.string().regex(/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/, 'an IPv4 address');
 const Port = z.number().int().min(1).max(65535);
@@ -17,7 +18,11 @@ export type HostEntry = z.infer<typeof HostEntry>;
 
 /** The fleet the orchestrator knows about. Written by `godwit lab up`, or by hand. */
 export const Inventory = z
-  .object({ hosts: z.array(HostEntry).min(1).max(1000) })
+  .object({
+    hosts: z.array(HostEntry).min(1).max(1000),
+    /** Migrations that may leave one host at once; more wait their turn. */
+    maxOutboundMigrationsPerHost: z.number().int().min(1).max(64).default(DEFAULT_OUTBOUND_LIMIT),
+  })
   .strict()
   .superRefine((inv, ctx) => {
     const seen = new Set<string>();

@@ -22,6 +22,11 @@ export function migrationWorkflowId(container: string): string {
   return `godwit-migrate-${container}`;
 }
 
+/** The gate that counts migrations leaving a host (workflows/host-gate.ts). */
+export function hostGateWorkflowId(host: string): string {
+  return `godwit-gate-${host}`;
+}
+
 /** A per-run token for paths on hosts, so a retried or repeated migration never collides. */
 export function migrationRunKey(container: string, runId: string): string {
   return `${container}-${runId.slice(0, 8)}`;

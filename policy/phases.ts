@@ -4,6 +4,8 @@ import { z } from 'zod';
 export const Phase = z.enum([
   'starting',
   'preflight',
+  /** Waiting for one of the source host's outbound slots. */
+  'queued',
   'prepare',
   'precopy',
   'checkpoint',

@@ -1,2 +1,3 @@
 // The workflows the orchestrator worker serves.
 export { migrationWorkflow } from './migration';
+export { hostGateWorkflow } from './host-gate';

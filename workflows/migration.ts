@@ -22,6 +22,8 @@ import { describeFailure } from './failures';
 import { fleet, hostStubs, type HostStubs } from './hosts';
 import { onHost, type MigrationContext } from './context';
 import { transferState } from './state-transfer';
+import { OutboundSlot } from './outbound-slot';
+import { DEFAULT_OUTBOUND_LIMIT } from '../policy/slots';
 
 /** Strategies this version can run; the planner may name others. */
 const IMPLEMENTED: readonly ConcreteStrategy[] = ['page-server', 'stop-and-copy', 'pre-copy', 'post-copy'];
@@ -60,29 +62,35 @@ export async function migrationWorkflow(input: MigrationRequestInput): Promise<M
     },
   );
 
+  const slot = new OutboundSlot(request.source, info.workflowId);
   try {
-    await forward.run(() => moveContainer({ request, run, tracker, compensations, source, target }));
-  } catch (err) {
-    // Rejections of the request itself change nothing and need no rollback.
-    if (err instanceof ApplicationFailure && err.type === 'InvalidInput') throw err;
-    if (tracker.phase === 'preflight' && !isCancellation(err)) {
-      // Nothing has changed on any host yet: fail with the reason, there is nothing to undo.
-      throw ApplicationFailure.nonRetryable(describeFailure(err), 'PreconditionFailed');
+    try {
+      await forward.run(() => moveContainer({ request, run, tracker, compensations, source, target }, slot));
+    } catch (err) {
+      // Rejections of the request itself change nothing and need no rollback.
+      if (err instanceof ApplicationFailure && err.type === 'InvalidInput') throw err;
+      if (tracker.phase === 'preflight' && !isCancellation(err)) {
+        // Nothing has changed on any host yet: fail with the reason, there is nothing to undo.
+        throw ApplicationFailure.nonRetryable(describeFailure(err), 'PreconditionFailed');
+      }
+      return await rollBack(err, tracker, compensations);
     }
-    return rollBack(err, tracker, compensations);
+    return await commit(request, run, tracker, source, target);
+  } finally {
+    await CancellationScope.nonCancellable(() => slot.release());
   }
-  return commit(request, run, tracker, source, target);
 }
 
-async function moveContainer(ctx: Omit<MigrationContext, 'hosts'>): Promise<void> {
+async function moveContainer(ctx: Omit<MigrationContext, 'hosts'>, slot: OutboundSlot): Promise<void> {
   const { request, run, tracker, compensations, source, target } = ctx;
   tracker.enter('preflight', Date.now());
-  let hosts: MigrationContext['hosts'];
+  let fleetView: Awaited<ReturnType<typeof fleet.resolveHosts>>;
   try {
-    hosts = await fleet.resolveHosts({ source: request.source, target: request.target });
+    fleetView = await fleet.resolveHosts({ source: request.source, target: request.target });
   } catch (err) {
     throw ApplicationFailure.nonRetryable(describeFailure(err), 'InvalidInput');
   }
+  const hosts: MigrationContext['hosts'] = { source: fleetView.source, target: fleetView.target };
   const sourceFacts = await onHost(source, 'preflight', () => source.quick.preflightSource({ container: run.container }));
   const targetFacts = await onHost(target, 'preflight', () =>
     target.quick.preflightTarget({ container: run.container, cpuinfo: sourceFacts.cpuinfo, requiredBytes: requiredTargetBytes(sourceFacts) }),
@@ -110,6 +118,9 @@ async function moveContainer(ctx: Omit<MigrationContext, 'hosts'>): Promise<void
   // A strategy the hosts cannot run is refused here, before anything changes.
   let plan = checkedPlan(facts, planOptions);
   tracker.plan = { requested: request.strategy, strategy: plan.strategy, reason: plan.reason };
+
+  // At most a few migrations leave one host at once (inventory: maxOutboundMigrationsPerHost).
+  if (patched('outbound-slots')) await slot.acquire(fleetView.maxOutboundMigrations ?? DEFAULT_OUTBOUND_LIMIT, () => tracker.enter('queued', Date.now()));
 
   tracker.enter('prepare', Date.now());
   compensations.push('cleanupTarget', () => target.undo.cleanupTarget(run), { essential: false });

@@ -23,6 +23,7 @@ import { tools } from '../lab/tools';
 import { waitFor } from '../lab/processes';
 import { followMigration, startMigration } from '../../cli/migrations';
 import { formatProgress } from '../../cli/format';
+import { DEFAULT_OUTBOUND_LIMIT } from '../../policy/slots';
 
 const WORK = process.env.GODWIT_VM_WORKDIR ?? '/tmp/godwit-vm';
 /** A directory the host can read while the VM runs (virtme-ng --rwdir), for progress and CRIU logs. */
@@ -133,7 +134,10 @@ async function main(): Promise<void> {
   await ip(['link', 'set', 'lo', 'up']);
   const alpha = await makeHost('alpha', '10.204.0.11');
   const beta = await makeHost('beta', '10.204.0.12');
-  const inventory: Inventory = { hosts: [alpha, beta].map((h) => ({ name: h.name, address: h.address, transferPort: h.transferPort })) };
+  const inventory: Inventory = {
+    hosts: [alpha, beta].map((h) => ({ name: h.name, address: h.address, transferPort: h.transferPort })),
+    maxOutboundMigrationsPerHost: DEFAULT_OUTBOUND_LIMIT,
+  };
 
   // The workload on alpha: 64 MiB, 2 MiB rewritten per second: later rounds stay well below the first even when emulation makes a round take several seconds.
   const rt = new LocalRuntime();

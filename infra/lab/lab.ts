@@ -19,6 +19,7 @@ import { removeCgroupParent } from './cgroups';
 import { labDir, labStateFile, readLabState, type LabHostState, type LabState } from './state';
 import { tools } from './tools';
 import { projectRoot } from '../project-root';
+import { DEFAULT_OUTBOUND_LIMIT } from '../../policy/slots';
 
 const BRIDGE = 'godwit0';
 const TEMPORAL_PORT = 7233;
@@ -176,7 +177,10 @@ export async function labUp(options: LabOptions = defaultLabOptions()): Promise<
     }
   });
 
-  const inventory: Inventory = { hosts: state.hosts.map((h) => ({ name: h.name, address: h.address, transferPort: RECEIVER_PORT })) };
+  const inventory: Inventory = {
+    hosts: state.hosts.map((h) => ({ name: h.name, address: h.address, transferPort: RECEIVER_PORT })),
+    maxOutboundMigrationsPerHost: DEFAULT_OUTBOUND_LIMIT,
+  };
   writeFileSync(state.inventoryFile, `${JSON.stringify(inventory, null, 2)}\n`);
 
   for (const host of state.hosts) {

@@ -9,6 +9,7 @@ import { ORCHESTRATOR_TASK_QUEUE, hostTaskQueue } from '../../policy/names';
 import type { Inventory } from '../../policy/inventory';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { FakeHost } from './fake-host';
+import { DEFAULT_OUTBOUND_LIMIT } from '../../policy/slots';
 
 export const INVENTORY: Inventory = {
   hosts: [
@@ -17,6 +18,7 @@ export const INVENTORY: Inventory = {
     // Known to the inventory, but no worker ever serves it: a dead host.
     { name: 'gamma', address: '10.0.0.3', transferPort: 873 },
   ],
+  maxOutboundMigrationsPerHost: DEFAULT_OUTBOUND_LIMIT,
 };
 
 export const TEMPORAL_BINARY = path.join(process.env.GODWIT_HOME ?? '/var/lib/godwit', 'bin', 'temporal');

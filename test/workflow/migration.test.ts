@@ -164,6 +164,26 @@ describe('MigrationWorkflow', () => {
     expect(fleet.log).not.toContain('alpha:measureLink');
   });
 
+  it('lets at most two migrations leave a host at once: the third waits, queued, then goes', async () => {
+    const fleet = newFleet();
+    const stall = fleet.alpha.stallAt('pushBundle');
+    const pushes = () => fleet.log.filter((s) => s === 'alpha:pushBundle').length;
+    const reports = await withWorkers(env, bundle, fleet, async () => {
+      const handles = await Promise.all([name(), name(), name()].map((container) => startMigration(env.client, { container, source: 'alpha', target: 'beta' })));
+      const deadline = Date.now() + 20_000;
+      while (pushes() < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 3000)); // time for a third to start, were it let through
+      expect(pushes()).toBe(2);
+      const phases = await Promise.all(handles.map(async (h) => (await h.query(progressQuery)).phase));
+      expect(phases.filter((p) => p === 'queued')).toHaveLength(1);
+      stall.release();
+      return Promise.all(handles.map((h) => resultOf(h)));
+    });
+    expect(reports.map((r) => r.outcome)).toEqual(['migrated', 'migrated', 'migrated']);
+    expect(pushes()).toBe(3);
+    expect(reports.filter((r) => r.phases.some((p) => p.phase === 'queued'))).toHaveLength(1);
+  });
+
   it('post-copy: restores before the pages move, and commits only once the source handed over the last page', async () => {
     const fleet = newFleet();
     const report = await migrate(fleet, name(), { strategy: 'post-copy' });

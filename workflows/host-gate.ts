@@ -1,0 +1,76 @@
+// One gate per source host: a long-lived workflow that hands out outbound migration slots
+// (policy/slots.ts) to migration workflows, and ends itself when nobody holds or waits.
+// Migrations reach it with signal-with-start (the requestSlot activity); it answers with the
+// slotGranted signal. A holder that vanished without releasing is found and dropped.
+import {
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  getExternalWorkflowHandle,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { acquire, emptySlots, isIdle, release, type SlotState } from '../policy/slots';
+import type { FleetActivities } from '../policy/host-contract';
+import { ORCHESTRATOR_TASK_QUEUE } from '../policy/names';
+
+export interface SlotRequest {
+  /** The migration's workflow ID. */
+  requester: string;
+  limit: number;
+}
+
+export const acquireSlotSignal = defineSignal<[SlotRequest]>('acquireSlot');
+export const releaseSlotSignal = defineSignal<[{ requester: string }]>('releaseSlot');
+/** Sent to the migration: it may leave the host now. */
+export const slotGrantedSignal = defineSignal<[{ host: string }]>('slotGranted');
+export const slotsQuery = defineQuery<SlotState>('slots');
+
+const fleet = proxyActivities<FleetActivities>({ taskQueue: ORCHESTRATOR_TASK_QUEUE, startToCloseTimeout: '30s', retry: { maximumAttempts: 5 } });
+
+/** How long an idle gate lingers before ending; how often holders are checked while others wait. */
+const IDLE_LINGER = '5 minutes';
+const HOLDER_CHECK = '30 seconds';
+
+export async function hostGateWorkflow(input: { host: string; state?: SlotState; limit?: number }): Promise<void> {
+  if (typeof input?.host !== 'string') throw ApplicationFailure.nonRetryable('hostGateWorkflow needs { host }', 'InvalidInput');
+  let state = input.state ?? emptySlots();
+  let limit = input.limit ?? 2;
+  const toNotify: string[] = [];
+  const apply = (r: { state: SlotState; granted: string[] }) => {
+    state = r.state;
+    toNotify.push(...r.granted);
+  };
+  setHandler(acquireSlotSignal, (req) => {
+    limit = req.limit;
+    apply(acquire(state, req.requester, limit));
+  });
+  setHandler(releaseSlotSignal, ({ requester }) => apply(release(state, requester, limit)));
+  setHandler(slotsQuery, () => state);
+
+  for (;;) {
+    while (toNotify.length > 0) {
+      const requester = toNotify.shift() as string;
+      try {
+        await getExternalWorkflowHandle(requester).signal(slotGrantedSignal, { host: input.host });
+      } catch {
+        // The migration is gone: its slot goes to the next in line.
+        apply(release(state, requester, limit));
+      }
+    }
+    if (isIdle(state)) {
+      if (!(await condition(() => !isIdle(state) || toNotify.length > 0, IDLE_LINGER))) return;
+      continue;
+    }
+    if (workflowInfo().continueAsNewSuggested) await continueAsNew<typeof hostGateWorkflow>({ host: input.host, state, limit });
+    const woke = await condition(() => toNotify.length > 0 || isIdle(state), HOLDER_CHECK);
+    if (!woke && state.waiting.length > 0) {
+      // Someone waits: a holder that ended without releasing (terminated, say) must not block it.
+      const { finished } = await fleet.finishedWorkflows({ workflowIds: state.holders });
+      for (const id of finished) apply(release(state, id, limit));
+    }
+  }
+}
