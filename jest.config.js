@@ -1,6 +1,6 @@
-// Four suites: unit (pure logic, fast), workflow (the real Temporal dev server with fake
-// host activities), e2e (the real lab: Temporal, host workers, runc, CRIU), kernel (pre-copy
-// in a VM whose kernel tracks dirty memory).
+// Five suites: unit (pure logic, fast), workflow (the real Temporal dev server with fake
+// host activities), e2e (the real lab: Temporal, host workers, runc, CRIU), faults (failures
+// injected in every phase on the lab), kernel (pre-copy in a VM whose kernel tracks dirty memory).
 const base = {
   preset: 'ts-jest',
   testEnvironment: 'node',
@@ -12,6 +12,7 @@ module.exports = {
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     { ...base, displayName: 'workflow', testMatch: ['<rootDir>/test/workflow/**/*.test.ts'] },
     { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
+    { ...base, displayName: 'faults', testMatch: ['<rootDir>/test/faults/**/*.test.ts'] },
     { ...base, displayName: 'kernel', testMatch: ['<rootDir>/test/kernel/**/*.test.ts'] },
   ],
 };

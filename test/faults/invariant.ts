@@ -1,0 +1,32 @@
+// What must hold after any failure, anywhere: the container runs exactly once, its state
+// went on, and nothing of the migration is left behind.
+import type { LabState } from '../../infra/lab/state';
+import type { Workload } from '../e2e/lab';
+import { leftovers, statusOn } from '../e2e/lab';
+
+export interface Settled {
+  /** Where the container runs, or a description of what is wrong. */
+  where: string;
+  counterAfter: number | null;
+  leftovers: string[];
+  violations: string[];
+}
+
+export async function checkInvariant(lab: LabState, w: Workload, counterBefore: number): Promise<Settled> {
+  const violations: string[] = [];
+  const statuses = await Promise.all(lab.hosts.map(async (h) => ({ host: h, status: await statusOn(h, w.container) })));
+  const running = statuses.filter((s) => s.status === 'running');
+  const others = statuses.filter((s) => s.status !== 'running' && s.status !== 'absent');
+  if (running.length !== 1) violations.push(`running on ${running.length} hosts (${statuses.map((s) => `${s.host.name}:${s.status}`).join(', ')})`);
+  // A frozen or stopped copy left anywhere is a leftover, even if another copy runs.
+  for (const s of others) violations.push(`a ${s.status} copy is left on ${s.host.name}`);
+  let counterAfter: number | null = null;
+  if (running.length === 1) {
+    counterAfter = await w.counterOn(running[0].host).catch(() => null);
+    if (counterAfter === null) violations.push('the running copy does not answer');
+    else if (counterAfter <= counterBefore) violations.push(`the counter went from ${counterBefore} to ${counterAfter}`);
+  }
+  const left = (await Promise.all(lab.hosts.map(async (h) => (await leftovers(h)).map((l) => `${h.name}:${l}`)))).flat();
+  if (left.length > 0) violations.push(`left behind: ${left.join(', ')}`);
+  return { where: running.length === 1 ? running[0].host.name : 'nowhere', counterAfter, leftovers: left, violations };
+}
