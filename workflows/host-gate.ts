@@ -13,7 +13,7 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import { acquire, emptySlots, isIdle, release, type SlotState } from '../policy/slots';
+import { DEFAULT_OUTBOUND_LIMIT, acquire, emptySlots, isIdle, release, type SlotState } from '../policy/slots';
 import type { FleetActivities } from '../policy/host-contract';
 import { ORCHESTRATOR_TASK_QUEUE } from '../policy/names';
 
@@ -38,7 +38,7 @@ const HOLDER_CHECK = '30 seconds';
 export async function hostGateWorkflow(input: { host: string; state?: SlotState; limit?: number }): Promise<void> {
   if (typeof input?.host !== 'string') throw ApplicationFailure.nonRetryable('hostGateWorkflow needs { host }', 'InvalidInput');
   let state = input.state ?? emptySlots();
-  let limit = input.limit ?? 2;
+  let limit = input.limit ?? DEFAULT_OUTBOUND_LIMIT;
   const toNotify: string[] = [];
   const apply = (r: { state: SlotState; granted: string[] }) => {
     state = r.state;

@@ -120,6 +120,7 @@ async function moveContainer(ctx: Omit<MigrationContext, 'hosts'>, slot: Outboun
   tracker.plan = { requested: request.strategy, strategy: plan.strategy, reason: plan.reason };
 
   // At most a few migrations leave one host at once (inventory: maxOutboundMigrationsPerHost).
+  // (An orchestrator worker of an older build returns no limit: the default applies.)
   if (patched('outbound-slots')) await slot.acquire(fleetView.maxOutboundMigrations ?? DEFAULT_OUTBOUND_LIMIT, () => tracker.enter('queued', Date.now()));
 
   tracker.enter('prepare', Date.now());
@@ -131,8 +132,8 @@ async function moveContainer(ctx: Omit<MigrationContext, 'hosts'>, slot: Outboun
   if (request.strategy === 'auto' && patched('plan-with-measured-link')) {
     const link = await onHost(source, 'prepare', () => source.quick.measureLink({ ...run, target: hosts.target }));
     plan = checkedPlan({ ...facts, linkBytesPerSecond: link.bytesPerSecond }, planOptions);
+    tracker.plan = { requested: request.strategy, strategy: plan.strategy, reason: plan.reason };
   }
-  tracker.plan = { requested: request.strategy, strategy: plan.strategy, reason: plan.reason };
 
   // From here the source may be frozen (and pre-dump images exist): undo brings it back.
   compensations.push('resumeSource', () => source.undo.resumeSource(run), { essential: true });

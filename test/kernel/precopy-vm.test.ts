@@ -30,5 +30,5 @@ if (!vm.ok) console.warn(`kernel test SKIPPED: ${vm.reason}`);
     expect(back.report.strategy).toBe('post-copy');
     expect(back.counter.afterRestore).toBeGreaterThan(back.counter.beforeFreeze);
     console.log(`VM post-copy: ${back.report.outcome}, downtime ${back.report.seconds.downtime}s${back.report.reason ? `; ${back.report.reason.split('\n')[0]}` : ''}`);
-  }, 25 * 60_000);
+  }, 45 * 60_000);
 });
