@@ -1,38 +1,11 @@
 import { renderChart, yTicks } from '../../bench/chart';
 import { renderMarkdown } from '../../bench/markdown';
-import { BenchResults, type BenchSample } from '../../bench/model';
-import type { PhaseSeconds } from '../../policy/report';
-
-const loopback = { name: 'loopback' };
-
-type SampleInput = Partial<Omit<BenchSample, 'seconds'>> & { seconds?: Partial<PhaseSeconds> };
-
-function sample(input: SampleInput = {}): BenchSample {
-  const { seconds, ...rest } = input;
-  return {
-    strategy: 'page-server',
-    memoryMib: 256,
-    workload: 'idle',
-    link: loopback,
-    runner: 'godwit',
-    rep: 1,
-    outcome: 'migrated',
-    probeGapSeconds: 1,
-    bytes: 1000,
-    ...rest,
-    seconds: { preDump: null, preCopy: null, checkpoint: 0.5, transfer: 0.2, restore: 0.3, downtime: 1, total: 2, ...seconds },
-  };
-}
+import type { BenchResults, BenchSample } from '../../bench/model';
+import { benchResults, sample } from './bench-fixtures';
 
 function results(samples: BenchSample[], skipped: BenchResults['skipped'] = []): BenchResults {
-  return BenchResults.parse({
-    date: '2025-01-02T03:04:05.000Z',
-    quick: false,
-    repetitions: 2,
-    machine: { cpus: 4, memoryGiB: 8, kernel: '6.1.0-test', criu: '3.19', runc: '1.2.0', node: 'v20.19.0' },
-    samples,
-    skipped,
-  });
+  const machine = { cpus: 4, memoryGiB: 8, kernel: '6.1.0-test', criu: '3.19', runc: '1.2.0', node: 'v20.19.0' };
+  return benchResults(samples, { skipped, machine });
 }
 
 /** Tag names in document order, checked to nest properly; throws where they do not. */

@@ -1,39 +1,11 @@
-import { BenchResults, type BenchCase, type BenchSample } from '../../bench/model';
+import type { BenchCase, BenchResults, BenchSample } from '../../bench/model';
 import { caseKey, meanSd, meetsOverheadTarget, quickLine, ratios, summarize } from '../../bench/stats';
-import type { PhaseSeconds } from '../../policy/report';
+import { benchResults, loopback, sample } from './bench-fixtures';
 
-const loopback = { name: 'loopback' };
 const wan = { name: 'wan', rateMbit: 100, delayMs: 20 };
 
-type SampleInput = Partial<Omit<BenchSample, 'seconds'>> & { seconds?: Partial<PhaseSeconds> };
-
-function sample(input: SampleInput = {}): BenchSample {
-  const { seconds, ...rest } = input;
-  return {
-    strategy: 'page-server',
-    memoryMib: 256,
-    workload: 'idle',
-    link: loopback,
-    runner: 'godwit',
-    rep: 1,
-    outcome: 'migrated',
-    probeGapSeconds: 1,
-    bytes: 1000,
-    ...rest,
-    seconds: { preDump: null, preCopy: null, checkpoint: 0.5, transfer: 0.2, restore: 0.3, downtime: 1, total: 2, ...seconds },
-  };
-}
-
 function results(samples: BenchSample[]): BenchResults {
-  // Parsing keeps the factory honest: every sample a test builds is one the runner could write.
-  return BenchResults.parse({
-    date: '2025-01-02T03:04:05.000Z',
-    quick: true,
-    repetitions: 3,
-    machine: { cpus: 4, memoryGiB: 8, kernel: '6.1.0', criu: '3.19', runc: '1.2.0', node: 'v20.19.0' },
-    samples,
-    skipped: [],
-  });
+  return benchResults(samples, { quick: true, repetitions: 3 });
 }
 
 describe('meanSd', () => {
