@@ -12,11 +12,22 @@ const Fault = z.discriminatedUnion('action', [
   z.object({ action: z.literal('fail') }),
   /** Overwrite an image file with garbage so CRIU itself fails (restore only). */
   z.object({ action: z.literal('corrupt-images') }),
+  /**
+   * Make CRIU itself fail, through its own fault injection (CRIU_FAULT): 1 fails the dump
+   * early, 3 while it dumps pages, with the container seized (dump steps only).
+   */
+  z.object({ action: z.literal('criu-fault'), code: z.number().int().positive() }),
   /** Stall, heartbeating and honouring cancellation, so a test can act mid-step. */
   z.object({ action: z.literal('delay'), seconds: z.number().positive().max(3600) }),
 ]);
 const Faults = z.record(z.string(), Fault);
 export type Fault = z.infer<typeof Fault>;
+
+/** What an injected fault asks the step itself to do. */
+export interface Injected {
+  /** Extra environment for the step's CRIU. */
+  criuEnv?: Record<string, string>;
+}
 
 export class FaultInjector {
   constructor(
@@ -25,20 +36,22 @@ export class FaultInjector {
     private readonly enabled: boolean,
   ) {}
 
-  async before(step: string, context: { imagesDir?: string } = {}): Promise<void> {
-    if (!this.enabled || !(await this.rt.exists(this.file))) return;
+  async before(step: string, context: { imagesDir?: string } = {}): Promise<Injected> {
+    if (!this.enabled || !(await this.rt.exists(this.file))) return {};
     const faults = Faults.parse(JSON.parse((await this.rt.readFile(this.file)).toString('utf8')));
     const fault = faults[step];
-    if (!fault) return;
+    if (!fault) return {};
     switch (fault.action) {
       case 'fail':
         throw new Error(`injected fault: ${step} failed`);
       case 'corrupt-images':
         if (context.imagesDir) await this.rt.writeFile(path.join(context.imagesDir, 'pstree.img'), Buffer.from('not a CRIU image'));
-        return;
+        return {};
+      case 'criu-fault':
+        return { criuEnv: { CRIU_FAULT: String(fault.code) } };
       case 'delay':
         await heartbeating(() => sleep(fault.seconds * 1000));
-        return;
+        return {};
     }
   }
 }

@@ -2,6 +2,11 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { ORCHESTRATOR_TASK_QUEUE, hostGateWorkflowId } from '../policy/names';
 import type { FleetActivities, NonRetryableError } from '../policy/host-contract';
 import type { Inventory } from '../policy/inventory';
+import type { RecentMove } from '../policy/rebalance';
+import { SEARCH_ATTRIBUTES } from '../policy/search-attributes';
+
+/** Enough for any cooldown window; the list is only read to skip recently moved containers. */
+const MAX_RECENT = 10_000;
 
 /** Activities on the orchestrator's queue that answer from the host inventory. */
 export function createFleetActivities(loadInventory: () => Promise<Inventory>): FleetActivities {
@@ -38,6 +43,30 @@ export function createFleetActivities(loadInventory: () => Promise<Inventory>): 
         if (description === null || description.status.name !== 'RUNNING') finished.push(id);
       }
       return { finished };
+    },
+
+    async listHosts() {
+      return { hosts: (await loadInventory()).hosts.map((h) => h.name) };
+    },
+
+    async otherRebalances({ self }) {
+      const workflowIds: string[] = [];
+      const query = `WorkflowType = 'rebalanceWorkflow' AND ExecutionStatus = 'Running'`;
+      for await (const w of Context.current().client.workflow.list({ query })) if (w.workflowId !== self) workflowIds.push(w.workflowId);
+      return { workflowIds };
+    },
+
+    async recentMigrations({ seconds }) {
+      const since = new Date(Date.now() - seconds * 1000).toISOString();
+      // Built from a date we formatted, never from input.
+      const query = `WorkflowType = 'migrationWorkflow' AND ${SEARCH_ATTRIBUTES.outcome.name} = 'migrated' AND CloseTime > '${since}'`;
+      const moves: RecentMove[] = [];
+      for await (const w of Context.current().client.workflow.list({ query })) {
+        const container = w.typedSearchAttributes.get(SEARCH_ATTRIBUTES.container);
+        if (container && w.closeTime) moves.push({ container, finishedAt: w.closeTime.getTime() });
+        if (moves.length >= MAX_RECENT) break;
+      }
+      return moves;
     },
   };
 }

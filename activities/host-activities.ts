@@ -24,12 +24,15 @@ import { Criu } from '../runtime/criu';
 import { Rsync } from '../runtime/rsync';
 import { placeBundle } from '../runtime/bundle';
 import { cgroupMemoryBytes } from '../runtime/cgroup';
+import { cgroupCpuNanos, parseMeminfo, parseProcStat } from '../runtime/usage';
+import type { HostUsage } from '../policy/rebalance';
 import { parseDumpStats, type DumpStats } from '../runtime/criu-stats';
 import { PAGE_SIZE, type Round } from '../policy/convergence';
 import { heartbeating } from './heartbeat';
 import { preconditionFailed } from './errors';
 import { FaultInjector } from './faults';
 import { daemonPid, startDaemon, stopDaemon } from '../runtime/daemon';
+import { awaitStragglers, killStragglers, type StragglerSpec } from '../runtime/stragglers';
 
 /** Small JSON records a step leaves behind so its retry can find what it already did. */
 interface FrozenRecord {
@@ -80,19 +83,23 @@ export function createHostActivities(rt: HostRuntime, host: HostConfig, options:
     const file = path.join(workDir, 'stats-dump');
     return (await rt.exists(file)) ? parseDumpStats(await rt.readFile(file)) : null;
   }
+  /** runc dumps and restores of this run that an earlier attempt (a killed worker) left running. */
+  const runcOf = (run: RunRef): StragglerSpec => ({ programs: [path.basename(host.runc)], paths: [layout.workRoot(run.runKey)] });
+  /** Copies of this run's images or of its container's bundle. */
+  const copiesOf = (run: RunRef): StragglerSpec => ({
+    programs: [path.basename(host.rsync)],
+    paths: [layout.outgoingRoot(run.runKey), layout.bundle(run.container)],
+  });
+  /** Waits for the run's leftover runc commands: acting beside one could undo what we do. */
+  const settleEarlierAttempts = (run: RunRef, signal: AbortSignal) =>
+    awaitStragglers(rt, runcOf(run), signal, (p) => {
+      log.warn('waiting for a command an earlier attempt left running', { pid: p.pid, argv: p.argv });
+    });
+  /** Stops leftover copies, which would race this attempt's copy or outlive a rollback. */
+  const stopEarlierCopies = async (run: RunRef) => {
+    for (const p of await killStragglers(rt, copiesOf(run))) log.warn('stopped a copy an earlier attempt left running', { pid: p.pid, argv: p.argv });
+  };
   const target = (peer: Peer, relPath: string) => ({ address: peer.address, port: peer.transferPort, path: relPath });
-
-  async function pidAlive(pidFile: string): Promise<number | null> {
-    if (!(await rt.exists(pidFile))) return null;
-    const pid = Number((await rt.readFile(pidFile)).toString('utf8').trim());
-    if (!Number.isInteger(pid) || pid <= 0) return null;
-    try {
-      const cmdline = (await rt.readFile(`/proc/${pid}/cmdline`)).toString('utf8');
-      return cmdline.includes('page-server') ? pid : null;
-    } catch {
-      return null;
-    }
-  }
 
   /** An unused TCP port on this host's address (the worker runs in the host's network). */
   function freePort(): Promise<number> {
@@ -133,6 +140,7 @@ export function createHostActivities(rt: HostRuntime, host: HostConfig, options:
 
   return {
     async preflightSource({ container }) {
+      await faults.before('preflightSource');
       const facts = await criu.facts();
       if (!facts.usable) throw preconditionFailed(`CRIU is not usable on host ${host.name} (${facts.version}): ${facts.checkOutput}`);
       const state = await runc.state(container);
@@ -156,10 +164,10 @@ export function createHostActivities(rt: HostRuntime, host: HostConfig, options:
       if (!facts.usable) throw preconditionFailed(`CRIU is not usable on host ${host.name} (${facts.version}): ${facts.checkOutput}`);
       const containerExists = (await runc.state(container)) !== null;
       if (containerExists) throw preconditionFailed(`host ${host.name} already has a container named ${container}`);
-      await rt.mkdirp(host.stateDir);
-      const freeBytes = await rt.freeBytes(host.stateDir);
+      await rt.mkdirp(layout.incoming);
+      const freeBytes = await rt.freeBytes(layout.incoming);
       if (freeBytes < requiredBytes) {
-        throw preconditionFailed(`host ${host.name} has ${freeBytes} bytes free in ${host.stateDir}; the migration needs about ${requiredBytes}`);
+        throw preconditionFailed(`host ${host.name} has ${freeBytes} bytes free in ${layout.incoming}; the migration needs about ${requiredBytes}`);
       }
       const cpuDir = layout.work(`preflight-${container}`, 'cpuinfo');
       await rt.mkdirp(cpuDir);
@@ -172,6 +180,7 @@ export function createHostActivities(rt: HostRuntime, host: HostConfig, options:
 
     async pushBundle(run): Promise<TransferResult> {
       await faults.before('pushBundle');
+      await stopEarlierCopies(run);
       const started = Date.now();
       const bytes = await heartbeating((signal) =>
         rsync.push(layout.bundle(run.container), target(run.target, layout.relBundle(run.container)), { mirror: true }, { signal }),
@@ -221,9 +230,9 @@ export function createHostActivities(rt: HostRuntime, host: HostConfig, options:
     async startPageServer(dump): Promise<PageServerEndpoint> {
       await faults.before('startPageServer');
       const pidFile = layout.pageServerPidFile(dump.runKey, dump.round);
-      const existing = await readRecord<PageServerEndpoint>(endpointFile(dump));
-      if (existing && (await pidAlive(pidFile))) return existing;
       const imagesDir = incomingDir(dump);
+      const existing = await readRecord<PageServerEndpoint>(endpointFile(dump));
+      if (existing && (await daemonPid(rt, pidFile, imagesDir)) !== null) return existing;
       await rt.mkdirp(imagesDir);
       if (dump.parentRound !== undefined) {
         // Pages unchanged since that round stay there; restore follows the link to them.
@@ -243,7 +252,8 @@ export function createHostActivities(rt: HostRuntime, host: HostConfig, options:
     },
 
     async preDump(dump): Promise<Round> {
-      await faults.before('preDump');
+      const injected = await faults.before('preDump');
+      await heartbeating((signal) => settleEarlierAttempts(dump, signal));
       const done = await readRecord<Round>(roundFile(dump, dump.round));
       if (done) return done;
       const imagePath = layout.outgoingRound(dump.runKey, dump.round);
@@ -260,6 +270,7 @@ export function createHostActivities(rt: HostRuntime, host: HostConfig, options:
             preDump: true,
             pageServer: dump.pageServer,
             parentPath: parentPathOf(dump),
+            criuEnv: injected.criuEnv,
           },
           { signal },
         ),
@@ -277,7 +288,8 @@ export function createHostActivities(rt: HostRuntime, host: HostConfig, options:
     },
 
     async checkpoint(run): Promise<CheckpointResult> {
-      await faults.before('checkpoint');
+      const injected = await faults.before('checkpoint');
+      await heartbeating((signal) => settleEarlierAttempts(run, signal));
       const done = await readRecord<CheckpointResult>(dumpFile(run));
       if (done) return done;
       await rt.mkdirp(layout.workRoot(run.runKey));
@@ -296,7 +308,11 @@ export function createHostActivities(rt: HostRuntime, host: HostConfig, options:
       await rt.mkdirp(imagePath);
       const workPath = layout.work(run.runKey, 'dump');
       await heartbeating((signal) =>
-        runc.checkpoint(run.container, { imagePath, workPath, pageServer: run.pageServer, parentPath: parentPathOf(run) }, { signal }),
+        runc.checkpoint(
+          run.container,
+          { imagePath, workPath, pageServer: run.pageServer, parentPath: parentPathOf(run), criuEnv: injected.criuEnv },
+          { signal },
+        ),
       );
       const stats = await dumpStats(workPath);
       const result: CheckpointResult = { frozenAt, seconds: (Date.now() - started) / 1000, pagesWritten: stats?.pagesWritten ?? 0 };
@@ -377,6 +393,7 @@ export function createHostActivities(rt: HostRuntime, host: HostConfig, options:
 
     async pushImages(run): Promise<TransferResult> {
       await faults.before('pushImages');
+      await stopEarlierCopies(run);
       const started = Date.now();
       const bytes = await heartbeating(async (signal) => {
         // Images first (restore needs them); the pages already sit on the target, so no --delete.
@@ -392,6 +409,7 @@ export function createHostActivities(rt: HostRuntime, host: HostConfig, options:
       const lazyPages = run.lazyPages ?? false;
       const imagePath = layout.incomingImages(run.runKey);
       await faults.before('restore', { imagesDir: imagePath });
+      await heartbeating((signal) => settleEarlierAttempts(run, signal));
       const done = await readRecord<RestoreResult>(restoredFile(run));
       if (done && (await runc.status(run.container)) === 'running') return done;
       const started = Date.now();
@@ -423,6 +441,7 @@ export function createHostActivities(rt: HostRuntime, host: HostConfig, options:
 
     async commitSource(run) {
       await faults.before('commitSource');
+      await heartbeating((signal) => settleEarlierAttempts(run, signal));
       await runc.destroy(run.container);
       await rt.remove(layout.bundle(run.container));
       await rt.remove(layout.outgoingRoot(run.runKey));
@@ -433,15 +452,21 @@ export function createHostActivities(rt: HostRuntime, host: HostConfig, options:
       await rt.remove(layout.stagedMarker(run.runKey));
       if (!run.keepImages) await rt.remove(layout.incomingRoot(run.runKey));
       await rt.remove(layout.workRoot(run.runKey));
+      return { keptAt: run.keepImages ? layout.incomingRoot(run.runKey) : null };
     },
 
     async stopTargetContainer(run) {
       // Only a container this run restored: the marker proves the bundle came from it.
       if (!(await rt.exists(layout.stagedMarker(run.runKey)))) return;
+      // A restore a killed worker left running would bring the copy back after we stopped it.
+      await heartbeating((signal) => settleEarlierAttempts(run, signal));
       await runc.destroy(run.container);
     },
 
     async resumeSource(run) {
+      // A dump a killed worker left running would freeze the container again after we resume it.
+      await stopEarlierCopies(run);
+      await heartbeating((signal) => settleEarlierAttempts(run, signal));
       // A post-copy dump still serving pages holds the container frozen: end it first.
       await stopDaemon(rt, postCopyDumpPidFile(run), layout.outgoingImages(run.runKey));
       const status = await runc.status(run.container);
@@ -468,12 +493,47 @@ export function createHostActivities(rt: HostRuntime, host: HostConfig, options:
       return { action };
     },
 
+    async utilisation(): Promise<HostUsage> {
+      const running = (await runc.list()).filter((c) => c.status === 'running');
+      // CPU is a rate: two readings a second apart, of the containers and of the machine.
+      const sample = async () => ({
+        at: Date.now(),
+        containers: await Promise.all(running.map((c) => cgroupCpuNanos(rt, c.pid))),
+        machine: parseProcStat(await readText('/proc/stat')),
+      });
+      const first = await sample();
+      await new Promise((r) => setTimeout(r, 1000));
+      const second = await sample();
+      const seconds = (second.at - first.at) / 1000;
+      const containers = await Promise.all(
+        running.map(async (c, i) => {
+          const [before, after] = [first.containers[i], second.containers[i]];
+          const cpuCores = before === null || after === null ? 0 : Math.max(0, after - before) / 1e9 / seconds;
+          return { name: c.id, cpuCores, memoryBytes: await cgroupMemoryBytes(rt, c.pid), labels: c.annotations ?? {} };
+        }),
+      );
+      if (host.capacity) {
+        const sum = (pick: (c: (typeof containers)[number]) => number) => containers.reduce((total, c) => total + pick(c), 0);
+        return { host: host.name, capacity: host.capacity, used: { cpuCores: sum((c) => c.cpuCores), memoryBytes: sum((c) => c.memoryBytes) }, containers };
+      }
+      const memory = parseMeminfo(await readText('/proc/meminfo'));
+      const ticks = second.machine.total - first.machine.total;
+      const busyShare = ticks > 0 ? (second.machine.busy - first.machine.busy) / ticks : 0;
+      return {
+        host: host.name,
+        capacity: { cpuCores: second.machine.cpus, memoryBytes: memory.totalBytes },
+        used: { cpuCores: busyShare * second.machine.cpus, memoryBytes: memory.totalBytes - memory.availableBytes },
+        containers,
+      };
+    },
+
     async cleanupTarget(run) {
+      await heartbeating((signal) => settleEarlierAttempts(run, signal));
       // Every page server this run started: one per pre-dump round, one for the final dump.
       // ... and the lazy-pages daemon of a post-copy run (its arguments name the page server too).
       const pidFiles = (await rt.fileSizes(layout.workRoot(run.runKey))).filter((f) => /^(page-server-.*|lazy-pages)\.pid$/.test(f.name));
       for (const file of pidFiles) {
-        const pid = await pidAlive(path.join(layout.workRoot(run.runKey), file.name));
+        const pid = await daemonPid(rt, path.join(layout.workRoot(run.runKey), file.name), layout.workRoot(run.runKey));
         if (pid !== null) await rt.execute('kill', ['-KILL', String(pid)]);
       }
       if (await rt.exists(layout.stagedMarker(run.runKey))) {

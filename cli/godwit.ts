@@ -10,6 +10,8 @@ import { formatProgress, formatReport } from './format';
 import { progressQuery } from '../workflows/definitions';
 import { runDemo } from './demo';
 import { parseMigrateArgs } from './migrate-args';
+import { parseRebalanceArgs, parseScheduleArgs } from './rebalance-args';
+import { formatRebalanceReport, rebalanceExitCode, rebalanceRequestFromArgs, rebalanceResult, runScheduleAction, scheduleActionOf, startRebalance } from './rebalancing';
 
 const USAGE = `usage:
   godwit migrate <container> --from <host> --to <host> [--strategy auto|page-server|stop-and-copy|pre-copy|post-copy]
@@ -18,6 +20,12 @@ const USAGE = `usage:
   godwit status <container> [--json]      phase and progress of the container's migration
   godwit abort <container> [--reason TEXT]
   godwit list [--json]                    recent migrations
+  godwit rebalance [--dry-run] [--policy FILE] [--max-concurrent N] [--strategy S]
+                                          move containers from over- to under-used hosts, now
+  godwit schedule rebalance --every DURATION [--dry-run] [--policy FILE] [--max-concurrent N] [--strategy S]
+                                          create or update the rebalance schedule (DURATION: 30s, 15m, 1h, 1h30m)
+  godwit schedule list
+  godwit schedule pause|unpause|delete|trigger [ID]   ID defaults to godwit-rebalance
   godwit lab up [--hosts alpha,beta]      start the local lab (Temporal dev server, hosts, workers)
   godwit lab down                         remove everything the lab made
   godwit lab status [--json]
@@ -138,6 +146,22 @@ async function main(argv: string[]): Promise<number> {
       const list = await withClient((client) => listMigrations(client));
       if (values.json) print(list);
       else for (const m of list) console.log(`${m.workflowId.padEnd(40)} ${m.status.padEnd(12)} ${m.startTime}`);
+      return 0;
+    }
+    case 'rebalance': {
+      // Flags and any --policy file are checked before connecting.
+      const request = rebalanceRequestFromArgs(parseRebalanceArgs(args));
+      return withClient(async (client) => {
+        const handle = await startRebalance(client, request);
+        console.error(`started ${handle.workflowId}; waiting for its report`);
+        const report = await rebalanceResult(handle);
+        console.log(formatRebalanceReport(report));
+        return rebalanceExitCode(report);
+      });
+    }
+    case 'schedule': {
+      const action = scheduleActionOf(parseScheduleArgs(args));
+      console.log(await withClient((client) => runScheduleAction(client, action)));
       return 0;
     }
     case 'lab':

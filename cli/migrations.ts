@@ -33,6 +33,8 @@ export async function startMigration(
       args: [request],
       workflowIdConflictPolicy: 'FAIL',
       workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      // The line the UI's list shows (a start from the UI's form has its own summary field).
+      staticSummary: `migrate ${request.container}: ${request.source} → ${request.target} (${request.strategy})`,
       ...(tuning.workflowTaskTimeout ? { workflowTaskTimeout: tuning.workflowTaskTimeout } : {}), // milliseconds
     });
   } catch (err) {

@@ -4,6 +4,7 @@
 import type { HealthCheck } from './request';
 import type { HostEntry } from './inventory';
 import type { Round } from './convergence';
+import type { HostUsage, RecentMove } from './rebalance';
 
 export interface CriuFacts {
   version: string;
@@ -124,12 +125,14 @@ export interface HostActivities {
   verify(input: RunRef & { healthCheck?: HealthCheck }): Promise<void>;
   /** Source: destroy the frozen original. The point of no return. */
   commitSource(input: RunRef): Promise<void>;
-  /** Target: drop the images the restore no longer needs. */
-  finishTarget(input: RunRef & { keepImages: boolean }): Promise<void>;
+  /** Target: drop the images the restore no longer needs, or keep them and say where. */
+  finishTarget(input: RunRef & { keepImages: boolean }): Promise<{ keptAt: string | null }>;
   // Compensations: each is idempotent and safe to run whatever state the host is in.
   stopTargetContainer(input: RunRef): Promise<void>;
   resumeSource(input: RunRef): Promise<ResumeResult>;
   cleanupTarget(input: RunRef): Promise<void>;
+  /** The host's load and each running container's (memory, CPU over about a second). */
+  utilisation(): Promise<HostUsage>;
 }
 
 /** Activities of the orchestrator's own queue: answers from the fleet inventory. */
@@ -139,6 +142,12 @@ export interface FleetActivities {
   requestSlot(input: { host: string; requester: string; limit: number }): Promise<void>;
   /** Of these workflows, the ones that are no longer running. */
   finishedWorkflows(input: { workflowIds: string[] }): Promise<{ finished: string[] }>;
+  /** Every host in the inventory. */
+  listHosts(): Promise<{ hosts: string[] }>;
+  /** Running rebalances other than `self` (a manual run and a scheduled one must not overlap). */
+  otherRebalances(input: { self: string }): Promise<{ workflowIds: string[] }>;
+  /** Containers migrated within the last `seconds` (from the search attributes): the cooldown. */
+  recentMigrations(input: { seconds: number }): Promise<RecentMove[]>;
 }
 
 /** Error types the workflow never retries: the state of the world, not a glitch. */

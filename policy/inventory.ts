@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { HostName, describeZodError, type ParseResult } from './request';
 import { DEFAULT_OUTBOUND_LIMIT } from './slots';
+import { ResourceAmounts } from './rebalance';
 
 const IPv4 = z.string().regex(/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/, 'an IPv4 address');
 const Port = z.number().int().min(1).max(65535);
@@ -49,6 +50,12 @@ export const HostConfig = HostEntry.extend({
   runc: z.string().startsWith('/'),
   criu: z.string().startsWith('/'),
   rsync: z.string().startsWith('/'),
+  /**
+   * What this host offers its containers, for rebalancing. Absent: the whole machine (every
+   * CPU, all memory), loaded by everything on it. Given (lab hosts sharing one machine): a
+   * share, loaded by this host's containers alone.
+   */
+  capacity: ResourceAmounts.optional(),
 }).strict();
 export type HostConfig = z.infer<typeof HostConfig>;
 

@@ -27,6 +27,12 @@ export function hostGateWorkflowId(host: string): string {
   return `godwit-gate-${host}`;
 }
 
+/** One rebalancing run at a time across the fleet (a Schedule's runs get a time suffix). */
+export const REBALANCE_WORKFLOW_ID = 'godwit-rebalance';
+
+/** The Schedule `godwit schedule rebalance` creates or updates. */
+export const REBALANCE_SCHEDULE_ID = 'godwit-rebalance';
+
 /** A per-run token for paths on hosts, so a retried or repeated migration never collides. */
 export function migrationRunKey(container: string, runId: string): string {
   return `${container}-${runId.slice(0, 8)}`;

@@ -74,6 +74,8 @@ export const MigrationReport = MigrationIdentity.extend({
   phases: z.array(PhaseRecord),
   rollback: z.array(RollbackStep),
   warnings: z.array(z.string()),
+  /** Images left on a host on purpose (option keepImages); nothing else of a run stays. */
+  keptImages: z.array(z.object({ host: z.string(), path: z.string() })).default([]),
 });
 export type MigrationReport = z.infer<typeof MigrationReport>;
 

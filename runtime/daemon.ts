@@ -20,8 +20,9 @@ export async function startDaemon(rt: HostRuntime, spec: DaemonSpec): Promise<vo
 }
 
 /**
- * The daemon's pid while it runs, else null. `marker` is an argument only this daemon has
- * (a run's directory): a recycled pid or a wrapper that exec'd something else does not count.
+ * The daemon's pid while it runs, else null. `marker` is a path only this daemon's
+ * arguments mention (a run's directory, or one below it): a recycled pid or a wrapper that
+ * exec'd something else does not count.
  */
 export async function daemonPid(rt: HostRuntime, pidFile: string, marker: string): Promise<number | null> {
   if (!(await rt.exists(pidFile))) return null;
@@ -29,10 +30,15 @@ export async function daemonPid(rt: HostRuntime, pidFile: string, marker: string
   if (!Number.isInteger(pid) || pid <= 0) return null;
   try {
     const argv = (await rt.readFile(`/proc/${pid}/cmdline`)).toString('utf8').split('\0');
-    return argv.includes(marker) ? pid : null;
+    return mentions(argv, marker) ? pid : null;
   } catch {
     return null;
   }
+}
+
+/** Whether an argument is `dir` or a path below it, alone or as `--option=path`. */
+export function mentions(argv: readonly string[], dir: string): boolean {
+  return argv.some((arg) => arg === dir || arg.endsWith(`=${dir}`) || arg.includes(`${dir}/`));
 }
 
 /** Asks the daemon to stop, then kills it if it has not gone within `graceMs`. */

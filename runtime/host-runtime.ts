@@ -22,4 +22,11 @@ export interface HostRuntime {
   fileSizes(dir: string): Promise<{ name: string; size: number }[]>;
   /** Apparent size of the files below `path`; 0 when it does not exist. */
   treeBytes(path: string): Promise<number>;
+  /** Every process on the host with its argument vector (argv[0] first). */
+  processes(): Promise<HostProcess[]>;
+}
+
+export interface HostProcess {
+  pid: number;
+  argv: string[];
 }

@@ -40,7 +40,12 @@ export class HostLayout {
   }
 
   incomingRoot(runKey: string): string {
-    return path.join(this.stateDir, 'incoming', runKey);
+    return path.join(this.incoming, runKey);
+  }
+
+  /** Where every run's images land on a target: often a volume of its own, so its space counts. */
+  get incoming(): string {
+    return path.join(this.stateDir, 'incoming');
   }
 
   outgoingRoot(runKey: string): string {

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { execute, executeOk, type ExecOptions } from './exec';
-import type { HostRuntime } from './host-runtime';
+import type { HostProcess, HostRuntime } from './host-runtime';
 
 /** The host this process runs on. */
 export class LocalRuntime implements HostRuntime {
@@ -77,5 +77,17 @@ export class LocalRuntime implements HostRuntime {
       await walk(root);
     }
     return total;
+  }
+
+  async processes(): Promise<HostProcess[]> {
+    const pids = (await fs.readdir('/proc')).filter((e) => /^\d+$/.test(e)).map(Number);
+    const found = await Promise.all(
+      pids.map(async (pid) => {
+        // A process can end between the listing and the read: it is simply not there.
+        const cmdline = await fs.readFile(`/proc/${pid}/cmdline`).catch(() => null);
+        return cmdline && cmdline.length > 0 ? { pid, argv: cmdline.toString('utf8').replace(/\0$/, '').split('\0') } : null;
+      }),
+    );
+    return found.filter((p): p is HostProcess => p !== null);
   }
 }

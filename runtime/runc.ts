@@ -25,6 +25,8 @@ interface RuncState {
   status: Exclude<ContainerStatus, 'absent'>;
   pid: number;
   bundle: string;
+  /** The OCI config's annotations: Godwit's labels (e.g. godwit.io/no-rebalance). */
+  annotations?: Record<string, string>;
 }
 
 /** runc, as Godwit uses it. Knows nothing of Temporal or of which host it runs on. */
@@ -52,6 +54,12 @@ export class Runc {
       throw new Error(`runc state ${name} failed: ${result.stderr.trim()}`);
     }
     return JSON.parse(result.stdout) as RuncState;
+  }
+
+  /** Every container under this runc root. */
+  async list(options?: ExecOptions): Promise<(RuncState & { id: string })[]> {
+    const result = await this.rt.executeOk(this.paths.runc, [...this.base(), 'list', '--format', 'json'], options);
+    return (JSON.parse(result.stdout || 'null') as (RuncState & { id: string })[] | null) ?? [];
   }
 
   async status(name: string, options?: ExecOptions): Promise<ContainerStatus> {
@@ -88,6 +96,8 @@ export class Runc {
       preDump?: boolean;
       /** Earlier pre-dump to build on, relative to `imagePath`: only changed pages are sent. */
       parentPath?: string;
+      /** Extra environment for CRIU (tests set CRIU_FAULT, CRIU's own fault injection). */
+      criuEnv?: Record<string, string>;
     },
     options?: ExecOptions,
   ): Promise<void> {
@@ -97,7 +107,8 @@ export class Runc {
     if (dump.pageServer) args.push('--page-server', `${dump.pageServer.address}:${dump.pageServer.port}`);
     if (dump.parentPath) args.push('--parent-path', dump.parentPath);
     args.push(name);
-    const result = await this.rt.execute(this.paths.runc, args, { ...options, env: await this.criuEnvironment() });
+    const env = { ...((await this.criuEnvironment()) ?? process.env), ...dump.criuEnv };
+    const result = await this.rt.execute(this.paths.runc, args, { ...options, env });
     if (result.code !== 0) {
       const runcSays = result.stderr.trim().split('\n').slice(-2).join('\n');
       const criuSays = await this.criuErrors(dump.workPath, 'dump.log'); // runc names the pre-dump's log dump.log too

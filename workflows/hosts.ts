@@ -33,7 +33,9 @@ export function hostStubs(name: string, hostTimeoutSeconds: number): HostStubs {
   const cancellationType = ActivityCancellationType.WAIT_CANCELLATION_COMPLETED;
   return {
     name,
-    quick: proxyActivities<HostActivities>({ taskQueue, scheduleToStartTimeout, cancellationType, startToCloseTimeout: '2m', retry }),
+    // No heartbeat: a worker killed mid-step is noticed by this timeout alone, so keep it short
+    // (a 2-minute one held the fault matrix's preflight cell for two minutes).
+    quick: proxyActivities<HostActivities>({ taskQueue, scheduleToStartTimeout, cancellationType, startToCloseTimeout: '45s', retry }),
     long: proxyActivities<HostActivities>({
       taskQueue,
       scheduleToStartTimeout,

@@ -23,6 +23,7 @@ import { fleet, hostStubs, type HostStubs } from './hosts';
 import { onHost, type MigrationContext } from './context';
 import { transferState } from './state-transfer';
 import { OutboundSlot } from './outbound-slot';
+import { Visibility } from './visibility';
 import { DEFAULT_OUTBOUND_LIMIT } from '../policy/slots';
 
 /** Strategies this version can run; the planner may name others. */
@@ -62,8 +63,10 @@ export async function migrationWorkflow(input: MigrationRequestInput): Promise<M
     },
   );
 
+  const visibility = new Visibility(request);
+  tracker.watch((t) => visibility.refresh(t));
   const slot = new OutboundSlot(request.source, info.workflowId);
-  try {
+  const migrate = async (): Promise<MigrationReport> => {
     try {
       await forward.run(() => moveContainer({ request, run, tracker, compensations, source, target }, slot));
     } catch (err) {
@@ -76,6 +79,16 @@ export async function migrationWorkflow(input: MigrationRequestInput): Promise<M
       return await rollBack(err, tracker, compensations);
     }
     return await commit(request, run, tracker, source, target);
+  };
+  try {
+    const report = await migrate();
+    visibility.finish(report.outcome);
+    return report;
+  } catch (err) {
+    // Refused in preflight: nothing changed. Anything else is a failure a person must look at.
+    const refused = err instanceof ApplicationFailure && (err.type === 'InvalidInput' || err.type === 'PreconditionFailed');
+    visibility.finish(refused ? 'refused' : 'failed');
+    throw err;
   } finally {
     await CancellationScope.nonCancellable(() => slot.release());
   }
@@ -208,7 +221,9 @@ async function commit(
       tracker.warnings.push(`the frozen original could not be removed from ${request.source}: ${describeFailure(err)}`);
     }
     try {
-      await target.undo.finishTarget({ ...run, keepImages: request.options.keepImages });
+      // Undefined from workers older than this answer: nothing was kept.
+      const finished: { keptAt: string | null } | undefined = await target.undo.finishTarget({ ...run, keepImages: request.options.keepImages });
+      if (finished?.keptAt) tracker.keptImages.push({ host: request.target, path: finished.keptAt });
     } catch (err) {
       tracker.warnings.push(`images could not be removed from ${request.target}: ${describeFailure(err)}`);
     }

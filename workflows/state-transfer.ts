@@ -28,6 +28,7 @@ async function preCopyRounds(ctx: MigrationContext): Promise<number> {
     const result = await onHost(source, 'precopy', () => source.once.preDump({ ...dumpRef, pageServer }));
     tracker.rounds.push(result);
     tracker.pageServerBytes += result.bytes;
+    tracker.changed();
     const verdict = decide(tracker.rounds, (Date.now() - started) / 1000, request.options.convergence, request.options.maxDowntimeSeconds);
     tracker.convergence = verdict.reason;
     if (verdict.next === 'final-dump') return round;

@@ -29,12 +29,24 @@ export class MigrationTracker {
   abortReason: string | null = null;
   preflight: PreflightSummary | null = null;
   readonly warnings: string[] = [];
+  readonly keptImages: { host: string; path: string }[] = [];
+
+  private listener: ((tracker: MigrationTracker) => void) | null = null;
 
   constructor(
     readonly request: MigrationRequest,
     readonly workflowId: string,
     readonly startedAt: number,
   ) {}
+
+  /** `listener` hears of every new phase and round (the UI's view is kept current by it). */
+  watch(listener: (tracker: MigrationTracker) => void): void {
+    this.listener = listener;
+  }
+
+  changed(): void {
+    this.listener?.(this);
+  }
 
   get aborting(): boolean {
     return this.abortReason !== null;
@@ -49,6 +61,7 @@ export class MigrationTracker {
     this.close(now, true);
     this.phase = phase;
     this.phases.push({ phase, startedAt: now, endedAt: null, ok: null });
+    this.changed();
   }
 
   /** Marks the open phase as ended, with its outcome. */
@@ -111,6 +124,7 @@ export class MigrationTracker {
       phases: this.phases.map((p) => ({ ...p })),
       rollback: details.rollback,
       warnings: [...this.warnings],
+      keptImages: this.keptImages.map((k) => ({ ...k })),
     };
   }
 }

@@ -16,6 +16,8 @@ export interface WorkloadOptions {
   memoryMib: number;
   dirtyMibPerSec: number;
   port: number;
+  /** OCI annotations, e.g. godwit.io/no-rebalance. */
+  annotations?: Record<string, string>;
 }
 
 /** Compiles workload.c statically (the rootfs has no libc) when the binary is stale. */
@@ -42,6 +44,7 @@ export async function buildWorkloadBundle(options: WorkloadOptions): Promise<str
     process: { args: string[]; terminal: boolean };
     root: { readonly: boolean };
     hostname?: string;
+    annotations?: Record<string, string>;
   };
   config.process.args = [
     '/workload', '--memory-mib', String(options.memoryMib), '--dirty-mib-per-sec', String(options.dirtyMibPerSec), '--port', String(options.port),
@@ -49,6 +52,7 @@ export async function buildWorkloadBundle(options: WorkloadOptions): Promise<str
   config.process.terminal = false;
   config.root.readonly = false;
   config.hostname = 'godwit-demo';
+  if (options.annotations) config.annotations = options.annotations;
   await fs.writeFile(configFile, `${JSON.stringify(config, null, 2)}\n`);
   return bundle;
 }

@@ -4,6 +4,7 @@
 // rsync — between two hosts made inside the VM. Prints one JSON line with the result.
 // Hosts share the VM's root network namespace (each with its own address on a bridge) and
 // put their containers in namespaces of their own; everything else is per host, as in the lab.
+import { devServerSearchAttributeArgs } from '../../policy/search-attributes';
 import path from 'node:path';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
@@ -154,7 +155,7 @@ async function main(): Promise<void> {
   // test environment's fixed 5 s allows.
   const started = Date.now();
   const address = '127.0.0.1:7233';
-  const server = spawnDaemon(tools().temporal, ['server', 'start-dev', '--ip', '127.0.0.1', '--port', '7233', '--headless', '--log-level', 'error'], {
+  const server = spawnDaemon(tools().temporal, ['server', 'start-dev', '--ip', '127.0.0.1', '--port', '7233', '--headless', '--log-level', 'error', ...devServerSearchAttributeArgs()], {
     logFile: path.join(WORK, 'temporal.log'),
   });
   await waitFor('the Temporal dev server', () => temporalReady(address), 600_000, 2000);

@@ -1,6 +1,7 @@
 // `godwit lab up|down|status|run`: a fleet of hosts on one machine. Each host is a network
 // namespace on a lab bridge with its own runc root, cgroup parent, state directory, file
 // receiver (rsync daemon) and host worker; one Temporal dev server serves them all.
+import { devServerSearchAttributeArgs } from '../../policy/search-attributes';
 import { mkdirSync, writeFileSync, rmSync, existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
@@ -38,6 +39,12 @@ export function defaultLabOptions(): LabOptions {
   return { hosts: ['alpha', 'beta'], subnet: process.env.GODWIT_LAB_SUBNET ?? '10.203.0.0/24', faultInjection: false };
 }
 
+/**
+ * What each lab host offers its containers. Lab hosts share one machine, so each gets a
+ * share of its own: rebalancing then sees a host loaded by its containers, not by the machine.
+ */
+export const LAB_HOST_CAPACITY = { cpuCores: 1, memoryBytes: 512 * 1024 * 1024 };
+
 export function hostConfig(state: LabHostState): HostConfig {
   return {
     name: state.name,
@@ -49,6 +56,7 @@ export function hostConfig(state: LabHostState): HostConfig {
     runc: tools().runc,
     criu: tools().criu,
     rsync: tools().rsync,
+    capacity: LAB_HOST_CAPACITY,
   };
 }
 
@@ -153,7 +161,7 @@ export async function labUp(options: LabOptions = defaultLabOptions()): Promise<
       // 0.0.0.0: the dev server's internal services only work when bound to all addresses
       // (bound to the bridge alone they dial each other on 127.0.0.1 and fail). The UI stays local.
       ['server', 'start-dev', '--ip', '0.0.0.0', '--port', String(TEMPORAL_PORT), '--ui-ip', '127.0.0.1', '--ui-port', String(UI_PORT),
-        '--db-filename', state.temporal.dbFile, '--log-level', 'warn', '--ui-disable-news-fetch'],
+        '--db-filename', state.temporal.dbFile, '--log-level', 'warn', '--ui-disable-news-fetch', ...devServerSearchAttributeArgs()],
       { logFile: path.join(labDir(), 'temporal.log') },
     );
     saveState(state);

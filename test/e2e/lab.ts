@@ -1,11 +1,13 @@
 // The real lab for end-to-end tests: a workload container on a real host, and checks of
 // what a migration must leave behind (one running copy, nothing else).
 import path from 'node:path';
-import { writeFileSync, rmSync, readdirSync, existsSync } from 'node:fs';
+import { writeFileSync, rmSync, readdirSync, existsSync, readFileSync } from 'node:fs';
 import { defaultLabOptions, labRemove, labRun, labUp, listContainers } from '../../infra/lab/lab';
 import { buildWorkloadBundle, readCounter } from '../../infra/demo/workload';
 import { waitFor } from '../../infra/lab/processes';
-import { execute } from '../../runtime/exec';
+import { LocalRuntime } from '../../runtime/local';
+import { mentions } from '../../runtime/daemon';
+import { readLabState } from '../../infra/lab/state';
 import type { LabHostState, LabState } from '../../infra/lab/state';
 import type { Fault } from '../../activities/faults';
 
@@ -26,9 +28,15 @@ export interface Workload {
 }
 
 /** Starts a fresh workload container on `on`, removing any earlier one of that name. */
-export async function startWorkload(lab: LabState, on: string, container: string, port: number, opts = { alone: true }): Promise<Workload> {
+export async function startWorkload(
+  lab: LabState,
+  on: string,
+  container: string,
+  port: number,
+  opts: { alone: boolean; memoryMib?: number; annotations?: Record<string, string> } = { alone: true },
+): Promise<Workload> {
   if (opts.alone) for (const h of lab.hosts) await labRemove(h.name, container);
-  const bundle = await buildWorkloadBundle({ name: `${container}-${on}`, memoryMib: 64, dirtyMibPerSec: 2, port });
+  const bundle = await buildWorkloadBundle({ name: `${container}-${on}`, memoryMib: opts.memoryMib ?? 64, dirtyMibPerSec: 2, port, annotations: opts.annotations });
   await labRun(on, container, bundle, { unique: opts.alone });
   const workload: Workload = { container, port, counterOn: (h) => readCounter(h.address, port) };
   await waitFor(`${container} to count`, async () => (await workload.counterOn(host(lab, on))) > 0, 30_000);
@@ -39,7 +47,10 @@ export async function statusOn(h: LabHostState, container: string): Promise<stri
   return (await listContainers(h)).find((c) => c.name === container)?.status ?? 'absent';
 }
 
-/** What a finished migration must not leave on a host: run directories, page servers. */
+/**
+ * What a finished migration must not leave on a host: run directories, processes working on
+ * the host's files (page servers, lazy-pages, runc, copies), mounts under its state directory.
+ */
 export async function leftovers(h: LabHostState): Promise<string[]> {
   const found: string[] = [];
   for (const dir of ['outgoing', 'incoming', 'work']) {
@@ -47,8 +58,19 @@ export async function leftovers(h: LabHostState): Promise<string[]> {
     const entries = existsSync(full) ? readdirSync(full).filter((e) => !e.startsWith('run-')) : [];
     found.push(...entries.map((e) => `${dir}/${e}`));
   }
-  const pageServers = await execute('pgrep', ['-f', `criu page-server --images-dir ${h.stateDir}`]);
-  if (pageServers.stdout.trim()) found.push(`page-server pids ${pageServers.stdout.trim().split('\n').join(',')}`);
+  // The lab's own processes for this host (fresh: a test may have restarted the worker).
+  const current = readLabState()?.hosts.find((x) => x.name === h.name);
+  const own = new Set([current?.workerPid, current?.receiverPid]);
+  const strays = (await new LocalRuntime().processes()).filter(
+    (p) => !own.has(p.pid) && !p.argv.includes('--daemon') && mentions(p.argv, h.stateDir),
+  );
+  found.push(...strays.map((p) => `process ${p.pid} (${p.argv.slice(0, 3).map((a) => path.basename(a)).join(' ')})`));
+  // Mount points under the state directory; the fault matrix's own small disks excepted.
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((line) => line.split(' '));
+  for (const fields of mounts) {
+    const [mountPoint, source] = [fields[4] ?? '', fields[fields.indexOf('-') + 2] ?? ''];
+    if (mountPoint.startsWith(`${h.stateDir}/`) && !source.startsWith('godwit-fault-')) found.push(`mount ${mountPoint}`);
+  }
   return found;
 }
 

@@ -1,6 +1,9 @@
 // What must hold after any failure, anywhere: the container runs exactly once, its state
 // went on, and nothing of the migration is left behind.
-import type { LabState } from '../../infra/lab/state';
+import path from 'node:path';
+import { existsSync } from 'node:fs';
+import type { LabHostState, LabState } from '../../infra/lab/state';
+import type { MigrationReport } from '../../policy/report';
 import type { Workload } from '../e2e/lab';
 import { leftovers, statusOn } from '../e2e/lab';
 
@@ -12,7 +15,8 @@ export interface Settled {
   violations: string[];
 }
 
-export async function checkInvariant(lab: LabState, w: Workload, counterBefore: number): Promise<Settled> {
+/** `kept`: images the report says it left on purpose; anything else of the run is a leftover. */
+export async function checkInvariant(lab: LabState, w: Workload, counterBefore: number, kept: MigrationReport['keptImages'] = []): Promise<Settled> {
   const violations: string[] = [];
   const statuses = await Promise.all(lab.hosts.map(async (h) => ({ host: h, status: await statusOn(h, w.container) })));
   const running = statuses.filter((s) => s.status === 'running');
@@ -26,7 +30,9 @@ export async function checkInvariant(lab: LabState, w: Workload, counterBefore: 
     if (counterAfter === null) violations.push('the running copy does not answer');
     else if (counterAfter <= counterBefore) violations.push(`the counter went from ${counterBefore} to ${counterAfter}`);
   }
-  const left = (await Promise.all(lab.hosts.map(async (h) => (await leftovers(h)).map((l) => `${h.name}:${l}`)))).flat();
+  const isKept = (h: LabHostState, entry: string) => kept.some((k) => k.host === h.name && k.path === path.join(h.stateDir, entry));
+  const left = (await Promise.all(lab.hosts.map(async (h) => (await leftovers(h)).filter((l) => !isKept(h, l)).map((l) => `${h.name}:${l}`)))).flat();
+  for (const k of kept) if (!existsSync(k.path)) violations.push(`the report says images were kept at ${k.host}:${k.path}, but they are not there`);
   if (left.length > 0) violations.push(`left behind: ${left.join(', ')}`);
   return { where: running.length === 1 ? running[0].host.name : 'nowhere', counterAfter, leftovers: left, violations };
 }

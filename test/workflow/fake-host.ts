@@ -3,6 +3,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { HostActivities } from '../../policy/host-contract';
 import type { Round } from '../../policy/convergence';
+import type { ContainerUsage, HostUsage } from '../../policy/rebalance';
 
 export type Step = keyof HostActivities;
 
@@ -18,6 +19,9 @@ export class FakeHost {
   linkBytesPerSecond: number | null = 500 * 1024 * 1024;
   /** What each pre-dump round reports (default: a tiny, converged round). */
   preDumpRounds: Round[] = [];
+  /** The host's size, and the containers it runs (for rebalancing). */
+  capacity = { cpuCores: 4, memoryBytes: 1000 };
+  containers: ContainerUsage[] = [];
 
   constructor(
     readonly name: string,
@@ -37,6 +41,15 @@ export class FakeHost {
     const released = new Promise<void>((r) => (release = r));
     this.stalls.set(step, { entered, released });
     return { entered: enteredP, release };
+  }
+
+  /** Loaded by its containers alone, as a lab host is. */
+  private usage(): HostUsage {
+    const used = {
+      cpuCores: this.containers.reduce((sum, c) => sum + c.cpuCores, 0),
+      memoryBytes: this.containers.reduce((sum, c) => sum + c.memoryBytes, 0),
+    };
+    return { host: this.name, capacity: this.capacity, used, containers: this.containers };
   }
 
   private async step<T>(step: Step, result: T): Promise<T> {
@@ -81,10 +94,11 @@ export class FakeHost {
       awaitPagesDrained: () => this.step('awaitPagesDrained', { seconds: 1.5 }),
       verify: () => this.step('verify', undefined),
       commitSource: () => this.step('commitSource', undefined),
-      finishTarget: () => this.step('finishTarget', undefined),
+      finishTarget: ({ keepImages }) => this.step('finishTarget', { keptAt: keepImages ? '/state/incoming/run' : null }),
       stopTargetContainer: () => this.step('stopTargetContainer', undefined),
       resumeSource: () => this.step('resumeSource', { action: 'resumed' as const }),
       cleanupTarget: () => this.step('cleanupTarget', undefined),
+      utilisation: () => this.step('utilisation', this.usage()),
     };
   }
 }

@@ -1,5 +1,6 @@
 // A real Temporal dev server (the bootstrap's `temporal` binary), the real workflow code,
 // and fake hosts on the real per-host task queues.
+import { SEARCH_ATTRIBUTES } from '../../policy/search-attributes';
 import path from 'node:path';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -25,7 +26,11 @@ export const TEMPORAL_BINARY = path.join(process.env.GODWIT_HOME ?? '/var/lib/go
 
 export async function startEnvironment(): Promise<{ env: TestWorkflowEnvironment; bundle: WorkflowBundleWithSourceMap }> {
   const env = await TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: TEMPORAL_BINARY }, extraArgs: ['--log-level', 'error'] },
+    server: {
+      executable: { type: 'existing-path', path: TEMPORAL_BINARY },
+      extraArgs: ['--log-level', 'error'],
+      searchAttributes: Object.values(SEARCH_ATTRIBUTES),
+    },
   });
   const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger });
   return { env, bundle };
