@@ -1,6 +1,7 @@
-// Five suites: unit (pure logic, fast), workflow (the real Temporal dev server with fake
+// Six suites: unit (pure logic, fast), workflow (the real Temporal dev server with fake
 // host activities), e2e (the real lab: Temporal, host workers, runc, CRIU), faults (failures
-// injected in every phase on the lab), kernel (pre-copy in a VM whose kernel tracks dirty memory).
+// injected in every phase on the lab), kernel (pre-copy in a VM whose kernel tracks dirty memory),
+// ui (headless Chromium drives the lab's Temporal Web UI: start a migration, filter, failures).
 const base = {
   preset: 'ts-jest',
   testEnvironment: 'node',
@@ -14,5 +15,6 @@ module.exports = {
     { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
     { ...base, displayName: 'faults', testMatch: ['<rootDir>/test/faults/**/*.test.ts'] },
     { ...base, displayName: 'kernel', testMatch: ['<rootDir>/test/kernel/**/*.test.ts'] },
+    { ...base, displayName: 'ui', testMatch: ['<rootDir>/test/ui/**/*.test.ts'] },
   ],
 };

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # `npm test`: install what is needed, then run every suite (unit, workflow against the
-# real Temporal dev server, end to end on the real lab) plus the type check and linter.
+# real Temporal dev server, end to end on the real lab, the Temporal UI in headless
+# Chromium) plus the type check and linter.
 # Jest's JSON results go to .jest-results.json for CI's summary line.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-bash infra/setup.sh --with-vm
+bash infra/setup.sh --with-vm --with-browser
 echo "test: type check and lint" >&2
 npx tsc --noEmit
 npx eslint .
