@@ -1,7 +1,6 @@
 // Every activity a host serves, bound to one host. Each one first looks at the host's
 // real state and continues from there, so a retry after a crash is safe.
 import path from 'node:path';
-import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { log } from '@temporalio/activity';
 import type {
@@ -100,18 +99,6 @@ export function createHostActivities(rt: HostRuntime, host: HostConfig, options:
     for (const p of await killStragglers(rt, copiesOf(run))) log.warn('stopped a copy an earlier attempt left running', { pid: p.pid, argv: p.argv });
   };
   const target = (peer: Peer, relPath: string) => ({ address: peer.address, port: peer.transferPort, path: relPath });
-
-  /** An unused TCP port on this host's address (the worker runs in the host's network). */
-  function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const server = net.createServer();
-      server.once('error', reject);
-      server.listen(0, host.address, () => {
-        const { port } = server.address() as net.AddressInfo;
-        server.close(() => resolve(port));
-      });
-    });
-  }
 
   async function restoreFromImages(run: RunRef, imagePath: string, signal?: AbortSignal, lazyPages = false): Promise<void> {
     await runc.destroy(run.container, { signal });
@@ -239,7 +226,7 @@ export function createHostActivities(rt: HostRuntime, host: HostConfig, options:
         await rt.remove(path.join(imagesDir, 'parent'));
         await rt.symlink(HostLayout.parentLink(dump.parentRound), path.join(imagesDir, 'parent'));
       }
-      const endpoint = { address: host.address, port: await freePort() };
+      const endpoint = { address: host.address, port: await rt.freePort(host.address) };
       await criu.startPageServer({
         imagesDir,
         workDir: layout.work(dump.runKey, HostLayout.pageServerName(dump.round)),
@@ -333,7 +320,7 @@ export function createHostActivities(rt: HostRuntime, host: HostConfig, options:
       await rt.remove(imagePath);
       await rt.mkdirp(imagePath);
       await rt.mkdirp(workPath);
-      const pageServer = { address: host.address, port: await freePort() };
+      const pageServer = { address: host.address, port: await rt.freePort(host.address) };
       const pidFile = postCopyDumpPidFile(run);
       const frozenAt = Date.now();
       await startDaemon(rt, {

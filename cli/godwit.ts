@@ -26,7 +26,9 @@ const USAGE = `usage:
                                           create or update the rebalance schedule (DURATION: 30s, 15m, 1h, 1h30m)
   godwit schedule list
   godwit schedule pause|unpause|delete|trigger [ID]   ID defaults to godwit-rebalance
-  godwit lab up [--hosts alpha,beta]      start the local lab (Temporal dev server, hosts, workers)
+  godwit lab up [--hosts alpha,beta] [--ssh alpha]
+                                          start the local lab (Temporal dev server, hosts, workers);
+                                          --ssh hosts get sshd and a gateway worker instead of their own
   godwit lab down                         remove everything the lab made
   godwit lab status [--json]
   godwit lab run <host> <container> <bundle-dir>   start any OCI bundle on a lab host
@@ -86,9 +88,14 @@ async function lab(args: string[]): Promise<number> {
   const [verb, ...rest] = args;
   switch (verb) {
     case 'up': {
-      const { values } = parseArgs({ args: rest, options: { hosts: { type: 'string' } } });
+      const { values } = parseArgs({ args: rest, options: { hosts: { type: 'string' }, ssh: { type: 'string' } } });
       const options = defaultLabOptions();
       if (values.hosts) options.hosts = parse(z.array(HostName).min(2).max(20), values.hosts.split(','), '--hosts');
+      if (values.ssh) {
+        options.sshHosts = parse(z.array(HostName).min(1).max(20), values.ssh.split(','), '--ssh');
+        const unknown = options.sshHosts.filter((h) => !options.hosts.includes(h));
+        if (unknown.length > 0) throw new UserError(`--ssh names hosts not in the lab: ${unknown.join(', ')}`);
+      }
       const state = await labUp(options);
       console.log(`lab up: ${state.hosts.map((h) => `${h.name} ${h.address}`).join(', ')}; Temporal ${state.temporal.address}; UI ${state.temporal.ui}`);
       return 0;

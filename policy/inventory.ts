@@ -40,6 +40,25 @@ export function parseInventory(input: unknown): ParseResult<Inventory> {
   return { ok: false, error: `invalid host inventory: ${describeZodError(result.error)}` };
 }
 
+/**
+ * How a gateway worker reaches a host that runs no worker of its own: SSH with a pinned host
+ * key. The key and any passphrase stay in files (or the agent) on the gateway; only paths are
+ * here, never secrets, and there is no way to accept an unknown key.
+ */
+export const SshAccess = z
+  .object({
+    /** Defaults to the host's own address. */
+    address: IPv4.optional(),
+    port: Port.default(22),
+    user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'a Unix user name'),
+    /** Private key file on the gateway; without it, the agent at SSH_AUTH_SOCK. */
+    identityFile: z.string().startsWith('/').optional(),
+    /** The host key's fingerprint as `ssh-keygen -lf` prints it. */
+    hostKeyFingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'a SHA256 fingerprint as ssh-keygen -lf prints it (SHA256: and 43 characters)'),
+  })
+  .strict();
+export type SshAccess = z.infer<typeof SshAccess>;
+
 /** Everything a host worker needs to act on its own machine. Paths are absolute. */
 export const HostConfig = HostEntry.extend({
   stateDir: z.string().startsWith('/'),
@@ -56,6 +75,8 @@ export const HostConfig = HostEntry.extend({
    * share, loaded by this host's containers alone.
    */
   capacity: ResourceAmounts.optional(),
+  /** Present: the worker is a gateway that acts on the host over SSH. Absent: it runs there. */
+  ssh: SshAccess.optional(),
 }).strict();
 export type HostConfig = z.infer<typeof HostConfig>;
 

@@ -49,6 +49,35 @@ function appendCapped(buffer: string, chunk: string): string {
   return next.length > MAX_CAPTURE ? next.slice(next.length - MAX_CAPTURE) : next;
 }
 
+/**
+ * Collects a command's output, capped, and hands complete lines to `onLine` as they arrive.
+ * Shared by local and remote (SSH) commands.
+ */
+export class OutputCollector {
+  stdout = '';
+  stderr = '';
+  private readonly partial = { stdout: '', stderr: '' };
+
+  constructor(private readonly onLine?: ExecOptions['onLine']) {}
+
+  push(stream: 'stdout' | 'stderr', text: string): void {
+    if (stream === 'stdout') this.stdout = appendCapped(this.stdout, text);
+    else this.stderr = appendCapped(this.stderr, text);
+    if (!this.onLine) return;
+    const lines = (this.partial[stream] + text).split('\n');
+    this.partial[stream] = lines.pop() ?? '';
+    for (const line of lines) this.onLine(line, stream);
+  }
+
+  /** The last line of each stream, if it did not end with a newline. */
+  flush(): void {
+    for (const stream of ['stdout', 'stderr'] as const) {
+      if (this.onLine && this.partial[stream]) this.onLine(this.partial[stream], stream);
+      this.partial[stream] = '';
+    }
+  }
+}
+
 /** Runs `command` with `args` and resolves with its output whatever the exit code. */
 export function execute(command: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
@@ -62,19 +91,8 @@ export function execute(command: string, args: readonly string[], options: ExecO
       env: options.env ?? process.env,
       stdio: options.stdio === 'null' ? ['ignore', 'ignore', 'ignore'] : ['ignore', 'pipe', 'pipe'],
     });
-    let stdout = '';
-    let stderr = '';
-    const partial = { stdout: '', stderr: '' };
-    const onData = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
-      const text = chunk.toString('utf8');
-      if (stream === 'stdout') stdout = appendCapped(stdout, text);
-      else stderr = appendCapped(stderr, text);
-      if (options.onLine) {
-        const lines = (partial[stream] + text).split('\n');
-        partial[stream] = lines.pop() ?? '';
-        for (const line of lines) options.onLine(line, stream);
-      }
-    };
+    const output = new OutputCollector(options.onLine);
+    const onData = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => output.push(stream, chunk.toString('utf8'));
     child.stdout?.on('data', onData('stdout'));
     child.stderr?.on('data', onData('stderr'));
 
@@ -90,17 +108,14 @@ export function execute(command: string, args: readonly string[], options: ExecO
       clearTimeout(timeout);
       clearTimeout(killTimer);
       options.signal?.removeEventListener('abort', terminate);
-      reject(new CommandError(command, args, { code: null, signal: null, stdout, stderr: `${stderr}${err.message}` }, `could not start: ${err.message}`));
+      reject(new CommandError(command, args, { code: null, signal: null, stdout: output.stdout, stderr: `${output.stderr}${err.message}` }, `could not start: ${err.message}`));
     });
     child.on('close', (code, signal) => {
       clearTimeout(timeout);
       clearTimeout(killTimer);
       options.signal?.removeEventListener('abort', terminate);
-      if (options.onLine) {
-        if (partial.stdout) options.onLine(partial.stdout, 'stdout');
-        if (partial.stderr) options.onLine(partial.stderr, 'stderr');
-      }
-      resolve({ code, signal, stdout, stderr });
+      output.flush();
+      resolve({ code, signal, stdout: output.stdout, stderr: output.stderr });
     });
   });
 }

@@ -24,6 +24,8 @@ export interface HostRuntime {
   treeBytes(path: string): Promise<number>;
   /** Every process on the host with its argument vector (argv[0] first). */
   processes(): Promise<HostProcess[]>;
+  /** A TCP port nothing listens on at `address` on the host (for a page server to take). */
+  freePort(address: string): Promise<number>;
 }
 
 export interface HostProcess {

@@ -1,4 +1,5 @@
 import { promises as fs } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { execute, executeOk, type ExecOptions } from './exec';
 import type { HostProcess, HostRuntime } from './host-runtime';
@@ -89,5 +90,16 @@ export class LocalRuntime implements HostRuntime {
       }),
     );
     return found.filter((p): p is HostProcess => p !== null);
+  }
+
+  freePort(address: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const server = net.createServer();
+      server.once('error', reject);
+      server.listen(0, address, () => {
+        const { port } = server.address() as net.AddressInfo;
+        server.close(() => resolve(port));
+      });
+    });
   }
 }

@@ -6,6 +6,8 @@ import { createHostActivities } from '../activities/host-activities';
 import { parseHostConfig } from '../policy/inventory';
 import { hostTaskQueue } from '../policy/names';
 import { LocalRuntime } from '../runtime/local';
+import { SshRuntime } from '../runtime/ssh';
+import type { HostRuntime } from '../runtime/host-runtime';
 import { loadJsonFile } from './config-file';
 import { serve } from './serve';
 
@@ -13,12 +15,16 @@ serve('host worker', async (connection, namespace) => {
   const { values } = parseArgs({ options: { config: { type: 'string' } } });
   if (!values.config) throw new Error('usage: host-worker --config <host.json>');
   const host = loadJsonFile(values.config, parseHostConfig);
+  // A gateway for a host without a worker of its own, or the host itself.
+  const runtime: HostRuntime = host.ssh
+    ? new SshRuntime({ host: host.name, ...host.ssh, address: host.ssh.address ?? host.address })
+    : new LocalRuntime();
   return Worker.create({
     connection,
     namespace,
     taskQueue: hostTaskQueue(host.name),
     identity: `godwit-host-${host.name}@${process.pid}`,
-    activities: createHostActivities(new LocalRuntime(), host, { faultInjection: process.env.GODWIT_TEST_FAULTS === '1' }),
+    activities: createHostActivities(runtime, host, { faultInjection: process.env.GODWIT_TEST_FAULTS === '1' }),
     // Activities on one host compete for its disk and CPU: a few at a time is plenty.
     maxConcurrentActivityTaskExecutions: 8,
     // Cancellation reaches an activity only with a heartbeat's reply: send them often, so

@@ -1,6 +1,7 @@
 // `godwit lab up|down|status|run`: a fleet of hosts on one machine. Each host is a network
 // namespace on a lab bridge with its own runc root, cgroup parent, state directory, file
 // receiver (rsync daemon) and host worker; one Temporal dev server serves them all.
+import { startSshd } from './sshd';
 import { devServerSearchAttributeArgs } from '../../policy/search-attributes';
 import { mkdirSync, writeFileSync, rmSync, existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -33,6 +34,8 @@ export interface LabOptions {
   subnet: string;
   /** Host workers honour `<state>/faults.json` (end-to-end tests only). */
   faultInjection: boolean;
+  /** Hosts driven over SSH by a gateway worker instead of a worker of their own. */
+  sshHosts?: string[];
 }
 
 export function defaultLabOptions(): LabOptions {
@@ -57,7 +60,19 @@ export function hostConfig(state: LabHostState): HostConfig {
     criu: tools().criu,
     rsync: tools().rsync,
     capacity: LAB_HOST_CAPACITY,
+    ...(state.ssh ? { ssh: { user: 'root', port: SSH_PORT, identityFile: state.ssh.identityFile, hostKeyFingerprint: state.ssh.hostKeyFingerprint } } : {}),
   };
+}
+
+/** sshd of an SSH lab host listens on the host's address, in its namespace. */
+const SSH_PORT = 22;
+
+/** Starts (or keeps) sshd for an SSH lab host and records what its gateway needs. */
+async function ensureSshd(host: LabHostState): Promise<void> {
+  const dir = path.join(host.stateDir, 'ssh');
+  if (host.ssh && processAlive(host.ssh.sshdPid, path.join(dir, 'sshd_config'))) return;
+  const sshd = await startSshd({ dir, address: host.address, port: SSH_PORT, netnsPath: netnsPath(host) });
+  host.ssh = { sshdPid: sshd.pid, identityFile: sshd.identityFile, hostKeyFingerprint: sshd.hostKeyFingerprint };
 }
 
 /** Identifies the compiled code: the newest modification time under dist/. */
@@ -181,6 +196,7 @@ export async function labUp(options: LabOptions = defaultLabOptions()): Promise<
         faultInjection: false,
         build: '',
         receiverPid: null,
+        ssh: null,
       });
     }
   });
@@ -194,6 +210,14 @@ export async function labUp(options: LabOptions = defaultLabOptions()): Promise<
   for (const host of state.hosts) {
     await ensureHostNetwork({ netns: host.netns, veth: host.veth, bridge: BRIDGE, address: host.address, prefix });
     mkdirSync(host.stateDir, { recursive: true });
+    const viaSsh = options.sshHosts?.includes(host.name) ?? false;
+    // A host switching between its own worker and a gateway gets a new worker.
+    if (viaSsh !== (host.ssh !== null)) await stopProcess(host.workerPid, host.configFile);
+    if (viaSsh) await ensureSshd(host);
+    else if (host.ssh) {
+      await stopProcess(host.ssh.sshdPid, path.join(host.stateDir, 'ssh', 'sshd_config'));
+      host.ssh = null;
+    }
     writeFileSync(host.configFile, `${JSON.stringify(hostConfig(host), null, 2)}\n`);
     const receiverConf = path.join(host.stateDir, 'rsyncd.conf');
     writeFileSync(receiverConf, receiverConfig(host, options.subnet));
@@ -207,14 +231,16 @@ export async function labUp(options: LabOptions = defaultLabOptions()): Promise<
     // A worker running other code, or with other test settings, is replaced.
     if (host.faultInjection !== options.faultInjection || host.build !== build) await stopProcess(host.workerPid, host.configFile);
     if (!processAlive(host.workerPid, host.configFile)) {
-      log(`starting host worker ${host.name} (${host.address}) in netns ${host.netns}`);
+      log(host.ssh ? `starting gateway worker for ${host.name} (over SSH to ${host.address})` : `starting host worker ${host.name} (${host.address}) in netns ${host.netns}`);
       host.faultInjection = options.faultInjection;
       host.build = build;
       // nsenter, not `ip netns exec`: the latter remounts /sys, hiding the cgroup file
       // systems that runc needs to freeze containers.
+      const worker = [tools().node, path.join(DIST, 'workers', 'host-worker.js'), '--config', host.configFile];
+      // A gateway runs outside the host's namespace: it reaches the host only through sshd.
       host.workerPid = spawnDaemon(
-        tools().nsenter,
-        [`--net=${netnsPath(host)}`, '--', tools().node, path.join(DIST, 'workers', 'host-worker.js'), '--config', host.configFile],
+        host.ssh ? worker[0] : tools().nsenter,
+        host.ssh ? worker.slice(1) : [`--net=${netnsPath(host)}`, '--', ...worker],
         {
           logFile: path.join(host.stateDir, 'worker.log'),
           env: { ...process.env, TEMPORAL_ADDRESS: address, GODWIT_TEST_FAULTS: options.faultInjection ? '1' : '0' },
@@ -257,6 +283,7 @@ export async function labDown(): Promise<void> {
     for (const container of await listContainers(host)) await runc.destroy(container.name);
     removeCgroupParent(hostConfig(host).cgroupParent);
     await stopProcess(host.receiverPid, path.join(host.stateDir, 'rsyncd.conf'));
+    await stopProcess(host.ssh?.sshdPid ?? null, path.join(host.stateDir, 'ssh', 'sshd_config'));
     await removeHostNetwork(host.netns, host.veth);
   }
   await stopProcess(state.temporal.pid, 'start-dev');

@@ -28,6 +28,11 @@ export const LabHostState = z.object({
   /** The build the worker runs (see buildId); a newer build restarts it. */
   build: z.string().default(''),
   receiverPid: z.number().nullable(),
+  /** Driven over SSH: sshd runs in the host's namespace, its worker is a gateway outside it. */
+  ssh: z
+    .object({ sshdPid: z.number().nullable(), identityFile: z.string(), hostKeyFingerprint: z.string() })
+    .nullable()
+    .default(null),
 });
 export type LabHostState = z.infer<typeof LabHostState>;
 

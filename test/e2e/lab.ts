@@ -60,7 +60,7 @@ export async function leftovers(h: LabHostState): Promise<string[]> {
   }
   // The lab's own processes for this host (fresh: a test may have restarted the worker).
   const current = readLabState()?.hosts.find((x) => x.name === h.name);
-  const own = new Set([current?.workerPid, current?.receiverPid]);
+  const own = new Set([current?.workerPid, current?.receiverPid, current?.ssh?.sshdPid]);
   const strays = (await new LocalRuntime().processes()).filter(
     (p) => !own.has(p.pid) && !p.argv.includes('--daemon') && mentions(p.argv, h.stateDir),
   );

@@ -4,7 +4,7 @@
 import type { Client } from '@temporalio/client';
 import { connectClient } from '../../cli/client';
 import { deleteSchedule, describeSchedule, upsertRebalanceSchedule } from '../../cli/rebalancing';
-import { defaultLabOptions, labRemove, labUp } from '../../infra/lab/lab';
+import { defaultLabOptions, labRemove, labUp, listContainers } from '../../infra/lab/lab';
 import type { LabState } from '../../infra/lab/state';
 import { RebalanceReport, type RebalanceRequestInput } from '../../policy/rebalance-request';
 import { DEFAULT_EXCLUDE_LABEL } from '../../policy/rebalance';
@@ -17,13 +17,20 @@ let client: Client;
 let close: () => Promise<void>;
 const SCHEDULE = 'godwit-rebalance-e2e';
 
+/** Every rebalancing workload on the lab, this run's or a failed earlier run's. */
+async function removeWorkloads(): Promise<void> {
+  for (const h of lab.hosts) for (const c of await listContainers(h)) if (c.name.startsWith('rb-')) await labRemove(h.name, c.name);
+}
+
 beforeAll(async () => {
   lab = await labUp({ ...defaultLabOptions(), hosts: ['alpha', 'beta', 'gamma'], faultInjection: true });
   ({ client, close } = await connectClient());
+  await removeWorkloads();
 }, 180_000);
 
 afterAll(async () => {
   await deleteSchedule(client, SCHEDULE).catch(() => undefined);
+  await removeWorkloads();
   await close?.();
 });
 
@@ -52,9 +59,11 @@ async function finishedRuns(n: number): Promise<RebalanceReport[]> {
 
 describe('scheduled rebalancing on the lab', () => {
   it('moves containers off the hot host until none is over its target; the next run plans nothing', async () => {
-    const pinned = await startWorkload(lab, 'alpha', 'rb-pinned', 7501, { alone: true, memoryMib: 128, annotations: { [DEFAULT_EXCLUDE_LABEL]: 'true' } });
+    // Names new to this lab's history: the cooldown would hold containers moved by an earlier run.
+    const run = Date.now().toString(36);
+    const pinned = await startWorkload(lab, 'alpha', `rb-${run}-pinned`, 7501, { alone: true, memoryMib: 128, annotations: { [DEFAULT_EXCLUDE_LABEL]: 'true' } });
     const movable: Workload[] = [];
-    for (let i = 1; i <= 4; i++) movable.push(await startWorkload(lab, 'alpha', `rb-${i}`, 7501 + i));
+    for (let i = 1; i <= 4; i++) movable.push(await startWorkload(lab, 'alpha', `rb-${run}-${i}`, 7501 + i));
     const before = new Map<string, number>();
     for (const w of [pinned, ...movable]) before.set(w.container, await w.counterOn(host(lab, 'alpha')));
 
@@ -65,7 +74,7 @@ describe('scheduled rebalancing on the lab', () => {
     // The first run: alpha over 60%, two containers moved (the per-host outbound cap), the
     // pinned one never, each to a different under-used host.
     expect(first.plan.hosts.find((h) => h.host === 'alpha')?.class).toBe('over-used');
-    expect(first.plan.skipped.find((s) => s.container === 'rb-pinned')?.reason).toMatch(/no-rebalance/);
+    expect(first.plan.skipped.find((s) => s.container === pinned.container)?.reason).toMatch(/no-rebalance/);
     expect(first.moves).toHaveLength(2);
     for (const move of first.moves) expect(move).toMatchObject({ source: 'alpha', outcome: 'migrated' });
     expect(new Set(first.moves.map((m) => m.target))).toEqual(new Set(['beta', 'gamma']));
@@ -82,6 +91,5 @@ describe('scheduled rebalancing on the lab', () => {
       expect(await w.counterOn(host(lab, on))).toBeGreaterThan(before.get(w.container) ?? Infinity);
     }
     for (const h of lab.hosts) expect(await leftovers(h)).toEqual([]);
-    for (const w of [pinned, ...movable]) for (const h of lab.hosts) await labRemove(h.name, w.container);
   });
 });
