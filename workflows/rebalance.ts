@@ -8,6 +8,7 @@ import { planRebalance, type PlannedMove } from '../policy/rebalance';
 import { parseRebalanceRequest, type MoveResult, type RebalanceReport, type RebalanceRequestInput } from '../policy/rebalance-request';
 import { fleet, hostStubs } from './hosts';
 import { describeFailure } from './failures';
+import { onHost } from './context';
 import { migrationWorkflow } from './migration';
 
 export async function rebalanceWorkflow(input?: RebalanceRequestInput): Promise<RebalanceReport> {
@@ -21,16 +22,18 @@ export async function rebalanceWorkflow(input?: RebalanceRequestInput): Promise<
   if (others.length > 0) throw ApplicationFailure.nonRetryable(`another rebalance is running (${others.join(', ')}); this one moved nothing`, 'PreconditionFailed');
 
   const { hosts } = await fleet.listHosts();
-  const usage = await Promise.all(hosts.map((h) => hostStubs(h, request.hostTimeoutSeconds).quick.utilisation().catch(() => null)));
-  const recent = await fleet.recentMigrations({ seconds: request.policy.cooldownSeconds });
-  const plan = planRebalance(
-    usage.filter((u) => u !== null),
-    request.policy,
-    recent,
-    Date.now(),
+  // A host that cannot say is left out of the plan, with the reason in its summary.
+  const answers = await Promise.all(
+    hosts.map(async (h) => {
+      const stubs = hostStubs(h, request.hostTimeoutSeconds);
+      return onHost(stubs, 'utilisation', () => stubs.quick.utilisation()).catch((err: unknown) => describeFailure(err));
+    }),
   );
-  const silent = hosts.filter((_, i) => usage[i] === null);
-  if (silent.length > 0) plan.summary += ` Not asked (no answer within ${request.hostTimeoutSeconds}s): ${silent.join(', ')}.`;
+  const usage = answers.flatMap((a) => (typeof a === 'string' ? [] : [a]));
+  const unanswered = answers.filter((a) => typeof a === 'string');
+  const recent = await fleet.recentMigrations({ seconds: request.policy.cooldownSeconds });
+  const plan = planRebalance(usage, request.policy, recent, Date.now());
+  if (unanswered.length > 0) plan.summary += ` Left out: ${unanswered.join('; ')}.`;
 
   const moves = request.dryRun ? [] : await runMoves(plan.moves, request.maxConcurrentMoves, request.strategy);
   return { dryRun: request.dryRun, plan, moves, startedAt, finishedAt: new Date().toISOString() };

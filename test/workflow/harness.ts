@@ -36,6 +36,21 @@ export async function startEnvironment(): Promise<{ env: TestWorkflowEnvironment
   return { env, bundle };
 }
 
+/**
+ * One dev server and workflow bundle for a test file: started before its tests, stopped after.
+ * Read `env` and `bundle` inside tests (they are set once beforeAll has run).
+ */
+export function useEnvironment(): { env: TestWorkflowEnvironment; bundle: WorkflowBundleWithSourceMap } {
+  const holder = {} as { env: TestWorkflowEnvironment; bundle: WorkflowBundleWithSourceMap };
+  beforeAll(async () => {
+    Object.assign(holder, await startEnvironment());
+  }, 120_000);
+  afterAll(async () => {
+    await holder.env?.teardown();
+  });
+  return holder;
+}
+
 const quietLogger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
 export interface Fleet {

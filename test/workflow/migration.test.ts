@@ -1,31 +1,20 @@
 import { WorkflowFailedError } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { abortMigration, resultOf, startMigration, UserError } from '../../cli/migrations';
 import { progressQuery } from '../../workflows/definitions';
 import type { MigrationReport } from '../../policy/report';
 import type { Step } from './fake-host';
-import { maybeRecordHistory, newFleet, startEnvironment, withWorkers, type Fleet } from './harness';
+import { maybeRecordHistory, newFleet, useEnvironment, withWorkers, type Fleet } from './harness';
 
 jest.setTimeout(60_000);
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
-
-beforeAll(async () => {
-  ({ env, bundle } = await startEnvironment());
-}, 120_000);
-
-afterAll(async () => {
-  await env?.teardown();
-});
+const t = useEnvironment();
 
 let seq = 0;
 const name = () => `web-${++seq}`;
 
 async function migrate(fleet: Fleet, container: string, extra: Record<string, unknown> = {}): Promise<MigrationReport> {
-  return withWorkers(env, bundle, fleet, async () => {
-    const handle = await startMigration(env.client, { container, source: 'alpha', target: 'beta', ...extra });
+  return withWorkers(t.env, t.bundle, fleet, async () => {
+    const handle = await startMigration(t.env.client, { container, source: 'alpha', target: 'beta', ...extra });
     return resultOf(handle);
   });
 }
@@ -62,7 +51,7 @@ describe('MigrationWorkflow', () => {
     expect(report.bytes).toEqual({ pages: 64 << 20, viaPageServer: 64 << 20, viaRsync: 1500, total: (64 << 20) + 1500 });
     expect(report.seconds.downtime).not.toBeNull();
     expect(report.seconds.total).toBeGreaterThanOrEqual(report.seconds.checkpoint ?? 0);
-    await maybeRecordHistory(env, report.workflowId, 'migrated');
+    await maybeRecordHistory(t.env, report.workflowId, 'migrated');
   });
 
   // Each forward step that fails, and what must be undone, newest first.
@@ -90,7 +79,7 @@ describe('MigrationWorkflow', () => {
     expect(report.rollback.every((s) => s.ok)).toBe(true);
     expect(fleet.log).not.toContain('alpha:commitSource');
     expect(report.seconds.downtime).toBeNull();
-    if (step === 'restore') await maybeRecordHistory(env, report.workflowId, 'rolled-back-restore');
+    if (step === 'restore') await maybeRecordHistory(t.env, report.workflowId, 'rolled-back-restore');
   });
 
   it('stop-and-copy dumps to disk and carries the pages with the images: no page server', async () => {
@@ -123,7 +112,7 @@ describe('MigrationWorkflow', () => {
     ]);
     expect(report.seconds.preDump).toBe(6.1);
     expect(report.phases.map((p) => p.phase)).toContain('precopy');
-    await maybeRecordHistory(env, report.workflowId, 'pre-copy');
+    await maybeRecordHistory(t.env, report.workflowId, 'pre-copy');
   });
 
   it('auto chooses pre-copy for memory too large to copy frozen, when the kernels track dirty pages', async () => {
@@ -168,8 +157,8 @@ describe('MigrationWorkflow', () => {
     const fleet = newFleet();
     const stall = fleet.alpha.stallAt('pushBundle');
     const pushes = () => fleet.log.filter((s) => s === 'alpha:pushBundle').length;
-    const reports = await withWorkers(env, bundle, fleet, async () => {
-      const handles = await Promise.all([name(), name(), name()].map((container) => startMigration(env.client, { container, source: 'alpha', target: 'beta' })));
+    const reports = await withWorkers(t.env, t.bundle, fleet, async () => {
+      const handles = await Promise.all([name(), name(), name()].map((container) => startMigration(t.env.client, { container, source: 'alpha', target: 'beta' })));
       const deadline = Date.now() + 20_000;
       while (pushes() < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       await new Promise((r) => setTimeout(r, 3000)); // time for a third to start, were it let through
@@ -236,8 +225,8 @@ describe('MigrationWorkflow', () => {
   it('calls a host whose worker is gone "not responding" within the host timeout', async () => {
     const fleet = newFleet();
     const started = Date.now();
-    const err = await withWorkers(env, bundle, fleet, async () => {
-      const handle = await startMigration(env.client, { container: name(), source: 'alpha', target: 'gamma', options: { hostTimeoutSeconds: 2 } });
+    const err = await withWorkers(t.env, t.bundle, fleet, async () => {
+      const handle = await startMigration(t.env.client, { container: name(), source: 'alpha', target: 'gamma', options: { hostTimeoutSeconds: 2 } });
       return resultOf(handle).catch((e: unknown) => e);
     });
     expect((err as Error).message).toBe('host gamma is not responding (no worker took preflight)');
@@ -246,8 +235,8 @@ describe('MigrationWorkflow', () => {
 
   it('rejects an unknown host before anything changes', async () => {
     const fleet = newFleet();
-    const err = await withWorkers(env, bundle, fleet, async () => {
-      const handle = await startMigration(env.client, { container: name(), source: 'alpha', target: 'zeta' });
+    const err = await withWorkers(t.env, t.bundle, fleet, async () => {
+      const handle = await startMigration(t.env.client, { container: name(), source: 'alpha', target: 'zeta' });
       return resultOf(handle).catch((e: unknown) => e);
     });
     expect((err as Error).message).toBe('unknown host "zeta" (known hosts: alpha, beta, gamma)');
@@ -256,9 +245,9 @@ describe('MigrationWorkflow', () => {
 
   it('fails a malformed request from the UI with a readable, non-retryable error', async () => {
     const fleet = newFleet();
-    const err: unknown = await withWorkers(env, bundle, fleet, async (): Promise<unknown> => {
+    const err: unknown = await withWorkers(t.env, t.bundle, fleet, async (): Promise<unknown> => {
       // As the UI would send it: straight to the server, bypassing the client's own check.
-      const handle = await env.client.workflow.start('migrationWorkflow', {
+      const handle = await t.env.client.workflow.start('migrationWorkflow', {
         taskQueue: 'godwit-orchestrator',
         workflowId: `bad-input-${name()}`,
         args: [{ container: '../etc', source: 'alpha', target: 'alpha' }],
@@ -276,10 +265,10 @@ describe('MigrationWorkflow', () => {
     const fleet = newFleet();
     const stall = fleet.alpha.stallAt('pushBundle');
     const container = name();
-    await withWorkers(env, bundle, fleet, async () => {
-      const first = await startMigration(env.client, { container, source: 'alpha', target: 'beta' });
+    await withWorkers(t.env, t.bundle, fleet, async () => {
+      const first = await startMigration(t.env.client, { container, source: 'alpha', target: 'beta' });
       await stall.entered;
-      await expect(startMigration(env.client, { container, source: 'beta', target: 'alpha' })).rejects.toThrow(
+      await expect(startMigration(t.env.client, { container, source: 'beta', target: 'alpha' })).rejects.toThrow(
         `a migration of ${container} is already running (workflow godwit-migrate-${container})`,
       );
       stall.release();
@@ -291,27 +280,27 @@ describe('MigrationWorkflow', () => {
     const fleet = newFleet();
     const stall = fleet.alpha.stallAt('pushImages');
     const container = name();
-    const report = await withWorkers(env, bundle, fleet, async () => {
-      const handle = await startMigration(env.client, { container, source: 'alpha', target: 'beta' });
+    const report = await withWorkers(t.env, t.bundle, fleet, async () => {
+      const handle = await startMigration(t.env.client, { container, source: 'alpha', target: 'beta' });
       await stall.entered;
       expect((await handle.query(progressQuery)).phase).toBe('transfer');
-      expect(await abortMigration(env.client, container, 'maintenance window closed')).toEqual({ phase: 'transfer' });
+      expect(await abortMigration(t.env.client, container, 'maintenance window closed')).toEqual({ phase: 'transfer' });
       return resultOf(handle);
     });
     expect(report.outcome).toBe('rolled-back');
     expect(report.reason).toBe('aborted: maintenance window closed');
     expect(undoSteps(fleet)).toEqual(['alpha:resumeSource', 'beta:cleanupTarget']);
-    await maybeRecordHistory(env, report.workflowId, 'aborted-transfer');
+    await maybeRecordHistory(t.env, report.workflowId, 'aborted-transfer');
   });
 
   it('refuses an abort once commit has begun, and finishes the migration', async () => {
     const fleet = newFleet();
     const stall = fleet.alpha.stallAt('commitSource');
     const container = name();
-    const report = await withWorkers(env, bundle, fleet, async () => {
-      const handle = await startMigration(env.client, { container, source: 'alpha', target: 'beta' });
+    const report = await withWorkers(t.env, t.bundle, fleet, async () => {
+      const handle = await startMigration(t.env.client, { container, source: 'alpha', target: 'beta' });
       await stall.entered;
-      await expect(abortMigration(env.client, container)).rejects.toThrow(/too late to abort: the migration is in commit/);
+      await expect(abortMigration(t.env.client, container)).rejects.toThrow(/too late to abort: the migration is in commit/);
       stall.release();
       return resultOf(handle);
     });

@@ -1,27 +1,16 @@
 // What a person sees in the Temporal UI: search attributes to filter by, kept current, and
 // the workflow's current details while it runs.
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { abortMigration, resultOf, startMigration } from '../../cli/migrations';
 import { SEARCH_ATTRIBUTES } from '../../policy/search-attributes';
-import { newFleet, startEnvironment, withWorkers } from './harness';
+import { newFleet, useEnvironment, withWorkers } from './harness';
 
 jest.setTimeout(60_000);
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
-
-beforeAll(async () => {
-  ({ env, bundle } = await startEnvironment());
-}, 120_000);
-
-afterAll(async () => {
-  await env?.teardown();
-});
+const t = useEnvironment();
 
 /** The Godwit search attributes of a workflow, by short name. */
 async function attributesOf(workflowId: string): Promise<Record<string, unknown>> {
-  const { typedSearchAttributes } = await env.client.workflow.getHandle(workflowId).describe();
+  const { typedSearchAttributes } = await t.env.client.workflow.getHandle(workflowId).describe();
   return Object.fromEntries(Object.entries(SEARCH_ATTRIBUTES).map(([name, key]) => [name, typedSearchAttributes.get(key)]));
 }
 
@@ -30,7 +19,7 @@ async function listIds(query: string, expected: number): Promise<string[]> {
   const deadline = Date.now() + 10_000;
   for (;;) {
     const ids: string[] = [];
-    for await (const w of env.client.workflow.list({ query })) ids.push(w.workflowId);
+    for await (const w of t.env.client.workflow.list({ query })) ids.push(w.workflowId);
     if (ids.length >= expected || Date.now() > deadline) return ids.sort();
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -41,8 +30,8 @@ describe('the UI view of a migration', () => {
     const fleet = newFleet();
     const stall = fleet.alpha.stallAt('pushImages');
     const container = 'vis-web';
-    const report = await withWorkers(env, bundle, fleet, async () => {
-      const handle = await startMigration(env.client, { container, source: 'alpha', target: 'beta', strategy: 'page-server' });
+    const report = await withWorkers(t.env, t.bundle, fleet, async () => {
+      const handle = await startMigration(t.env.client, { container, source: 'alpha', target: 'beta', strategy: 'page-server' });
       await stall.entered;
       expect(await attributesOf(handle.workflowId)).toEqual({
         container,
@@ -66,13 +55,13 @@ describe('the UI view of a migration', () => {
   it('lets a person filter: rolled-back migrations that left host alpha', async () => {
     const fleet = newFleet();
     const stall = fleet.alpha.stallAt('pushBundle');
-    await withWorkers(env, bundle, fleet, async () => {
-      const kept = await startMigration(env.client, { container: 'vis-a', source: 'alpha', target: 'beta' });
+    await withWorkers(t.env, t.bundle, fleet, async () => {
+      const kept = await startMigration(t.env.client, { container: 'vis-a', source: 'alpha', target: 'beta' });
       await stall.entered;
-      await abortMigration(env.client, 'vis-a', 'filter test');
+      await abortMigration(t.env.client, 'vis-a', 'filter test');
       stall.release();
       expect((await resultOf(kept)).outcome).toBe('rolled-back');
-      const moved = await startMigration(env.client, { container: 'vis-b', source: 'alpha', target: 'beta' });
+      const moved = await startMigration(t.env.client, { container: 'vis-b', source: 'alpha', target: 'beta' });
       expect((await resultOf(moved)).outcome).toBe('migrated');
     });
     const query = `GodwitSource = 'alpha' AND GodwitOutcome = 'rolled-back' AND GodwitContainer STARTS_WITH 'vis-'`;
@@ -82,8 +71,8 @@ describe('the UI view of a migration', () => {
   it('marks a migration refused in preflight as refused', async () => {
     const fleet = newFleet();
     fleet.beta.failAt('preflightTarget');
-    const handle = await withWorkers(env, bundle, fleet, async () => {
-      const h = await startMigration(env.client, { container: 'vis-c', source: 'alpha', target: 'beta' });
+    const handle = await withWorkers(t.env, t.bundle, fleet, async () => {
+      const h = await startMigration(t.env.client, { container: 'vis-c', source: 'alpha', target: 'beta' });
       await expect(resultOf(h)).rejects.toThrow(/injected failure of preflightTarget/);
       return h;
     });
