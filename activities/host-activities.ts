@@ -19,7 +19,7 @@ import type { HealthCheck } from '../policy/request';
 import type { HostRuntime } from '../runtime/host-runtime';
 import { HostLayout } from '../runtime/layout';
 import { Runc } from '../runtime/runc';
-import { Criu } from '../runtime/criu';
+import { Criu, criuTlsOptions } from '../runtime/criu';
 import { Rsync } from '../runtime/rsync';
 import { placeBundle } from '../runtime/bundle';
 import { cgroupMemoryBytes } from '../runtime/cgroup';
@@ -32,6 +32,8 @@ import { preconditionFailed } from './errors';
 import { FaultInjector } from './faults';
 import { daemonPid, startDaemon, stopDaemon } from '../runtime/daemon';
 import { awaitStragglers, killStragglers, type StragglerSpec } from '../runtime/stragglers';
+import { sshTo, throughTransport } from './routes';
+import type { Transport } from '../policy/transport';
 
 /** Small JSON records a step leaves behind so its retry can find what it already did. */
 interface FrozenRecord {
@@ -98,7 +100,51 @@ export function createHostActivities(rt: HostRuntime, host: HostConfig, options:
   const stopEarlierCopies = async (run: RunRef) => {
     for (const p of await killStragglers(rt, copiesOf(run))) log.warn('stopped a copy an earlier attempt left running', { pid: p.pid, argv: p.argv });
   };
-  const target = (peer: Peer, relPath: string) => ({ address: peer.address, port: peer.transferPort, path: relPath });
+  /** Runs `push` with the target's file receiver as this run's transport reaches it. */
+  const toReceiver = <T>(run: RunRef & { target: Peer }, push: (at: { address: string; port: number }) => Promise<T>) =>
+    throughTransport(rt, run, run.target, { address: run.target.address, port: run.target.transferPort }, push);
+  /** Runs `dump` with the page server (if any) as this run's transport reaches it. */
+  const toPageServer = <T>(run: RunRef & { pageServer?: PageServerEndpoint; target?: Peer }, dump: (at?: PageServerEndpoint) => Promise<T>) => {
+    if (!run.pageServer || run.transport !== 'ssh-tunnel') return dump(run.pageServer);
+    if (!run.target) throw new Error('a tunnelled dump needs the target host');
+    return throughTransport(rt, run, run.target, run.pageServer, dump);
+  };
+  /** This host's TLS files for transport criu-tls; refused when it has none. */
+  const tlsFiles = () => {
+    if (!host.tls) throw preconditionFailed(`host ${host.name} has no TLS certificate for transport criu-tls (a tls block in its host file)`);
+    return host.tls;
+  };
+  /** CRIU options of this run's dumps: the dumping side's TLS under criu-tls. */
+  const dumpOptions = (run: RunRef) => (run.transport === 'criu-tls' ? criuTlsOptions(tlsFiles()) : undefined);
+
+  /** What preflight checks of a transport on this host, before anything changes. */
+  async function transportReady(transport: Transport | undefined, target?: Peer): Promise<void> {
+    if (transport === 'criu-tls') {
+      for (const file of Object.values(tlsFiles())) {
+        if (!(await rt.exists(file))) throw preconditionFailed(`host ${host.name} lacks ${file}, named in its tls block (transport criu-tls)`);
+      }
+    }
+    if (transport === 'ssh-tunnel' && target) {
+      // Pinned key, credentials, forwarding: refused now rather than at the dump.
+      const far = sshTo(target);
+      try {
+        await far.executeOk('true', []);
+      } catch (err) {
+        throw preconditionFailed(`host ${host.name} cannot open an SSH tunnel to ${target.name}: ${(err as Error).message}`);
+      } finally {
+        await far.close();
+      }
+    }
+  }
+
+  /** CRIU and runc need root: an SSH user without it gets this, not a riddle from CRIU. */
+  async function requireRoot(): Promise<void> {
+    const { stdout } = await rt.executeOk('id', ['-u', '-n']);
+    const uid = (await rt.executeOk('id', ['-u'])).stdout.trim();
+    if (uid !== '0') {
+      throw preconditionFailed(`host ${host.name}: Godwit acts there as user ${stdout.trim()} (uid ${uid}), but CRIU and runc need root; give the host file a user that is root`);
+    }
+  }
 
   async function restoreFromImages(run: RunRef, imagePath: string, signal?: AbortSignal, lazyPages = false): Promise<void> {
     await runc.destroy(run.container, { signal });
@@ -126,8 +172,10 @@ export function createHostActivities(rt: HostRuntime, host: HostConfig, options:
   }
 
   return {
-    async preflightSource({ container }) {
+    async preflightSource({ container, transport, target: peer }) {
       await faults.before('preflightSource');
+      await requireRoot();
+      await transportReady(transport, peer);
       const facts = await criu.facts();
       if (!facts.usable) throw preconditionFailed(`CRIU is not usable on host ${host.name} (${facts.version}): ${facts.checkOutput}`);
       const state = await runc.state(container);
@@ -146,7 +194,9 @@ export function createHostActivities(rt: HostRuntime, host: HostConfig, options:
       };
     },
 
-    async preflightTarget({ container, cpuinfo, requiredBytes }) {
+    async preflightTarget({ container, cpuinfo, requiredBytes, transport }) {
+      await requireRoot();
+      await transportReady(transport);
       const facts = await criu.facts();
       if (!facts.usable) throw preconditionFailed(`CRIU is not usable on host ${host.name} (${facts.version}): ${facts.checkOutput}`);
       const containerExists = (await runc.state(container)) !== null;
@@ -170,7 +220,7 @@ export function createHostActivities(rt: HostRuntime, host: HostConfig, options:
       await stopEarlierCopies(run);
       const started = Date.now();
       const bytes = await heartbeating((signal) =>
-        rsync.push(layout.bundle(run.container), target(run.target, layout.relBundle(run.container)), { mirror: true }, { signal }),
+        toReceiver(run, (at) => rsync.push(layout.bundle(run.container), { ...at, path: layout.relBundle(run.container) }, { mirror: true }, { signal })),
       );
       return { bytes, seconds: (Date.now() - started) / 1000 };
     },
@@ -181,29 +231,32 @@ export function createHostActivities(rt: HostRuntime, host: HostConfig, options:
       // yet, so a failed probe must not leave a run directory behind.
       const dir = path.join(host.stateDir, 'work', `link-probe-${run.runKey}`);
       // Into the run's incoming directory on the target (the receiver accepts nothing else).
-      const remote = target(run.target, path.posix.join(path.relative(host.stateDir, layout.incomingRoot(run.runKey)), 'link-probe'));
-      const timedPush = async (bytes: number) => {
-        await rt.remove(dir);
-        await rt.mkdirp(dir);
-        // Random bytes: nothing on the way can compress them.
-        await rt.writeFile(path.join(dir, 'data'), randomBytes(bytes));
-        const started = Date.now();
-        await rsync.push(dir, remote, { mirror: true });
-        return (Date.now() - started) / 1000;
-      };
-      try {
-        const small = await timedPush(1 * MiB);
-        const large = await timedPush(9 * MiB);
-        return { bytesPerSecond: large - small > 0.005 ? (8 * MiB) / (large - small) : null };
-      } finally {
-        // An empty mirror push deletes the probe's data on the target too (best effort: the
-        // run's incoming directory goes at the end anyway, and a failure here must not hide
-        // the one that brought us here).
-        await rt.remove(dir);
-        await rt.mkdirp(dir);
-        await rsync.push(dir, remote, { mirror: true }).catch(() => 0);
-        await rt.remove(dir);
-      }
+      const remotePath = path.posix.join(path.relative(host.stateDir, layout.incomingRoot(run.runKey)), 'link-probe');
+      return toReceiver(run, async (at) => {
+        const remote = { ...at, path: remotePath };
+        const timedPush = async (bytes: number) => {
+          await rt.remove(dir);
+          await rt.mkdirp(dir);
+          // Random bytes: nothing on the way can compress them.
+          await rt.writeFile(path.join(dir, 'data'), randomBytes(bytes));
+          const started = Date.now();
+          await rsync.push(dir, remote, { mirror: true });
+          return (Date.now() - started) / 1000;
+        };
+        try {
+          const small = await timedPush(1 * MiB);
+          const large = await timedPush(9 * MiB);
+          return { bytesPerSecond: large - small > 0.005 ? (8 * MiB) / (large - small) : null };
+        } finally {
+          // An empty mirror push deletes the probe's data on the target too (best effort: the
+          // run's incoming directory goes at the end anyway, and a failure here must not hide
+          // the one that brought us here).
+          await rt.remove(dir);
+          await rt.mkdirp(dir);
+          await rsync.push(dir, remote, { mirror: true }).catch(() => 0);
+          await rt.remove(dir);
+        }
+      });
     },
 
     async stageBundle(run) {
@@ -226,13 +279,16 @@ export function createHostActivities(rt: HostRuntime, host: HostConfig, options:
         await rt.remove(path.join(imagesDir, 'parent'));
         await rt.symlink(HostLayout.parentLink(dump.parentRound), path.join(imagesDir, 'parent'));
       }
-      const endpoint = { address: host.address, port: await rt.freePort(host.address) };
+      // Tunnelled: only this host's sshd may reach it, so it listens on loopback alone.
+      const address = dump.transport === 'ssh-tunnel' ? '127.0.0.1' : host.address;
+      const endpoint = { address, port: await rt.freePort(address) };
       await criu.startPageServer({
         imagesDir,
         workDir: layout.work(dump.runKey, HostLayout.pageServerName(dump.round)),
         address: endpoint.address,
         port: endpoint.port,
         pidFile,
+        tls: dump.transport === 'criu-tls' ? tlsFiles() : undefined,
       });
       await writeRecord(endpointFile(dump), endpoint);
       return endpoint;
@@ -249,17 +305,12 @@ export function createHostActivities(rt: HostRuntime, host: HostConfig, options:
       await rt.mkdirp(imagePath);
       const started = Date.now();
       await heartbeating((signal) =>
-        runc.checkpoint(
-          dump.container,
-          {
-            imagePath,
-            workPath,
-            preDump: true,
-            pageServer: dump.pageServer,
-            parentPath: parentPathOf(dump),
-            criuEnv: injected.criuEnv,
-          },
-          { signal },
+        toPageServer(dump, (pageServer) =>
+          runc.checkpoint(
+            dump.container,
+            { imagePath, workPath, preDump: true, pageServer, parentPath: parentPathOf(dump), criuEnv: injected.criuEnv, criuOptions: dumpOptions(dump) },
+            { signal },
+          ),
         ),
       );
       const stats = await dumpStats(workPath);
@@ -295,10 +346,12 @@ export function createHostActivities(rt: HostRuntime, host: HostConfig, options:
       await rt.mkdirp(imagePath);
       const workPath = layout.work(run.runKey, 'dump');
       await heartbeating((signal) =>
-        runc.checkpoint(
-          run.container,
-          { imagePath, workPath, pageServer: run.pageServer, parentPath: parentPathOf(run), criuEnv: injected.criuEnv },
-          { signal },
+        toPageServer(run, (pageServer) =>
+          runc.checkpoint(
+            run.container,
+            { imagePath, workPath, pageServer, parentPath: parentPathOf(run), criuEnv: injected.criuEnv, criuOptions: dumpOptions(run) },
+            { signal },
+          ),
         ),
       );
       const stats = await dumpStats(workPath);
@@ -382,13 +435,15 @@ export function createHostActivities(rt: HostRuntime, host: HostConfig, options:
       await faults.before('pushImages');
       await stopEarlierCopies(run);
       const started = Date.now();
-      const bytes = await heartbeating(async (signal) => {
-        // Images first (restore needs them); the pages already sit on the target, so no --delete.
-        const images = await rsync.push(layout.outgoingImages(run.runKey), target(run.target, layout.relIncomingImages(run.runKey)), { mirror: false }, { signal });
-        // The container is frozen now, so this last pass catches every file it wrote.
-        const rootfs = await rsync.push(layout.bundle(run.container), target(run.target, layout.relBundle(run.container)), { mirror: true }, { signal });
-        return images + rootfs;
-      });
+      const bytes = await heartbeating((signal) =>
+        toReceiver(run, async (at) => {
+          // Images first (restore needs them); the pages already sit on the target, so no --delete.
+          const images = await rsync.push(layout.outgoingImages(run.runKey), { ...at, path: layout.relIncomingImages(run.runKey) }, { mirror: false }, { signal });
+          // The container is frozen now, so this last pass catches every file it wrote.
+          const rootfs = await rsync.push(layout.bundle(run.container), { ...at, path: layout.relBundle(run.container) }, { mirror: true }, { signal });
+          return images + rootfs;
+        }),
+      );
       return { bytes, seconds: (Date.now() - started) / 1000 };
     },
 

@@ -51,6 +51,8 @@ export function formatReport(report: MigrationReport): string {
   lines.push(
     `moved: ${formatBytes(report.bytes.total)} (page server ${formatBytes(report.bytes.viaPageServer)}, rsync ${formatBytes(report.bytes.viaRsync)}; memory image ${formatBytes(report.bytes.pages)})`,
   );
+  const carried = (t: string) => (t === 'plain' ? 'plain TCP' : t === 'ssh-tunnel' ? 'inside SSH' : "CRIU's TLS");
+  lines.push(`transport: pages ${carried(report.transport.pages)}, files ${carried(report.transport.files)}`);
   if (report.rollback.length > 0) {
     lines.push('rollback:');
     for (const step of report.rollback) lines.push(`  ${step.ok ? 'ok  ' : 'FAIL'} ${step.step}${step.detail ? `: ${step.detail}` : ''}`);

@@ -16,7 +16,7 @@ import { formatRebalanceReport, rebalanceExitCode, rebalanceRequestFromArgs, reb
 const USAGE = `usage:
   godwit migrate <container> --from <host> --to <host> [--strategy auto|page-server|stop-and-copy|pre-copy|post-copy]
                  [--health-check CMD]... [--max-downtime SECONDS] [--allow-experimental]
-                 [--host-timeout SECONDS] [--keep-images] [--detach] [--json]
+                 [--transport plain|ssh-tunnel|criu-tls] [--host-timeout SECONDS] [--keep-images] [--detach] [--json]
   godwit status <container> [--json]      phase and progress of the container's migration
   godwit abort <container> [--reason TEXT]
   godwit list [--json]                    recent migrations
@@ -26,7 +26,7 @@ const USAGE = `usage:
                                           create or update the rebalance schedule (DURATION: 30s, 15m, 1h, 1h30m)
   godwit schedule list
   godwit schedule pause|unpause|delete|trigger [ID]   ID defaults to godwit-rebalance
-  godwit lab up [--hosts alpha,beta] [--ssh alpha]
+  godwit lab up [--hosts alpha,beta] [--ssh alpha,beta]
                                           start the local lab (Temporal dev server, hosts, workers);
                                           --ssh hosts get sshd and a gateway worker instead of their own
   godwit lab down                         remove everything the lab made

@@ -20,6 +20,7 @@ export function parseMigrateArgs(args: string[]): MigrateCommand {
         from: { type: 'string' },
         to: { type: 'string' },
         strategy: { type: 'string' },
+        transport: { type: 'string' },
         'health-check': { type: 'string', multiple: true },
         'host-timeout': { type: 'string' },
         'max-downtime': { type: 'string' },
@@ -47,6 +48,7 @@ export function parseMigrateArgs(args: string[]): MigrateCommand {
       allowExperimental: values['allow-experimental'] ?? false,
       keepImages: values['keep-images'] ?? false,
       healthCheck: values['health-check'] ? { exec: values['health-check'] } : undefined,
+      transport: values.transport,
     },
   });
   if (!request.ok) throw new UserError(request.error);

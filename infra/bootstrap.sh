@@ -60,6 +60,7 @@ declare -A PKG_CMD=(
   [procps]=ps
   [openssh-server]=/usr/sbin/sshd # SSH hosts (a gateway worker drives them) and their tests
   [openssh-client]=ssh-keygen     # the lab makes host and user keys
+  [openssl]=openssl               # the lab's CA and host certificates (transport criu-tls)
   [util-linux]=nsenter        # host workers join their host's network namespace
   [gcc]=gcc                   # builds the demo workload (static, the rootfs has no libc)
   [libc6-dev]=/usr/lib/x86_64-linux-gnu/libc.a
@@ -107,7 +108,7 @@ ensure_apt_pkgs() {
   done
 }
 
-ensure_apt_pkgs runc iptables rsync busybox-static iproute2 procps util-linux gcc libc6-dev ca-certificates openssh-server openssh-client
+ensure_apt_pkgs runc iptables rsync busybox-static iproute2 procps util-linux gcc libc6-dev ca-certificates openssh-server openssh-client openssl
 
 # --- 2. CRIU >= 4.2 (Debian testing, private prefix) --------------------------------
 # shellcheck source=bootstrap/criu.sh

@@ -5,6 +5,7 @@ import type { HealthCheck } from './request';
 import type { HostEntry } from './inventory';
 import type { Round } from './convergence';
 import type { HostUsage, RecentMove } from './rebalance';
+import type { Transport } from './transport';
 
 export interface CriuFacts {
   version: string;
@@ -42,6 +43,8 @@ export interface RunRef {
   container: string;
   /** Unique per migration run; names the image directories on both hosts. */
   runKey: string;
+  /** How pages and files cross to the target; absent (older runs): plain. */
+  transport?: Transport;
 }
 
 export interface TransferResult {
@@ -89,8 +92,9 @@ export interface ResumeResult {
 }
 
 export interface HostActivities {
-  preflightSource(input: { container: string }): Promise<SourceFacts>;
-  preflightTarget(input: { container: string; cpuinfo: string; requiredBytes: number }): Promise<TargetFacts>;
+  /** With transport ssh-tunnel, also proves this host can reach the target's sshd (pinned key). */
+  preflightSource(input: { container: string; transport?: Transport; target?: Peer }): Promise<SourceFacts>;
+  preflightTarget(input: { container: string; cpuinfo: string; requiredBytes: number; transport?: Transport }): Promise<TargetFacts>;
   /** Source: push the bundle and root file system to the target while the container runs. */
   pushBundle(input: RunRef & { target: Peer }): Promise<TransferResult>;
   /**
@@ -100,15 +104,19 @@ export interface HostActivities {
   measureLink(input: RunRef & { target: Peer }): Promise<{ bytesPerSecond: number | null }>;
   /** Target: make the received bundle this host's (namespace, cgroup). */
   stageBundle(input: RunRef): Promise<void>;
-  /** Target: start a CRIU page server for one dump; it exits when the dump ends. */
+  /**
+   * Target: start a CRIU page server for one dump; it exits when the dump ends. The address
+   * is the target's own, or its loopback (transport ssh-tunnel: reached only through sshd).
+   */
   startPageServer(input: DumpRef): Promise<PageServerEndpoint>;
   /** Source: copy memory while the container runs (pre-copy); only pages changed since the parent round. */
-  preDump(input: DumpRef & { round: number; pageServer: PageServerEndpoint }): Promise<Round>;
+  preDump(input: DumpRef & { round: number; pageServer: PageServerEndpoint; target?: Peer }): Promise<Round>;
   /**
    * Source: freeze, then dump, with pages streamed to the page server when one is given (else
-   * written to disk for the transfer to carry). The source stays frozen.
+   * written to disk for the transfer to carry). The source stays frozen. `target`: where the
+   * page server runs, for a tunnel to it.
    */
-  checkpoint(input: DumpRef & { pageServer?: PageServerEndpoint }): Promise<CheckpointResult>;
+  checkpoint(input: DumpRef & { pageServer?: PageServerEndpoint; target?: Peer }): Promise<CheckpointResult>;
   /**
    * Source, post-copy (experimental): freeze and dump all but the memory, then keep serving
    * the pages until the target has them all. The source stays frozen meanwhile.

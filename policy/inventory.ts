@@ -6,6 +6,25 @@ import { ResourceAmounts } from './rebalance';
 const IPv4 = z.string().regex(/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/, 'an IPv4 address');
 const Port = z.number().int().min(1).max(65535);
 
+/**
+ * How a gateway worker reaches a host that runs no worker of its own: SSH with a pinned host
+ * key. The key and any passphrase stay in files (or the agent) on the gateway; only paths are
+ * here, never secrets, and there is no way to accept an unknown key.
+ */
+export const SshAccess = z
+  .object({
+    /** Defaults to the host's own address. */
+    address: IPv4.optional(),
+    port: Port.default(22),
+    user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'a Unix user name'),
+    /** Private key file on the gateway; without it, the agent at SSH_AUTH_SOCK. */
+    identityFile: z.string().startsWith('/').optional(),
+    /** The host key's fingerprint as `ssh-keygen -lf` prints it. */
+    hostKeyFingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'a SHA256 fingerprint as ssh-keygen -lf prints it (SHA256: and 43 characters)'),
+  })
+  .strict();
+export type SshAccess = z.infer<typeof SshAccess>;
+
 /** How the rest of the fleet reaches a host: enough to push files and pages to it. */
 export const HostEntry = z
   .object({
@@ -13,6 +32,12 @@ export const HostEntry = z
     address: IPv4,
     /** Port of the host's file receiver (an rsync daemon bound to `address`). */
     transferPort: Port,
+    /**
+     * Present: the host runs no worker; a gateway acts on it over SSH, and transport
+     * ssh-tunnel reaches it through this sshd. The identity file is a path on the worker
+     * that connects (the host's gateway; for a tunnel, the source's worker).
+     */
+    ssh: SshAccess.optional(),
   })
   .strict();
 export type HostEntry = z.infer<typeof HostEntry>;
@@ -40,24 +65,18 @@ export function parseInventory(input: unknown): ParseResult<Inventory> {
   return { ok: false, error: `invalid host inventory: ${describeZodError(result.error)}` };
 }
 
-/**
- * How a gateway worker reaches a host that runs no worker of its own: SSH with a pinned host
- * key. The key and any passphrase stay in files (or the agent) on the gateway; only paths are
- * here, never secrets, and there is no way to accept an unknown key.
- */
-export const SshAccess = z
+
+/** A host's TLS identity for CRIU's page stream: PEM files on the host, signed by one fleet CA. */
+// No spaces or quotes: the dumping side reads these paths from a CRIU config file.
+const PemPath = z.string().regex(/^\/[^\s"'\\]+$/, 'an absolute path without spaces or quotes');
+export const TlsFiles = z
   .object({
-    /** Defaults to the host's own address. */
-    address: IPv4.optional(),
-    port: Port.default(22),
-    user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'a Unix user name'),
-    /** Private key file on the gateway; without it, the agent at SSH_AUTH_SOCK. */
-    identityFile: z.string().startsWith('/').optional(),
-    /** The host key's fingerprint as `ssh-keygen -lf` prints it. */
-    hostKeyFingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'a SHA256 fingerprint as ssh-keygen -lf prints it (SHA256: and 43 characters)'),
+    caCert: PemPath,
+    cert: PemPath,
+    key: PemPath,
   })
   .strict();
-export type SshAccess = z.infer<typeof SshAccess>;
+export type TlsFiles = z.infer<typeof TlsFiles>;
 
 /** Everything a host worker needs to act on its own machine. Paths are absolute. */
 export const HostConfig = HostEntry.extend({
@@ -75,8 +94,8 @@ export const HostConfig = HostEntry.extend({
    * share, loaded by this host's containers alone.
    */
   capacity: ResourceAmounts.optional(),
-  /** Present: the worker is a gateway that acts on the host over SSH. Absent: it runs there. */
-  ssh: SshAccess.optional(),
+  /** Certificates for transport criu-tls (paths on the host); absent: the host cannot use it. */
+  tls: TlsFiles.optional(),
 }).strict();
 export type HostConfig = z.infer<typeof HostConfig>;
 

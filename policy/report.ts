@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Phase } from './phases';
 import { Strategy } from './strategy';
 import { Round } from './convergence';
+import { Transport } from './transport';
 
 export const Outcome = z.enum(['migrated', 'rolled-back', 'failed']);
 export type Outcome = z.infer<typeof Outcome>;
@@ -66,6 +67,8 @@ export const MigrationReport = MigrationIdentity.extend({
   startedAt: z.string(),
   finishedAt: z.string(),
   seconds: PhaseSeconds,
+  /** What carried the pages and the files (images, root file system): plain, or encrypted how. */
+  transport: z.object({ pages: Transport, files: z.enum(['plain', 'ssh-tunnel']) }).default({ pages: 'plain', files: 'plain' }),
   /** `pages`: the memory image that reached the target; the rest: what each channel carried. */
   bytes: z.object({ pages: z.number(), viaPageServer: z.number(), viaRsync: z.number(), total: z.number() }),
   /** Pre-copy rounds, and why they stopped. */

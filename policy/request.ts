@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CONTAINER_NAME_PATTERN, HOST_NAME_PATTERN } from './names';
 import { Strategy } from './strategy';
 import { ConvergencePolicy } from './convergence';
+import { Transport } from './transport';
 
 export const HostName = z
   .string()
@@ -36,6 +37,8 @@ export const MigrationOptions = z
     allowExperimental: z.boolean().default(false),
     /** When pre-copy stops iterating; see policy/convergence.ts for the defaults. */
     convergence: ConvergencePolicy.default(ConvergencePolicy.parse({})),
+    /** How pages and files cross the network; see policy/transport.ts. */
+    transport: Transport.default('plain'),
   })
   .strict();
 export type MigrationOptions = z.infer<typeof MigrationOptions>;

@@ -1,7 +1,24 @@
 import path from 'node:path';
 import type { CriuFacts } from '../policy/host-contract';
+import type { TlsFiles } from '../policy/inventory';
 import type { HostRuntime } from './host-runtime';
 import type { ExecOptions } from './exec';
+
+function tlsFileArgs(tls: TlsFiles): [string, string][] {
+  return [
+    ['tls-cacert', tls.caCert],
+    ['tls-cert', tls.cert],
+    ['tls-key', tls.key],
+  ];
+}
+
+/**
+ * The dumping side's TLS, as CRIU config-file lines (runc has no flags for them): it verifies
+ * the page server's certificate, name included, and presents its own.
+ */
+export function criuTlsOptions(tls: TlsFiles): string[] {
+  return ['tls', ...tlsFileArgs(tls).map(([name, file]) => `${name} ${file}`)];
+}
 
 /** CRIU's own commands that Godwit runs directly (runc drives dump and restore). */
 export class Criu {
@@ -49,7 +66,7 @@ export class Criu {
    * worker crash does not take the page server with it, and `pidFile` lets a retry find it.
    */
   async startPageServer(
-    server: { imagesDir: string; workDir: string; address: string; port: number; pidFile: string },
+    server: { imagesDir: string; workDir: string; address: string; port: number; pidFile: string; tls?: TlsFiles },
     options?: ExecOptions,
   ): Promise<void> {
     await this.rt.mkdirp(server.imagesDir);
@@ -57,6 +74,10 @@ export class Criu {
     const args = ['page-server', '--images-dir', server.imagesDir, '--work-dir', server.workDir];
     args.push('--address', server.address, '--port', String(server.port), '--daemon', '--pidfile', server.pidFile);
     args.push('--log-file', 'page-server.log', '-v4');
+    // The dumping side checks this host's certificate against the address it dials. Here
+    // the client's is checked against the fleet CA only: CRIU would compare its name with
+    // this server's own address, which no source certificate carries.
+    if (server.tls) args.push('--tls', '--tls-no-cn-verify', ...tlsFileArgs(server.tls).flatMap(([name, file]) => [`--${name}`, file]));
     await this.rt.executeOk(this.criu, args, options);
   }
 

@@ -1,6 +1,7 @@
 // One interface over "a machine Godwit acts on". Local hosts implement it with child
 // processes and the file system; SSH hosts (later) with ssh2. Tool wrappers (runc, CRIU,
 // rsync) sit on top and never know which one they have.
+import type { Duplex } from 'node:stream';
 import type { ExecOptions, ExecResult } from './exec';
 
 export interface HostRuntime {
@@ -26,6 +27,17 @@ export interface HostRuntime {
   processes(): Promise<HostProcess[]>;
   /** A TCP port nothing listens on at `address` on the host (for a page server to take). */
   freePort(address: string): Promise<number>;
+  /**
+   * Accepts TCP connections on the host's loopback address, at a port of the system's
+   * choosing, and hands each to `onConnection`: the near end of a tunnel.
+   */
+  listenLoopback(onConnection: (stream: Duplex) => void): Promise<LoopbackListener>;
+}
+
+export interface LoopbackListener {
+  port: number;
+  /** Stops accepting; connections already handed over are their owner's to end. */
+  close(): Promise<void>;
 }
 
 export interface HostProcess {

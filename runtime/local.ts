@@ -2,7 +2,8 @@ import { promises as fs } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { execute, executeOk, type ExecOptions } from './exec';
-import type { HostProcess, HostRuntime } from './host-runtime';
+import type { Duplex } from 'node:stream';
+import type { HostProcess, HostRuntime, LoopbackListener } from './host-runtime';
 
 /** The host this process runs on. */
 export class LocalRuntime implements HostRuntime {
@@ -99,6 +100,18 @@ export class LocalRuntime implements HostRuntime {
       server.listen(0, address, () => {
         const { port } = server.address() as net.AddressInfo;
         server.close(() => resolve(port));
+      });
+    });
+  }
+
+  listenLoopback(onConnection: (stream: Duplex) => void): Promise<LoopbackListener> {
+    return new Promise((resolve, reject) => {
+      // Half-open allowed: a client that has sent everything still waits for the answer.
+      const server = net.createServer({ allowHalfOpen: true }, onConnection);
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as net.AddressInfo;
+        resolve({ port, close: () => new Promise<void>((done) => server.close(() => done())) });
       });
     });
   }

@@ -98,6 +98,8 @@ export class Runc {
       parentPath?: string;
       /** Extra environment for CRIU (tests set CRIU_FAULT, CRIU's own fault injection). */
       criuEnv?: Record<string, string>;
+      /** CRIU options for this dump alone (config-file lines, e.g. `tls`), besides Godwit's own. */
+      criuOptions?: string[];
     },
     options?: ExecOptions,
   ): Promise<void> {
@@ -107,7 +109,13 @@ export class Runc {
     if (dump.pageServer) args.push('--page-server', `${dump.pageServer.address}:${dump.pageServer.port}`);
     if (dump.parentPath) args.push('--parent-path', dump.parentPath);
     args.push(name);
-    const env = { ...((await this.criuEnvironment()) ?? process.env), ...dump.criuEnv };
+    let env = { ...((await this.criuEnvironment()) ?? process.env), ...dump.criuEnv };
+    if (dump.criuOptions?.length) {
+      // In the dump's own directory: two migrations with other options never share a file.
+      const config = path.join(dump.workPath, 'criu.conf');
+      await this.rt.writeFile(config, `${CRIU_CONFIG}${dump.criuOptions.join('\n')}\n`);
+      env = { ...env, CRIU_CONFIG_FILE: config };
+    }
     const result = await this.rt.execute(this.paths.runc, args, { ...options, env });
     if (result.code !== 0) {
       const runcSays = result.stderr.trim().split('\n').slice(-2).join('\n');

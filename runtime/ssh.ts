@@ -3,9 +3,10 @@
 // (runtime/shell-quote.ts); the host's key must match the pinned fingerprint, always.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { Duplex } from 'node:stream';
 import { Client, type ClientChannel, type ConnectConfig, type SFTPWrapper } from 'ssh2';
 import { CommandError, OutputCollector, type ExecOptions, type ExecResult } from './exec';
-import type { HostProcess, HostRuntime } from './host-runtime';
+import type { HostProcess, HostRuntime, LoopbackListener } from './host-runtime';
 import { quoteCommand } from './shell-quote';
 
 /** How to reach one host. Secrets stay in files or the agent: only their paths are here. */
@@ -45,7 +46,8 @@ export function fingerprintOf(key: Buffer): string {
  */
 const LAUNCHER = 'printf "godwit-pid %s\\n" "$$" >&2; cd -- "$1" || exit 127; shift; exec "$@"';
 const LAUNCHER_QUIET = 'printf "godwit-pid %s\\n" "$$" >&2; cd -- "$1" || exit 127; shift; exec "$@" </dev/null >/dev/null 2>&1';
-const PID_LINE = /^godwit-pid (\d+)\n/;
+/** The launcher's line; sshd may print first (e.g. "Could not chdir to home directory"). */
+const PID_LINE = /^godwit-pid (\d+)\n/m;
 
 /** Lists every process as `pid` then its argv (NUL-separated) in base64, one pair per line. */
 const PROCESS_LISTING = 'for d in /proc/[0-9]*; do [ -r "$d/cmdline" ] || continue; echo "${d#/proc/}"; base64 -w0 < "$d/cmdline"; echo; done';
@@ -53,6 +55,8 @@ const PROCESS_LISTING = 'for d in /proc/[0-9]*; do [ -r "$d/cmdline" ] || contin
 export class SshRuntime implements HostRuntime {
   private connection: Promise<Client> | null = null;
   private sftpSession: Promise<SFTPWrapper> | null = null;
+  /** Remote forwards this connection holds (port on the host's loopback -> who takes them). */
+  private readonly forwards = new Map<number, (stream: Duplex) => void>();
 
   constructor(private readonly endpoint: SshEndpoint) {}
 
@@ -78,7 +82,14 @@ export class SshRuntime implements HostRuntime {
       const forget = () => {
         this.connection = null;
         this.sftpSession = null;
+        this.forwards.clear(); // the host dropped them with the connection
       };
+      // A connection to one of our remote forwards (listenLoopback).
+      client.on('tcp connection', (details, accept, reject) => {
+        const take = this.forwards.get(details.destPort);
+        if (take) take(accept());
+        else reject();
+      });
       client.once('ready', () => resolve(client));
       client.once('error', (err) => {
         forget();
@@ -133,7 +144,7 @@ export class SshRuntime implements HostRuntime {
         const match = PID_LINE.exec(head);
         if (!match) return;
         remotePid = Number(match[1]);
-        const rest = head.slice(match[0].length);
+        const rest = head.slice(0, match.index) + head.slice(match.index + match[0].length);
         if (rest) output.push('stderr', rest);
       });
       let exit: { code: number | null; signal: NodeJS.Signals | null } = { code: null, signal: null };
@@ -248,6 +259,38 @@ export class SshRuntime implements HostRuntime {
       if (!taken.has(port)) return port;
     }
     throw new Error(`no free port found on host ${this.endpoint.host} at ${address}`);
+  }
+
+  /**
+   * sshd listens on the host's loopback for us (a remote forward, `ssh -R` style); each
+   * connection arrives as a channel of this SSH connection.
+   */
+  async listenLoopback(onConnection: (stream: Duplex) => void): Promise<LoopbackListener> {
+    const client = await this.connect();
+    const port = await new Promise<number>((resolve, reject) =>
+      client.forwardIn('127.0.0.1', 0, (err, bound) =>
+        err ? reject(new Error(`host ${this.endpoint.host} refused to listen on its loopback for us (sshd AllowTcpForwarding?): ${err.message}`)) : resolve(bound),
+      ),
+    );
+    this.forwards.set(port, onConnection);
+    return {
+      port,
+      close: () =>
+        new Promise<void>((resolve) => {
+          this.forwards.delete(port);
+          client.unforwardIn('127.0.0.1', port, () => resolve());
+        }),
+    };
+  }
+
+  /** A TCP connection the host's sshd opens to `address:port` for us (`ssh -L` style). */
+  async connectFrom(address: string, port: number): Promise<Duplex> {
+    const client = await this.connect();
+    return new Promise((resolve, reject) =>
+      client.forwardOut('127.0.0.1', 0, address, port, (err, channel) =>
+        err ? reject(new Error(`host ${this.endpoint.host} could not open ${address}:${port} for us over SSH: ${err.message}`)) : resolve(channel),
+      ),
+    );
   }
 
   /** For messages: where this runtime acts. */

@@ -25,6 +25,7 @@ import { transferState } from './state-transfer';
 import { OutboundSlot } from './outbound-slot';
 import { Visibility } from './visibility';
 import { DEFAULT_OUTBOUND_LIMIT } from '../policy/slots';
+import { transportProblem, type Transport } from '../policy/transport';
 
 /** Strategies this version can run; the planner may name others. */
 const IMPLEMENTED: readonly ConcreteStrategy[] = ['page-server', 'stop-and-copy', 'pre-copy', 'post-copy'];
@@ -39,7 +40,7 @@ export async function migrationWorkflow(input: MigrationRequestInput): Promise<M
   const request = parseRequest(input);
   const info = workflowInfo();
   const tracker = new MigrationTracker(request, info.workflowId, Date.now());
-  const run: RunRef = { container: request.container, runKey: migrationRunKey(request.container, info.runId) };
+  const run: RunRef = { container: request.container, runKey: migrationRunKey(request.container, info.runId), transport: request.options.transport };
   const source = hostStubs(request.source, request.options.hostTimeoutSeconds);
   const target = hostStubs(request.target, request.options.hostTimeoutSeconds);
   const compensations = new Compensations();
@@ -104,9 +105,10 @@ async function moveContainer(ctx: Omit<MigrationContext, 'hosts'>, slot: Outboun
     throw ApplicationFailure.nonRetryable(describeFailure(err), 'InvalidInput');
   }
   const hosts: MigrationContext['hosts'] = { source: fleetView.source, target: fleetView.target };
-  const sourceFacts = await onHost(source, 'preflight', () => source.quick.preflightSource({ container: run.container }));
+  const { transport } = request.options;
+  const sourceFacts = await onHost(source, 'preflight', () => source.quick.preflightSource({ container: run.container, transport, target: hosts.target }));
   const targetFacts = await onHost(target, 'preflight', () =>
-    target.quick.preflightTarget({ container: run.container, cpuinfo: sourceFacts.cpuinfo, requiredBytes: requiredTargetBytes(sourceFacts) }),
+    target.quick.preflightTarget({ container: run.container, cpuinfo: sourceFacts.cpuinfo, requiredBytes: requiredTargetBytes(sourceFacts), transport }),
   );
   tracker.preflight = {
     sourceCriu: sourceFacts.criu.version,
@@ -127,7 +129,13 @@ async function moveContainer(ctx: Omit<MigrationContext, 'hosts'>, slot: Outboun
     memoryBytes: sourceFacts.memoryBytes,
     linkBytesPerSecond: null,
   };
-  const planOptions = { requested: request.strategy, maxDowntimeSeconds: request.options.maxDowntimeSeconds, allowExperimental: request.options.allowExperimental };
+  const planOptions: CheckedPlanOptions = {
+    requested: request.strategy,
+    maxDowntimeSeconds: request.options.maxDowntimeSeconds,
+    allowExperimental: request.options.allowExperimental,
+    transport,
+    targetReachableOverSsh: hosts.target.ssh !== undefined,
+  };
   // A strategy the hosts cannot run is refused here, before anything changes.
   let plan = checkedPlan(facts, planOptions);
   tracker.plan = { requested: request.strategy, strategy: plan.strategy, reason: plan.reason };
@@ -180,12 +188,19 @@ async function moveContainer(ctx: Omit<MigrationContext, 'hosts'>, slot: Outboun
 const postCopyNoWayBack = (source: string, target: string) =>
   `post-copy: the container already ran on ${target} with pages still on ${source}; resuming ${source} would turn its state back, so Godwit leaves both for an operator`;
 
-function checkedPlan(facts: PlanFacts, options: PlanOptions): { strategy: ConcreteStrategy; reason: string } {
+interface CheckedPlanOptions extends PlanOptions {
+  transport: Transport;
+  targetReachableOverSsh: boolean;
+}
+
+function checkedPlan(facts: PlanFacts, options: CheckedPlanOptions): { strategy: ConcreteStrategy; reason: string } {
   const plan = planStrategy(facts, options);
   if (!plan.ok) throw ApplicationFailure.nonRetryable(plan.error, 'PreconditionFailed');
   if (!IMPLEMENTED.includes(plan.strategy)) {
     throw ApplicationFailure.nonRetryable(`${plan.strategy} is not available in this version (${plan.reason})`, 'PreconditionFailed');
   }
+  const problem = transportProblem(options.transport, plan.strategy, { target: { name: facts.target, reachableOverSsh: options.targetReachableOverSsh } });
+  if (problem) throw ApplicationFailure.nonRetryable(problem, 'PreconditionFailed');
   return plan;
 }
 

@@ -8,24 +8,24 @@ import { onHost, type MigrationContext } from './context';
 
 /** Freeze and dump; pages stream to a page server on the target, or go to disk first. */
 async function finalDump(ctx: MigrationContext, opts: { streamed: boolean; parentRound?: number }): Promise<void> {
-  const { source, target, run, tracker } = ctx;
+  const { source, target, run, tracker, hosts } = ctx;
   tracker.enter('checkpoint', Date.now());
   const dumpRef = { ...run, parentRound: opts.parentRound };
   const pageServer = opts.streamed ? await onHost(target, 'checkpoint', () => target.quick.startPageServer(dumpRef)) : undefined;
-  const dump = await onHost(source, 'checkpoint', () => source.once.checkpoint({ ...dumpRef, pageServer }));
+  const dump = await onHost(source, 'checkpoint', () => source.once.checkpoint({ ...dumpRef, pageServer, target: hosts.target }));
   tracker.frozenAt = dump.frozenAt;
   if (opts.streamed) tracker.pageServerBytes += dump.pagesWritten * PAGE_SIZE;
 }
 
 /** Pre-dump rounds while the container runs, until the convergence policy says stop. */
 async function preCopyRounds(ctx: MigrationContext): Promise<number> {
-  const { source, target, run, tracker, request } = ctx;
+  const { source, target, run, tracker, request, hosts } = ctx;
   tracker.enter('precopy', Date.now());
   const started = Date.now();
   for (let round = 1; ; round++) {
     const dumpRef = { ...run, round, parentRound: round > 1 ? round - 1 : undefined };
     const pageServer = await onHost(target, 'precopy', () => target.quick.startPageServer(dumpRef));
-    const result = await onHost(source, 'precopy', () => source.once.preDump({ ...dumpRef, pageServer }));
+    const result = await onHost(source, 'precopy', () => source.once.preDump({ ...dumpRef, pageServer, target: hosts.target }));
     tracker.rounds.push(result);
     tracker.pageServerBytes += result.bytes;
     tracker.changed();

@@ -2,6 +2,7 @@
 // the freeze and resume instants. Progress and the final report are both views of it.
 import type { MigrationRequest } from '../policy/request';
 import type { Round } from '../policy/convergence';
+import { transportUsed } from '../policy/transport';
 import type { ConcreteStrategy, Strategy } from '../policy/strategy';
 import { isPastPointOfNoReturn, type Phase } from '../policy/phases';
 import {
@@ -113,6 +114,7 @@ export class MigrationTracker {
         runningAt: outcome === 'migrated' ? this.runningAt : null,
         rounds: this.rounds,
       }),
+      transport: transportUsed(this.request.options.transport),
       bytes: {
         pages: this.pageBytes,
         viaPageServer: this.pageServerBytes,

@@ -2,12 +2,13 @@
 // namespace on a lab bridge with its own runc root, cgroup parent, state directory, file
 // receiver (rsync daemon) and host worker; one Temporal dev server serves them all.
 import { startSshd } from './sshd';
+import { ensureHostTls } from './tls';
 import { devServerSearchAttributeArgs } from '../../policy/search-attributes';
 import { mkdirSync, writeFileSync, rmSync, existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import type { HostConfig, Inventory } from '../../policy/inventory';
+import type { HostConfig, HostEntry, Inventory, TlsFiles } from '../../policy/inventory';
 import { ContainerName, HostName } from '../../policy/request';
 import { ORCHESTRATOR_TASK_QUEUE, hostTaskQueue } from '../../policy/names';
 import { spawnDaemon } from '../../runtime/exec';
@@ -48,11 +49,26 @@ export function defaultLabOptions(): LabOptions {
  */
 export const LAB_HOST_CAPACITY = { cpuCores: 1, memoryBytes: 512 * 1024 * 1024 };
 
-export function hostConfig(state: LabHostState): HostConfig {
+/** The lab's CA and host certificates (transport criu-tls). */
+const tlsDir = () => path.join(labDir(), 'tls');
+
+function tlsFilesOf(state: LabHostState): TlsFiles {
+  return { caCert: path.join(tlsDir(), 'ca.pem'), cert: path.join(tlsDir(), `${state.name}.pem`), key: path.join(tlsDir(), `${state.name}.key`) };
+}
+
+/** How the fleet reaches a lab host: its receiver, and its sshd for an SSH host. */
+function inventoryEntry(state: LabHostState): HostEntry {
   return {
     name: state.name,
     address: state.address,
     transferPort: RECEIVER_PORT,
+    ...(state.ssh ? { ssh: { user: state.ssh.user, port: SSH_PORT, identityFile: state.ssh.identityFile, hostKeyFingerprint: state.ssh.hostKeyFingerprint } } : {}),
+  };
+}
+
+export function hostConfig(state: LabHostState): HostConfig {
+  return {
+    ...inventoryEntry(state),
     stateDir: state.stateDir,
     netnsPath: netnsPath(state),
     cgroupParent: `godwit-${state.name}`,
@@ -60,7 +76,7 @@ export function hostConfig(state: LabHostState): HostConfig {
     criu: tools().criu,
     rsync: tools().rsync,
     capacity: LAB_HOST_CAPACITY,
-    ...(state.ssh ? { ssh: { user: 'root', port: SSH_PORT, identityFile: state.ssh.identityFile, hostKeyFingerprint: state.ssh.hostKeyFingerprint } } : {}),
+    tls: tlsFilesOf(state),
   };
 }
 
@@ -72,7 +88,7 @@ async function ensureSshd(host: LabHostState): Promise<void> {
   const dir = path.join(host.stateDir, 'ssh');
   if (host.ssh && processAlive(host.ssh.sshdPid, path.join(dir, 'sshd_config'))) return;
   const sshd = await startSshd({ dir, address: host.address, port: SSH_PORT, netnsPath: netnsPath(host) });
-  host.ssh = { sshdPid: sshd.pid, identityFile: sshd.identityFile, hostKeyFingerprint: sshd.hostKeyFingerprint };
+  host.ssh = { sshdPid: sshd.pid, identityFile: sshd.identityFile, hostKeyFingerprint: sshd.hostKeyFingerprint, user: host.ssh?.user ?? 'root' };
 }
 
 /** Identifies the compiled code: the newest modification time under dist/. */
@@ -201,11 +217,7 @@ export async function labUp(options: LabOptions = defaultLabOptions()): Promise<
     }
   });
 
-  const inventory: Inventory = {
-    hosts: state.hosts.map((h) => ({ name: h.name, address: h.address, transferPort: RECEIVER_PORT })),
-    maxOutboundMigrationsPerHost: DEFAULT_OUTBOUND_LIMIT,
-  };
-  writeFileSync(state.inventoryFile, `${JSON.stringify(inventory, null, 2)}\n`);
+  await ensureHostTls(tlsDir(), state.hosts);
 
   for (const host of state.hosts) {
     await ensureHostNetwork({ netns: host.netns, veth: host.veth, bridge: BRIDGE, address: host.address, prefix });
@@ -249,6 +261,10 @@ export async function labUp(options: LabOptions = defaultLabOptions()): Promise<
     }
     saveState(state);
   }
+
+  // After the hosts: an SSH host's entry carries its sshd's pinned key.
+  const inventory: Inventory = { hosts: state.hosts.map(inventoryEntry), maxOutboundMigrationsPerHost: DEFAULT_OUTBOUND_LIMIT };
+  writeFileSync(state.inventoryFile, `${JSON.stringify(inventory, null, 2)}\n`); // read anew at each look-up
 
   if (state.orchestratorBuild !== build) await stopProcess(state.orchestratorPid, 'orchestrator-worker');
   if (!processAlive(state.orchestratorPid, 'orchestrator-worker')) {

@@ -30,7 +30,7 @@ export const LabHostState = z.object({
   receiverPid: z.number().nullable(),
   /** Driven over SSH: sshd runs in the host's namespace, its worker is a gateway outside it. */
   ssh: z
-    .object({ sshdPid: z.number().nullable(), identityFile: z.string(), hostKeyFingerprint: z.string() })
+    .object({ sshdPid: z.number().nullable(), identityFile: z.string(), hostKeyFingerprint: z.string(), user: z.string().default('root') })
     .nullable()
     .default(null),
 });

@@ -5,7 +5,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
+import { createHash, randomBytes } from 'node:crypto';
 import { execute } from '../../runtime/exec';
+import { LocalRuntime } from '../../runtime/local';
+import { openTunnel } from '../../runtime/tunnel';
+import type { HostRuntime } from '../../runtime/host-runtime';
 import { HostKeyRejected, SshRuntime, type SshEndpoint } from '../../runtime/ssh';
 import { startSshd, type SshdInstance } from '../../infra/lab/sshd';
 import { stopProcess } from '../../infra/lab/processes';
@@ -120,5 +124,65 @@ describe('a host reached over SSH', () => {
     );
     expect((await execute('test', ['-e', '/tmp/godwit-should-not-exist'])).code).not.toBe(0);
     await impostor.close();
+  });
+
+  describe('tunnels TCP through SSH', () => {
+    /** The far end: hashes what it receives and answers with the hash once the sender is done. */
+    async function hashingServer(): Promise<{ port: number; close: () => void }> {
+      const server = net.createServer((socket) => {
+        const hash = createHash('sha256');
+        socket.on('data', (chunk) => hash.update(chunk));
+        socket.on('end', () => socket.end(hash.digest('hex')));
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return { port: (server.address() as net.AddressInfo).port, close: () => server.close() };
+    }
+
+    /** Sends `data` to 127.0.0.1:port, half-closes, and returns the answer. */
+    function exchange(port: number, data: Buffer): Promise<string> {
+      return new Promise((resolve, reject) => {
+        const socket = net.connect({ host: '127.0.0.1', port }, () => socket.end(data));
+        let answer = '';
+        socket.on('data', (chunk: Buffer) => (answer += chunk.toString('utf8')));
+        socket.on('close', () => resolve(answer));
+        socket.on('error', reject);
+      });
+    }
+
+    it.each<[string, () => HostRuntime]>([
+      ['from a host reached over SSH (remote forward)', () => rt],
+      ['from the worker’s own host', () => new LocalRuntime()],
+    ])('carries a stream both ways with half-close, %s', async (_name, near) => {
+      const destination = await hashingServer();
+      const far = new SshRuntime({ ...endpoint, host: 'far' });
+      const tunnel = await openTunnel(near(), far, { address: '127.0.0.1', port: destination.port });
+      try {
+        expect(tunnel.port).not.toBe(destination.port);
+        const data = randomBytes(4 * 1024 * 1024);
+        const answers = await Promise.all([exchange(tunnel.port, data), exchange(tunnel.port, data.subarray(0, 1000))]);
+        expect(answers).toEqual([createHash('sha256').update(data).digest('hex'), createHash('sha256').update(data.subarray(0, 1000)).digest('hex')]);
+        expect(tunnel.bytesForward()).toBe(data.length + 1000);
+        expect(tunnel.failure()).toBeNull();
+      } finally {
+        await tunnel.close();
+        await far.close();
+        destination.close();
+      }
+      // Closed: nothing listens at the near end any more.
+      await expect(exchange(tunnel.port, Buffer.from('x'))).rejects.toThrow(/ECONNREFUSED/);
+    });
+
+    it('says why when the far host cannot reach the destination', async () => {
+      const far = new SshRuntime({ ...endpoint, host: 'far' });
+      const closedPort = await freePort();
+      const tunnel = await openTunnel(rt, far, { address: '127.0.0.1', port: closedPort });
+      try {
+        expect(await exchange(tunnel.port, Buffer.from('pages'))).toBe('');
+        expect(tunnel.failure()?.message).toContain(`host far could not open 127.0.0.1:${closedPort} for us over SSH`);
+      } finally {
+        await tunnel.close();
+        await far.close();
+      }
+    });
   });
 });

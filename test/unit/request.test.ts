@@ -16,9 +16,17 @@ describe('migration request', () => {
           maxDowntimeSeconds: 1,
           allowExperimental: false,
           convergence: { maxRounds: 8, minPages: 64, growthPercent: 10, inSyncPercent: 70, timeBudgetSeconds: 300 },
+          transport: 'plain',
         },
       },
     });
+  });
+
+  it('takes a transport by name and refuses any other, listing the choices', () => {
+    const tunnel = parseMigrationRequest({ ...valid, options: { transport: 'ssh-tunnel' } });
+    expect(tunnel.ok && tunnel.value.options.transport).toBe('ssh-tunnel');
+    const vpn = parseMigrationRequest({ ...valid, options: { transport: 'ipsec' } });
+    expect(!vpn.ok && vpn.error).toMatch(/options\.transport: .*"plain"\|"ssh-tunnel"\|"criu-tls"/);
   });
 
   it('keeps a health check and its timeout', () => {
