@@ -1,4 +1,6 @@
-// Downtime as a self-contained SVG grouped bar chart: memory sizes along x, one bar per strategy.
+// Downtime as a self-contained SVG grouped bar chart: memory sizes along x, one bar per strategy,
+// for one link, workload and transport.
+import type { Transport } from '../policy/transport';
 import { BenchCase, type BenchResults, type Workload } from './model';
 import { summarize, type CaseSummary } from './stats';
 
@@ -7,6 +9,13 @@ type Strategy = BenchCase['strategy'];
 export interface ChartOptions {
   link?: string;
   workload?: Workload;
+  transport?: Transport;
+}
+
+interface Selection {
+  link: string;
+  workload: Workload;
+  transport: Transport;
 }
 
 interface Bar {
@@ -53,23 +62,30 @@ function pick<T>(wanted: T | undefined, available: readonly T[], fallback: T): T
   return available[0];
 }
 
-/** The link and workload drawn: the ones asked for, else the first link and idle, else whatever was measured. */
-export function chartSelection(
-  summaries: readonly CaseSummary[],
-  options: ChartOptions = {},
-): { link: string; workload: Workload } | null {
+/**
+ * What is drawn: the link, transport and workload asked for, else the first link, plain and
+ * idle, else whatever was measured.
+ */
+export function chartSelection(summaries: readonly CaseSummary[], options: ChartOptions = {}): Selection | null {
   const godwit = summaries.filter((s) => s.runner === 'godwit' && s.downtime !== null);
   const links = [...new Set(godwit.map((s) => s.link.name))];
   const link = pick(options.link, links, links[0]);
   if (link === undefined) return null;
-  const workloads = [...new Set(godwit.filter((s) => s.link.name === link).map((s) => s.workload))];
+  const onLink = godwit.filter((s) => s.link.name === link);
+  const transport = pick(options.transport, [...new Set(onLink.map((s) => s.transport))], 'plain');
+  if (transport === undefined) return null;
+  const workloads = [...new Set(onLink.filter((s) => s.transport === transport).map((s) => s.workload))];
   const workload = pick(options.workload, workloads, 'idle');
-  return workload === undefined ? null : { link, workload };
+  return workload === undefined ? null : { link, workload, transport };
 }
 
-function barsOf(summaries: readonly CaseSummary[], link: string, workload: Workload): Bar[] {
+function drawn(s: CaseSummary, { link, workload, transport }: Selection): boolean {
+  return s.runner === 'godwit' && s.link.name === link && s.workload === workload && s.transport === transport && s.downtime !== null;
+}
+
+function barsOf(summaries: readonly CaseSummary[], selection: Selection): Bar[] {
   return summaries.flatMap((s) =>
-    s.runner === 'godwit' && s.link.name === link && s.workload === workload && s.downtime !== null
+    drawn(s, selection) && s.downtime !== null
       ? [{ strategy: s.strategy, memoryMib: s.memoryMib, mean: s.downtime.mean, sd: s.downtime.sd }]
       : [],
   );
@@ -144,9 +160,10 @@ export function renderChart(results: BenchResults, options?: ChartOptions): stri
   const summaries = summarize(results);
   const selection = chartSelection(summaries, options);
   if (selection === null) return emptyChart('Downtime by strategy and memory size: no migrated Godwit samples');
-  const { link, workload } = selection;
-  const title = `Downtime by strategy and memory size (${link}, ${workload})`;
-  const bars = barsOf(summaries, link, workload);
+  const { link, workload, transport } = selection;
+  const overSsh = summaries.some((s) => drawn(s, selection) && s.hostAccess === 'ssh');
+  const title = `Downtime by strategy and memory size (${link}, ${workload}, ${transport}${overSsh ? ', hosts over SSH' : ''})`;
+  const bars = barsOf(summaries, selection);
   const memories = [...new Set(bars.map((b) => b.memoryMib))].sort((a, b) => a - b);
   const strategies = STRATEGY_ORDER.filter((s) => bars.some((b) => b.strategy === s));
 

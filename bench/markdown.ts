@@ -1,13 +1,16 @@
-// The benchmark as a GitHub Markdown report: one Table II per link, then Godwit against bare.
-import type { BenchResults, Link } from './model';
+// The benchmark as a GitHub Markdown report: one Table II per link, then Godwit against bare,
+// then each encrypted transport against plain.
+import type { BenchResults, HostAccess, Link } from './model';
 import {
   OVERHEAD_ALLOWANCE_SECONDS,
   OVERHEAD_FACTOR,
   TABLE_II_COLUMNS,
   caseMeetsOverheadTarget,
+  encryptionCosts,
   ratios,
   summarize,
   type CaseSummary,
+  type EncryptionCost,
   type MeanSd,
   type Ratio,
   type TableIIColumn,
@@ -24,6 +27,8 @@ const COLUMN_LABELS: Record<TableIIColumn, string> = {
   downtime: 'downtime',
   total: 'total',
 };
+
+const HOST_ACCESS_LABELS: Record<HostAccess, string> = { worker: 'local', ssh: 'SSH' };
 
 /** Text from the results may hold anything; keep it from opening HTML or splitting a table cell. */
 export function escapeMarkdown(text: string): string {
@@ -47,6 +52,10 @@ export function formatMeanSd(stat: MeanSd | null): string {
 
 function formatNumber(x: number | null): string {
   return x === null ? NONE : fixed3(x);
+}
+
+function formatFactor(x: number | null): string {
+  return x === null ? NONE : `×${fixed3(x)}`;
 }
 
 function row(cells: readonly string[]): string {
@@ -74,6 +83,7 @@ function heading(results: BenchResults): string[] {
     `- CRIU ${escapeMarkdown(m.criu)}, runc ${escapeMarkdown(m.runc)}, Node ${escapeMarkdown(m.node)}`,
     `- Repetitions: ${results.repetitions}${results.quick ? ' (quick run)' : ''}`,
     '- Cells: mean ± sample standard deviation in seconds, over migrated samples only',
+    "- Host access: local, commands run in the host's namespace (its own worker, or the bare script); SSH, a gateway worker sends them over SSH",
   ];
 }
 
@@ -82,6 +92,8 @@ function summaryRow(s: CaseSummary): string[] {
     s.strategy,
     `${s.memoryMib} MiB`,
     s.workload,
+    s.transport,
+    HOST_ACCESS_LABELS[s.hostAccess],
     s.runner,
     `${s.attempts - s.failures}/${s.attempts}`,
     ...TABLE_II_COLUMNS.map((column) => formatMeanSd(s[column])),
@@ -93,6 +105,8 @@ const SUMMARY_HEADER = [
   'Strategy',
   'Memory',
   'Workload',
+  'Transport',
+  'Host access',
   'Runner',
   'n (migrated/attempts)',
   ...TABLE_II_COLUMNS.map((column) => COLUMN_LABELS[column]),
@@ -139,6 +153,41 @@ function ratioSection(summaries: readonly CaseSummary[]): string[] {
   return ['', '## Godwit / bare', '', intro, '', ...body];
 }
 
+function pageStreamCell(e: EncryptionCost): string {
+  const { encrypted, plain } = e.pageStreamMiBps;
+  if (encrypted === null && plain === null) return NONE;
+  const speed = (x: number | null) => (x === null ? NONE : x.toFixed(1));
+  return `${speed(encrypted)} / ${speed(plain)}`;
+}
+
+const ENCRYPTION_INTRO = [
+  "Each encrypted transport's median over plain's, from Godwit samples of the same case in this run, with the hosts reached the same way: ×1 would cost nothing.",
+  "criu-tls encrypts CRIU's page stream to a page server only (Godwit refuses it for stop-and-copy, whose pages travel in image files).",
+  'Pages ÷ checkpoint: MiB of pages streamed per second of the checkpoint phase, encrypted / plain (page-server only).',
+];
+
+/** Only for runs that measured an encrypted transport: a plain run's report stays as it was. */
+function encryptionSection(results: BenchResults): string[] {
+  if (!results.samples.some((s) => s.runner === 'godwit' && s.transport !== 'plain')) return [];
+  const rows = encryptionCosts(results).map((e) => [
+    e.strategy,
+    `${e.memoryMib} MiB`,
+    e.workload,
+    escapeMarkdown(e.link.name),
+    HOST_ACCESS_LABELS[e.hostAccess],
+    `${e.transport} / plain`,
+    `${e.n.encrypted} / ${e.n.plain}`,
+    formatFactor(e.downtime),
+    formatFactor(e.total),
+    pageStreamCell(e),
+  ]);
+  const body =
+    rows.length === 0
+      ? ['No encrypted case was measured alongside plain in this run.']
+      : table(['Strategy', 'Memory', 'Workload', 'Link', 'Host access', 'Transports', 'n (migrated)', 'downtime', 'total', 'pages ÷ checkpoint (MiB/s)'], rows);
+  return ['', '## Encryption cost', '', ENCRYPTION_INTRO.join(' '), '', ...body];
+}
+
 function skippedSection(results: BenchResults): string[] {
   const items =
     results.skipped.length === 0
@@ -150,6 +199,6 @@ function skippedSection(results: BenchResults): string[] {
 export function renderMarkdown(results: BenchResults): string {
   const summaries = summarize(results);
   const sections =
-    summaries.length === 0 ? ['', 'No samples.'] : [...linkSections(summaries), ...ratioSection(summaries)];
+    summaries.length === 0 ? ['', 'No samples.'] : [...linkSections(summaries), ...ratioSection(summaries), ...encryptionSection(results)];
   return [...heading(results), ...sections, ...skippedSection(results), ''].join('\n');
 }

@@ -2,6 +2,7 @@
 // reads and the renderers draw. Columns follow the seed paper's Table II.
 import { z } from 'zod';
 import { PhaseSeconds } from '../policy/report';
+import { Transport } from '../policy/transport';
 
 export const Workload = z.enum(['idle', 'dirtying']);
 export type Workload = z.infer<typeof Workload>;
@@ -19,12 +20,23 @@ export const Link = z.object({
 });
 export type Link = z.infer<typeof Link>;
 
+/**
+ * How commands reached the hosts: in the host's own network namespace (its own worker, or
+ * the bare script), or over SSH from a gateway worker, which costs ~120 ms a command on the
+ * lab machines. Part of the case, so only samples driven alike are ever compared.
+ */
+export const HostAccess = z.enum(['worker', 'ssh']);
+export type HostAccess = z.infer<typeof HostAccess>;
+
 /** One cell of the matrix: everything but the repetition and the runner. */
 export const BenchCase = z.object({
   strategy: z.enum(['page-server', 'stop-and-copy', 'pre-copy', 'post-copy']),
   memoryMib: z.number().int().positive(),
   workload: Workload,
   link: Link,
+  // Defaults: results written before transports were measured were all plain, over workers.
+  transport: Transport.default('plain'),
+  hostAccess: HostAccess.default('worker'),
 });
 export type BenchCase = z.infer<typeof BenchCase>;
 
@@ -39,6 +51,8 @@ export const BenchSample = BenchCase.extend({
   probeGapSeconds: z.number().nonnegative().nullable(),
   /** Bytes that crossed the link (pages and files). */
   bytes: z.number().nonnegative(),
+  /** Of those, what CRIU streamed to a page server; null where not recorded (bare runs, older results). */
+  pageStreamBytes: z.number().nonnegative().nullable().default(null),
 });
 export type BenchSample = z.infer<typeof BenchSample>;
 

@@ -1,11 +1,11 @@
 // `npm run bench`: Godwit against a bare script of the same steps, per strategy, memory size,
-// workload and link, with a probe measuring what a client sees. Writes bench/results/<date>.
+// workload, link and transport, with a probe measuring what a client sees. Writes bench/results/<date>.
 // {json,md,svg} and prints one JSON line with the ratios. Progress goes to stderr.
 import os from 'node:os';
 import path from 'node:path';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
-import { labRemove, labRun, labUp, hostConfig } from '../infra/lab/lab';
+import { defaultLabOptions, labRemove, labRun, labUp, hostConfig } from '../infra/lab/lab';
 import type { LabState } from '../infra/lab/state';
 import { waitFor } from '../infra/lab/processes';
 import { buildWorkloadBundle, readCounter } from '../infra/demo/workload';
@@ -13,6 +13,7 @@ import { tools } from '../infra/lab/tools';
 import { connectClient } from '../cli/client';
 import { resultOf, startMigration } from '../cli/migrations';
 import type { HostConfig } from '../policy/inventory';
+import { transportProblem, type Transport } from '../policy/transport';
 import { Criu } from '../runtime/criu';
 import { Runc } from '../runtime/runc';
 import { HostLayout } from '../runtime/layout';
@@ -21,8 +22,8 @@ import { bareMigration } from './bare';
 import { CounterProbe } from './probe';
 import { LINKS, clearLink, linkSeconds, netemAvailable, shapeLink } from './link';
 import { NetnsRuntime } from './netns-runtime';
-import { parseBenchOptions, type BenchOptions } from './options';
-import { BenchResults, type BenchCase, type BenchSample, type Machine, type Runner, type Workload } from './model';
+import { hostAccessFor, parseBenchOptions, type BenchOptions } from './options';
+import { BenchResults, type BenchCase, type BenchSample, type HostAccess, type Machine, type Runner, type Workload } from './model';
 import { quickLine } from './stats';
 import { renderMarkdown } from './markdown';
 import { renderChart } from './chart';
@@ -89,19 +90,21 @@ async function measure(bench: Bench, c: BenchCase, runner: Runner, rep: number):
     seconds: { preDump: null, preCopy: null, checkpoint: null, transfer: null, restore: null, downtime: null, total: null },
     probeGapSeconds: null,
     bytes: 0,
+    pageStreamBytes: null,
   });
   let sample: BenchSample;
   try {
     if (runner === 'godwit') {
-      const report = await resultOf(await startMigration(bench.client, { container: CONTAINER, source: from.name, target: to.name, strategy: c.strategy }));
-      sample =
-        report.outcome === 'migrated'
-          ? { ...base, outcome: 'migrated', seconds: report.seconds, probeGapSeconds: null, bytes: report.bytes.total }
-          : failed(`${report.outcome}: ${(report.reason ?? '').split('\n')[0]}`);
+      const request = { container: CONTAINER, source: from.name, target: to.name, strategy: c.strategy, options: { transport: c.transport } };
+      const report = await resultOf(await startMigration(bench.client, request));
+      if (report.outcome !== 'migrated') sample = failed(`${report.outcome}: ${(report.reason ?? '').split('\n')[0]}`);
+      // A sample labelled encrypted must have been: never time plain under another name.
+      else if (report.transport.pages !== c.transport) sample = failed(`asked for transport ${c.transport}, the report says the pages went ${report.transport.pages}`);
+      else sample = { ...base, outcome: 'migrated', seconds: report.seconds, probeGapSeconds: null, bytes: report.bytes.total, pageStreamBytes: report.bytes.viaPageServer };
     } else {
       if (c.strategy !== 'page-server' && c.strategy !== 'stop-and-copy') throw new Error(`no bare baseline for ${c.strategy}`);
       const result = await bareMigration(c.strategy, CONTAINER, from, to, `bench-bare-${Date.now()}`);
-      sample = { ...base, outcome: 'migrated', seconds: result.seconds, probeGapSeconds: null, bytes: result.bytes };
+      sample = { ...base, outcome: 'migrated', seconds: result.seconds, probeGapSeconds: null, bytes: result.bytes, pageStreamBytes: null };
     }
   } catch (err) {
     sample = failed((err as Error).message.split('\n')[0]);
@@ -129,10 +132,54 @@ async function machine(host: HostConfig): Promise<Machine> {
 }
 
 function describeSample(s: BenchSample): string {
-  const what = `${s.strategy} ${s.memoryMib}MiB ${s.workload} ${s.link.name} ${s.runner} #${s.rep}`;
+  const what = `${s.strategy} ${s.memoryMib}MiB ${s.workload} ${s.link.name} ${s.transport}${s.hostAccess === 'ssh' ? ' over-ssh' : ''} ${s.runner} #${s.rep}`;
   if (s.outcome === 'failed') return `${what}: FAILED ${s.error ?? ''}`;
   return `${what}: downtime ${s.seconds.downtime?.toFixed(3)}s, total ${s.seconds.total?.toFixed(3)}s, probe gap ${s.probeGapSeconds?.toFixed(3)}s`;
 }
+
+/**
+ * The transports each strategy runs with. A combination Godwit refuses (transportProblem:
+ * encrypted post-copy) is skipped up front with Godwit's own reason, not measured as a failure.
+ */
+function transportsByStrategy(
+  strategies: readonly BenchCase['strategy'][],
+  transports: readonly Transport[],
+  target: { name: string; reachableOverSsh: boolean },
+  skipped: BenchResults['skipped'],
+): Map<BenchCase['strategy'], Transport[]> {
+  return new Map(
+    strategies.map((strategy) => [
+      strategy,
+      transports.filter((transport) => {
+        const problem = transportProblem(transport, strategy, { target });
+        if (problem !== null) skipped.push({ strategy, reason: problem });
+        return problem === null;
+      }),
+    ]),
+  );
+}
+
+/**
+ * The bare script has page-server and stop-and-copy only, no encrypted transport, and runs
+ * its commands in the hosts' namespaces, never over SSH: it is measured plain, and only in a
+ * run whose Godwit cases drive the hosts alike (workers), so Godwit/bare compares like with like.
+ */
+function bareRuns(c: Pick<BenchCase, 'strategy' | 'transport' | 'hostAccess'>): boolean {
+  return (c.strategy === 'page-server' || c.strategy === 'stop-and-copy') && c.transport === 'plain' && c.hostAccess === 'worker';
+}
+
+/** What bareRuns leaves out beyond its strategies, for the report's Skipped list. */
+function bareSkips(transports: readonly Transport[], hostAccess: HostAccess): BenchResults['skipped'] {
+  if (hostAccess === 'ssh') {
+    return [{ strategy: '*', reason: 'bare runner: not run, as this run drives the hosts over SSH (for ssh-tunnel) and the bare script does not; for Godwit/bare, run without ssh-tunnel' }];
+  }
+  return transports
+    .filter((t) => t !== 'plain')
+    .map((t) => ({ strategy: '*', reason: `bare runner, transport ${t}: the bare script moves state plain only; Godwit/bare is measured on plain` }));
+}
+
+/** `items` started at `by`, wrapping round. */
+const rotate = <T>(items: readonly T[], by: number): T[] => items.map((_, i) => items[(i + by) % items.length]);
 
 async function main(): Promise<number> {
   const parsed = parseBenchOptions(process.argv.slice(2));
@@ -142,7 +189,10 @@ async function main(): Promise<number> {
   }
   const options = parsed.value;
   const date = new Date().toISOString();
-  const lab = await labUp();
+  const hostAccess = hostAccessFor(options);
+  const labOptions = defaultLabOptions();
+  say(hostAccess === 'ssh' ? 'ssh-tunnel asked for: every Godwit case drives both hosts over SSH' : 'hosts driven by their own workers');
+  const lab = await labUp(hostAccess === 'ssh' ? { ...labOptions, sshHosts: labOptions.hosts } : labOptions);
   const hosts = lab.hosts.slice(0, 2).map(hostConfig) as [HostConfig, HostConfig];
   const facts = await Promise.all(hosts.map((h) => new Criu(new NetnsRuntime(h.netnsPath ?? ''), h.criu).facts()));
   const skipped: BenchResults['skipped'] = [];
@@ -157,6 +207,9 @@ async function main(): Promise<number> {
     }
     return true;
   });
+  // Both hosts are targets in turn; they are reached alike, so the second stands for both.
+  const transports = transportsByStrategy(strategies, options.transports, { name: hosts[1].name, reachableOverSsh: hostAccess === 'ssh' }, skipped);
+  skipped.push(...bareSkips(options.transports, hostAccess));
   const canDelay = await netemAvailable(lab);
   const links = options.links.map((name) => LINKS[name]).filter((link) => {
     if (link.delayMs === undefined || canDelay) return true;
@@ -179,14 +232,17 @@ async function main(): Promise<number> {
           await freshWorkload(bench, memoryMib, workload);
           for (const strategy of strategies) {
             for (let rep = 1; rep <= options.repetitions; rep++) {
-              // Alternate who goes first, so drift on a shared machine does not favour one.
+              // Alternate who goes first and rotate the transports, so drift on a shared machine favours none.
               const runners: Runner[] = rep % 2 === 1 ? ['godwit', 'bare'] : ['bare', 'godwit'];
-              for (const runner of runners) {
-                if (runner === 'bare' && strategy !== 'page-server' && strategy !== 'stop-and-copy') continue;
-                const sample = await measure(bench, { strategy, memoryMib, workload, link }, runner, rep);
-                say(describeSample(sample));
-                samples.push(sample);
-                if (sample.outcome === 'failed') await recover(bench, memoryMib, workload);
+              for (const transport of rotate(transports.get(strategy) ?? [], rep - 1)) {
+                const c: BenchCase = { strategy, memoryMib, workload, link, transport, hostAccess };
+                for (const runner of runners) {
+                  if (runner === 'bare' && !bareRuns(c)) continue;
+                  const sample = await measure(bench, c, runner, rep);
+                  say(describeSample(sample));
+                  samples.push(sample);
+                  if (sample.outcome === 'failed') await recover(bench, memoryMib, workload);
+                }
               }
             }
           }

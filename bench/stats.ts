@@ -1,6 +1,7 @@
 // The arithmetic between raw benchmark samples and what the report and chart show.
 import { PhaseSeconds } from '../policy/report';
-import { BenchCase, Runner, Workload, type BenchResults, type BenchSample } from './model';
+import { Transport } from '../policy/transport';
+import { BenchCase, HostAccess, Runner, Workload, type BenchResults, type BenchSample } from './model';
 
 export interface MeanSd {
   mean: number;
@@ -30,6 +31,17 @@ export type Ratio = BenchCase & {
   overheadSeconds: number | null;
 };
 
+/** An encrypted transport against plain: Godwit samples of the same case, in the same run, hosts driven alike. */
+export type EncryptionCost = BenchCase & {
+  /** Migrated samples behind each side's medians. */
+  n: { encrypted: number; plain: number };
+  /** The encrypted transport's median over plain's; null where a side has no value. */
+  downtime: number | null;
+  total: number | null;
+  /** Each side's median of pageStreamMiBps; null where it has none (strategies other than page-server, older results). */
+  pageStreamMiBps: { encrypted: number | null; plain: number | null };
+};
+
 export interface QuickRatio {
   case: string;
   downtime: number | null;
@@ -43,6 +55,8 @@ export interface QuickSummary {
   samples: number;
   failures: number;
   ratios: QuickRatio[];
+  /** Each encrypted case's medians over plain's (its key names the transport). */
+  encryptionCost: { case: string; downtime: number | null; total: number | null }[];
   overheadTarget: { case: string; met: boolean } | null;
 }
 
@@ -57,6 +71,9 @@ const EPSILON = 1e-9;
 const STRATEGY_ORDER = BenchCase.shape.strategy.options;
 const WORKLOAD_ORDER = Workload.options;
 const RUNNER_ORDER = Runner.options;
+const TRANSPORT_ORDER = Transport.options;
+const HOST_ACCESS_ORDER = HostAccess.options;
+const MiB = 1024 * 1024;
 
 export function round3(x: number): number {
   return Math.round(x * 1000) / 1000;
@@ -72,12 +89,35 @@ export function meanSd(values: readonly number[]): MeanSd | null {
   return { mean, sd: Math.sqrt(squares / (n - 1)), n };
 }
 
+/** Median; null for no values. */
+export function median(values: readonly number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/**
+ * `page-server/256MiB/idle/loopback`, then the transport and `over-ssh` where they are not
+ * plain over workers: the keys of older results, and of the quick line, read as before.
+ */
 export function caseKey(c: BenchCase): string {
-  return `${c.strategy}/${c.memoryMib}MiB/${c.workload}/${c.link.name}`;
+  const base = `${c.strategy}/${c.memoryMib}MiB/${c.workload}/${c.link.name}`;
+  return [base, c.transport === 'plain' ? null : c.transport, c.hostAccess === 'ssh' ? 'over-ssh' : null].filter((part) => part !== null).join('/');
 }
 
 function caseOf(c: BenchCase): BenchCase {
-  return { strategy: c.strategy, memoryMib: c.memoryMib, workload: c.workload, link: c.link };
+  return { strategy: c.strategy, memoryMib: c.memoryMib, workload: c.workload, link: c.link, transport: c.transport, hostAccess: c.hostAccess };
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const group = groups.get(key(item));
+    if (group) group.push(item);
+    else groups.set(key(item), [item]);
+  }
+  return groups;
 }
 
 function columnValue(s: BenchSample, column: SummaryColumn): number | null {
@@ -121,18 +161,14 @@ function compareSummaries(links: readonly string[]): (a: CaseSummary, b: CaseSum
     STRATEGY_ORDER.indexOf(a.strategy) - STRATEGY_ORDER.indexOf(b.strategy) ||
     a.memoryMib - b.memoryMib ||
     WORKLOAD_ORDER.indexOf(a.workload) - WORKLOAD_ORDER.indexOf(b.workload) ||
+    HOST_ACCESS_ORDER.indexOf(a.hostAccess) - HOST_ACCESS_ORDER.indexOf(b.hostAccess) ||
+    TRANSPORT_ORDER.indexOf(a.transport) - TRANSPORT_ORDER.indexOf(b.transport) ||
     RUNNER_ORDER.indexOf(a.runner) - RUNNER_ORDER.indexOf(b.runner);
 }
 
 /** One summary per case and runner; means are over migrated samples only, failures are counted. */
 export function summarize(results: BenchResults): CaseSummary[] {
-  const groups = new Map<string, BenchSample[]>();
-  for (const s of results.samples) {
-    const key = `${caseKey(s)}#${s.runner}`;
-    const group = groups.get(key);
-    if (group) group.push(s);
-    else groups.set(key, [s]);
-  }
+  const groups = groupBy(results.samples, (s) => `${caseKey(s)}#${s.runner}`);
   return [...groups.values()].map(summarizeGroup).sort(compareSummaries(linkOrder(results.samples)));
 }
 
@@ -150,9 +186,13 @@ export function runnerPairs(summaries: readonly CaseSummary[]): RunnerPair[] {
   });
 }
 
+function quotient(x: number | null, y: number | null): number | null {
+  if (x === null || y === null || y === 0) return null;
+  return round3(x / y);
+}
+
 function ratioOf(godwit: MeanSd | null, bare: MeanSd | null): number | null {
-  if (godwit === null || bare === null || bare.mean === 0) return null;
-  return round3(godwit.mean / bare.mean);
+  return quotient(godwit?.mean ?? null, bare?.mean ?? null);
 }
 
 function differenceOf(godwit: MeanSd | null, bare: MeanSd | null): number | null {
@@ -169,6 +209,48 @@ export function ratios(summaries: CaseSummary[]): Ratio[] {
   }));
 }
 
+/**
+ * MiB of pages streamed per second of checkpoint. Page-server only: there the checkpoint is
+ * the page stream (with the freeze and the dump of the rest); pre-copy's stream also spans
+ * its rounds, and stop-and-copy's pages go as files in the transfer.
+ */
+export function pageStreamMiBps(s: BenchSample): number | null {
+  if (s.strategy !== 'page-server' || !s.pageStreamBytes || !s.seconds.checkpoint) return null;
+  return s.pageStreamBytes / MiB / s.seconds.checkpoint;
+}
+
+function medianOf(samples: readonly BenchSample[], value: (s: BenchSample) => number | null): number | null {
+  return median(samples.map(value).filter((v): v is number => v !== null));
+}
+
+/** Each encrypted transport's Godwit case that has a plain counterpart in the run, in summary order. */
+export function encryptionCosts(results: BenchResults): EncryptionCost[] {
+  const migrated = groupBy(results.samples.filter((s) => s.runner === 'godwit' && s.outcome === 'migrated'), caseKey);
+  const measured = summarize(results).filter((s) => s.runner === 'godwit');
+  const plainKeys = new Set(measured.filter((s) => s.transport === 'plain').map(caseKey));
+  // Same case, same host access (it is part of the key): only the transport differs.
+  const plainKeyOf = (c: BenchCase) => caseKey({ ...c, transport: 'plain' });
+  return measured
+    .filter((s) => s.transport !== 'plain' && plainKeys.has(plainKeyOf(s)))
+    .map((s) => {
+      const encrypted = migrated.get(caseKey(s)) ?? [];
+      const plain = migrated.get(plainKeyOf(s)) ?? [];
+      const downtime = (x: BenchSample) => x.seconds.downtime;
+      const total = (x: BenchSample) => x.seconds.total;
+      const speed = (side: readonly BenchSample[]) => {
+        const m = medianOf(side, pageStreamMiBps);
+        return m === null ? null : round3(m);
+      };
+      return {
+        ...caseOf(s),
+        n: { encrypted: encrypted.length, plain: plain.length },
+        downtime: quotient(medianOf(encrypted, downtime), medianOf(plain, downtime)),
+        total: quotient(medianOf(encrypted, total), medianOf(plain, total)),
+        pageStreamMiBps: { encrypted: speed(encrypted), plain: speed(plain) },
+      };
+    });
+}
+
 export function meetsOverheadTarget(godwitDowntimeMean: number, bareDowntimeMean: number): boolean {
   return godwitDowntimeMean <= OVERHEAD_FACTOR * bareDowntimeMean + OVERHEAD_ALLOWANCE_SECONDS + EPSILON;
 }
@@ -181,11 +263,12 @@ export function caseMeetsOverheadTarget(summaries: readonly CaseSummary[], c: Be
   return meetsOverheadTarget(pair.godwit.downtime.mean, pair.bare.downtime.mean);
 }
 
-/** The case the headline target is judged on: page-server, idle, loopback, measured by both runners, at or nearest 256 MiB. */
+/** The case the headline target is judged on: page-server, idle, loopback, plain over workers, measured by both runners, at or nearest 256 MiB. */
 export function headlineCase(summaries: readonly CaseSummary[]): BenchCase | null {
   const candidates = runnerPairs(summaries)
     .map((p) => p.godwit)
     .filter((s) => s.strategy === 'page-server' && s.workload === 'idle' && s.link.name === 'loopback')
+    .filter((s) => s.transport === 'plain' && s.hostAccess === 'worker')
     .filter((s) => caseMeetsOverheadTarget(summaries, s) !== null);
   if (candidates.length === 0) return null;
   // The target is set at 256 MiB; other runs are judged at the size nearest to it.
@@ -203,6 +286,7 @@ export function quickSummary(results: BenchResults): QuickSummary {
     samples: results.samples.length,
     failures: results.samples.filter((s) => s.outcome === 'failed').length,
     ratios: ratios(summaries).map((r) => ({ case: caseKey(r), downtime: r.downtime, total: r.total, overheadSeconds: r.overheadSeconds })),
+    encryptionCost: encryptionCosts(results).map((e) => ({ case: caseKey(e), downtime: e.downtime, total: e.total })),
     overheadTarget: headline === null || met === null ? null : { case: caseKey(headline), met },
   };
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm run bench [-- --quick] [-- --reps N --memory 64,256 --links loopback ...]`: install what
+# `npm run bench [-- --quick] [-- --reps N --memory 64,256 --links loopback --transports plain,criu-tls ...]`: install what
 # is needed, bring the lab up, run the benchmark (see bench/run.ts).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

@@ -37,6 +37,10 @@ export function transportProblem(transport: Transport, strategy: ConcreteStrateg
     // Post-copy's page stream runs the other way, from a daemon that outlives any one step.
     return `transport ${transport} does not carry post-copy's page stream in this version: use plain, or another strategy`;
   }
+  if (transport === 'criu-tls' && strategy === 'stop-and-copy') {
+    // Its pages go to disk and travel with the files, which CRIU's TLS never touches.
+    return 'transport criu-tls encrypts CRIU\'s page stream, and stop-and-copy has none (its pages travel as files, in the clear): use page-server, or transport ssh-tunnel';
+  }
   if (transport === 'ssh-tunnel' && !facts.target.reachableOverSsh) {
     return `transport ssh-tunnel needs SSH access to the target: host ${facts.target.name} has no ssh block in the inventory`;
   }

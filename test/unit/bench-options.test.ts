@@ -1,15 +1,15 @@
-import { parseBenchOptions } from '../../bench/options';
+import { hostAccessFor, parseBenchOptions } from '../../bench/options';
 
 describe('npm run bench options', () => {
   it('quick means one repetition of the small unshaped cases of the strategies every kernel has', () => {
     const parsed = parseBenchOptions(['--quick']);
     expect(parsed).toMatchObject({
       ok: true,
-      value: { quick: true, repetitions: 1, memoryMib: [64], links: ['loopback'], strategies: ['page-server', 'stop-and-copy'] },
+      value: { quick: true, repetitions: 1, memoryMib: [64], links: ['loopback'], strategies: ['page-server', 'stop-and-copy'], transports: ['plain'] },
     });
   });
 
-  it('the full run covers every size, workload, strategy and rate-shaped link, five times', () => {
+  it('the full run covers every size, workload, strategy and rate-shaped link, plain and criu-tls (local workers), five times', () => {
     const parsed = parseBenchOptions([]);
     expect(parsed).toMatchObject({
       ok: true,
@@ -19,8 +19,20 @@ describe('npm run bench options', () => {
         workloads: ['idle', 'dirtying'],
         strategies: ['page-server', 'stop-and-copy', 'pre-copy', 'post-copy'],
         links: ['loopback', '1gbit', '100mbit'],
+        // ssh-tunnel would put every case behind SSH gateways and lose the bare comparison.
+        transports: ['plain', 'criu-tls'],
       },
     });
+  });
+
+  it('takes the transports to compare, quick or not', () => {
+    const parsed = parseBenchOptions(['--quick', '--transports', 'plain, ssh-tunnel,criu-tls']);
+    expect(parsed).toMatchObject({ ok: true, value: { quick: true, transports: ['plain', 'ssh-tunnel', 'criu-tls'] } });
+  });
+
+  it('refuses an unknown transport, naming it and the option', () => {
+    const parsed = parseBenchOptions(['--transports', 'plain,quic']);
+    expect(parsed).toEqual({ ok: false, error: 'transports.1: "quic" is not one of plain, ssh-tunnel, criu-tls' });
   });
 
   it('takes lists and numbers from flags', () => {
@@ -35,10 +47,20 @@ describe('npm run bench options', () => {
     [['--links', 'carrier-pigeon'], /links/],
     [['--strategies', 'teleport'], /strategies/],
     [['--workloads', ''], /workloads/],
+    [['--transports', ''], /transports/],
+    [['--transports', 'tls'], /transports\.0: "tls" is not one of/],
     [['--frobnicate'], /Unknown option '--frobnicate'/],
   ])('refuses %j with a message naming the option', (argv, message) => {
     const parsed = parseBenchOptions(argv);
     expect(parsed.ok).toBe(false);
     expect(parsed.ok ? '' : parsed.error).toMatch(message);
+  });
+});
+
+describe('hostAccessFor', () => {
+  it('drives the hosts over SSH for every transport once ssh-tunnel is in the run, else by their workers', () => {
+    expect(hostAccessFor({ transports: ['plain', 'criu-tls', 'ssh-tunnel'] })).toBe('ssh');
+    expect(hostAccessFor({ transports: ['ssh-tunnel'] })).toBe('ssh');
+    expect(hostAccessFor({ transports: ['plain', 'criu-tls'] })).toBe('worker');
   });
 });

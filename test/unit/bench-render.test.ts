@@ -1,7 +1,7 @@
 import { renderChart, yTicks } from '../../bench/chart';
 import { renderMarkdown } from '../../bench/markdown';
 import type { BenchResults, BenchSample } from '../../bench/model';
-import { benchResults, sample } from './bench-fixtures';
+import { benchResults, sample, transportRun } from './bench-fixtures';
 
 function results(samples: BenchSample[], skipped: BenchResults['skipped'] = []): BenchResults {
   const machine = { cpus: 4, memoryGiB: 8, kernel: '6.1.0-test', criu: '3.19', runc: '1.2.0', node: 'v20.19.0' };
@@ -54,8 +54,8 @@ describe('renderMarkdown', () => {
   });
 
   it('shows mean ± sd with three decimals, – for no value, and migrated over attempts', () => {
-    expect(md).toContain('| page-server | 256 MiB | idle | godwit | 2/2 | – | – | 0.500 ± 0.000 | 0.200 ± 0.000 | 0.300 ± 0.000 | 1.250 ± 0.071 |');
-    expect(md).toContain('| page-server | 1024 MiB | idle | godwit | 1/2 |');
+    expect(md).toContain('| page-server | 256 MiB | idle | plain | local | godwit | 2/2 | – | – | 0.500 ± 0.000 | 0.200 ± 0.000 | 0.300 ± 0.000 | 1.250 ± 0.071 |');
+    expect(md).toContain('| page-server | 1024 MiB | idle | plain | local | godwit | 1/2 |');
   });
 
   it('has one table per link, the link name escaped', () => {
@@ -76,6 +76,10 @@ describe('renderMarkdown', () => {
     expect(md).toMatch(/## Skipped\n\n- pre-copy: no soft-dirty tracking in this kernel\n/);
   });
 
+  it('has no encryption section when only plain was measured', () => {
+    expect(md).not.toContain('Encryption cost');
+  });
+
   it('keeps every table row as wide as its header', () => {
     const blocks = md.split('\n\n').filter((b) => b.startsWith('|'));
     expect(blocks.length).toBe(3);
@@ -83,6 +87,47 @@ describe('renderMarkdown', () => {
       const widths = block.split('\n').map((line) => count(line.replace(/\\\|/g, ''), '|'));
       expect(new Set(widths).size).toBe(1);
       expect(block.split('\n')[1]).toMatch(/^\|( --- \|)+$/);
+    }
+  });
+});
+
+describe('renderMarkdown with transports', () => {
+  const md = renderMarkdown(results(transportRun()));
+
+  it('has a Table II row per transport, with how the hosts were reached', () => {
+    expect(md).toContain('| page-server | 64 MiB | dirtying | plain | SSH | godwit | 3/3 |');
+    expect(md).toContain('| page-server | 64 MiB | dirtying | ssh-tunnel | SSH | godwit | 3/4 |');
+    expect(md).toContain('| page-server | 64 MiB | dirtying | criu-tls | SSH | godwit | 2/2 |');
+  });
+
+  it('gives each encrypted transport against plain as median ratios, with the page stream of each', () => {
+    // Values computed by hand in bench-fixtures.ts, above transportRun.
+    expect(md).toContain('## Encryption cost');
+    expect(md).toContain('| page-server | 64 MiB | dirtying | loopback | SSH | ssh-tunnel / plain | 3 / 3 | ×1.818 | ×1.300 | 64.0 / 128.0 |');
+    expect(md).toContain('| page-server | 64 MiB | dirtying | loopback | SSH | criu-tls / plain | 2 / 3 | ×1.200 | ×1.100 | 96.0 / 128.0 |');
+    expect(md).toContain('| stop-and-copy | 64 MiB | dirtying | loopback | SSH | criu-tls / plain | 1 / 1 | ×1.250 | ×1.250 | – |');
+    // 256 MiB was measured with criu-tls alone: nothing to compare it with.
+    expect(md).not.toMatch(/\| page-server \| 256 MiB \| dirtying \| loopback \| SSH \| criu-tls \/ plain/);
+  });
+
+  it('states ratios in its prose, no absolute figures', () => {
+    const section = md.slice(md.indexOf('## Encryption cost'), md.indexOf('## Skipped'));
+    const prose = section.split('\n').filter((line) => line !== '' && !line.startsWith('|') && !line.startsWith('#'));
+    expect(prose.join(' ')).not.toMatch(/\d+(\.\d+)?\s*(s|ms|MiB\/s|%)\b/);
+  });
+
+  it('says when an encrypted case has no plain counterpart', () => {
+    const alone = renderMarkdown(results([sample({ transport: 'criu-tls' })]));
+    expect(alone).toContain('## Encryption cost');
+    expect(alone).toContain('No encrypted case was measured alongside plain in this run.');
+  });
+
+  it('keeps every table row as wide as its header', () => {
+    const blocks = md.split('\n\n').filter((b) => b.startsWith('|'));
+    expect(blocks.length).toBe(2); // Table II (one link) and the encryption cost; no bare, so no Godwit / bare table
+    for (const block of blocks) {
+      const widths = block.split('\n').map((line) => count(line, '|'));
+      expect(new Set(widths).size).toBe(1);
     }
   });
 });
@@ -111,7 +156,7 @@ describe('renderChart', () => {
 
   it('titles the chart with the link and workload and has a legend entry per strategy', () => {
     const svg = renderChart(run);
-    expect(svg).toContain('Downtime by strategy and memory size (loopback, idle)');
+    expect(svg).toContain('Downtime by strategy and memory size (loopback, idle, plain)');
     expect(svg).toMatch(/>page-server<\/text>/);
     expect(svg).toMatch(/>stop-and-copy<\/text>/);
     expect(svg).toContain('>256 MiB</text>');
@@ -134,8 +179,19 @@ describe('renderChart', () => {
 
   it('falls back to a workload that exists', () => {
     const svg = renderChart(results([sample({ workload: 'dirtying' })]), { workload: 'idle' });
-    expect(svg).toContain('(loopback, dirtying)');
+    expect(svg).toContain('(loopback, dirtying, plain)');
     expect(count(svg, '<rect')).toBe(1);
+  });
+
+  it('draws plain unless asked for another transport, and says when the hosts were over SSH', () => {
+    const run = results(transportRun());
+    const plain = renderChart(run);
+    expect(plain).toContain('(loopback, dirtying, plain, hosts over SSH)');
+    expect(count(plain, '<rect')).toBe(2); // page-server and stop-and-copy at 64 MiB
+    const tls = renderChart(run, { transport: 'criu-tls' });
+    expect(tls).toContain('(loopback, dirtying, criu-tls, hosts over SSH)');
+    expect(count(tls, '<rect')).toBe(3); // also page-server at 256 MiB
+    expect(renderChart(results([sample({ transport: 'criu-tls' })]))).toContain('(loopback, idle, criu-tls)');
   });
 
   it('escapes a link name that would break the markup', () => {

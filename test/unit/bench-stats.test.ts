@@ -1,6 +1,6 @@
-import type { BenchCase, BenchResults, BenchSample } from '../../bench/model';
-import { caseKey, meanSd, meetsOverheadTarget, quickLine, ratios, summarize } from '../../bench/stats';
-import { benchResults, loopback, sample } from './bench-fixtures';
+import { BenchResults, type BenchCase, type BenchSample } from '../../bench/model';
+import { caseKey, encryptionCosts, meanSd, median, meetsOverheadTarget, pageStreamMiBps, quickLine, ratios, summarize } from '../../bench/stats';
+import { benchResults, loopback, sample, transportRun } from './bench-fixtures';
 
 const wan = { name: 'wan', rateMbit: 100, delayMs: 20 };
 
@@ -22,10 +22,54 @@ describe('meanSd', () => {
   });
 });
 
+describe('median', () => {
+  it('is the middle value, or the mean of the two middle ones, whatever the order', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([7])).toBe(7);
+    expect(median([])).toBeNull();
+  });
+});
+
 describe('caseKey', () => {
-  it('names strategy, memory, workload and link', () => {
-    const c: BenchCase = { strategy: 'page-server', memoryMib: 256, workload: 'idle', link: loopback };
+  const c: BenchCase = { strategy: 'page-server', memoryMib: 256, workload: 'idle', link: loopback, transport: 'plain', hostAccess: 'worker' };
+
+  it('names strategy, memory, workload and link, as before transports, for plain over workers', () => {
     expect(caseKey(c)).toBe('page-server/256MiB/idle/loopback');
+  });
+
+  it('adds the transport and SSH host access where they differ from that', () => {
+    expect(caseKey({ ...c, transport: 'criu-tls' })).toBe('page-server/256MiB/idle/loopback/criu-tls');
+    expect(caseKey({ ...c, hostAccess: 'ssh' })).toBe('page-server/256MiB/idle/loopback/over-ssh');
+    expect(caseKey({ ...c, transport: 'ssh-tunnel', hostAccess: 'ssh' })).toBe('page-server/256MiB/idle/loopback/ssh-tunnel/over-ssh');
+  });
+});
+
+describe('results written before transports were measured', () => {
+  // A sample as bench/results/2026-11-22.json holds it: no transport, hostAccess or pageStreamBytes.
+  const old = {
+    strategy: 'page-server',
+    memoryMib: 64,
+    workload: 'idle',
+    link: { name: 'loopback' },
+    runner: 'godwit',
+    rep: 1,
+    outcome: 'migrated',
+    seconds: { preDump: null, preCopy: null, checkpoint: 0.49, transfer: 0.38, restore: 0.268, downtime: 0.981, total: 2.865 },
+    probeGapSeconds: 0.982,
+    bytes: 67950025,
+  };
+  const machine = { cpus: 2, memoryGiB: 23.5, kernel: '6.18.44', criu: '4.2.1', runc: '1.1.5', node: 'v20.20.2' };
+
+  it('parse as plain, over workers, with no page stream recorded', () => {
+    const parsed = BenchResults.parse({ date: '2026-11-22T05:54:53.767Z', quick: false, repetitions: 3, machine, samples: [old], skipped: [] });
+    expect(parsed.samples[0]).toMatchObject({ transport: 'plain', hostAccess: 'worker', pageStreamBytes: null });
+    expect(caseKey(parsed.samples[0])).toBe('page-server/64MiB/idle/loopback');
+  });
+
+  it('still refuse a transport that does not exist', () => {
+    const bad = { date: 'x', quick: false, repetitions: 1, machine, samples: [{ ...old, transport: 'quic' }], skipped: [] };
+    expect(BenchResults.safeParse(bad).success).toBe(false);
   });
 });
 
@@ -80,6 +124,26 @@ describe('summarize', () => {
       'stop-and-copy/256MiB/idle/loopback:godwit',
     ]);
   });
+
+  it('groups by transport and host access too, plain first, then ssh-tunnel, then criu-tls', () => {
+    const summaries = summarize(
+      results([
+        sample({ transport: 'criu-tls', seconds: { downtime: 3 } }),
+        sample({ transport: 'ssh-tunnel', hostAccess: 'ssh', seconds: { downtime: 5 } }),
+        sample({ hostAccess: 'ssh', seconds: { downtime: 4 } }),
+        sample({ seconds: { downtime: 1 } }),
+        sample({ rep: 2, transport: 'criu-tls', seconds: { downtime: 2 } }),
+        sample({ runner: 'bare', seconds: { downtime: 0.5 } }),
+      ]),
+    );
+    expect(summaries.map((s) => [caseKey(s), s.runner, s.attempts, s.downtime?.mean])).toEqual([
+      ['page-server/256MiB/idle/loopback', 'godwit', 1, 1],
+      ['page-server/256MiB/idle/loopback', 'bare', 1, 0.5],
+      ['page-server/256MiB/idle/loopback/criu-tls', 'godwit', 2, 2.5],
+      ['page-server/256MiB/idle/loopback/over-ssh', 'godwit', 1, 4],
+      ['page-server/256MiB/idle/loopback/ssh-tunnel/over-ssh', 'godwit', 1, 5],
+    ]);
+  });
 });
 
 describe('ratios', () => {
@@ -96,10 +160,24 @@ describe('ratios', () => {
         ]),
       ),
     );
+    const plain = { transport: 'plain', hostAccess: 'worker' };
     expect(r).toEqual([
-      { strategy: 'page-server', memoryMib: 256, workload: 'idle', link: loopback, downtime: 1.2, total: 1.5, overheadSeconds: 0.2 },
-      { strategy: 'stop-and-copy', memoryMib: 256, workload: 'idle', link: loopback, downtime: 2, total: 1.6, overheadSeconds: 2 },
+      { strategy: 'page-server', memoryMib: 256, workload: 'idle', link: loopback, ...plain, downtime: 1.2, total: 1.5, overheadSeconds: 0.2 },
+      { strategy: 'stop-and-copy', memoryMib: 256, workload: 'idle', link: loopback, ...plain, downtime: 2, total: 1.6, overheadSeconds: 2 },
     ]);
+  });
+
+  it('pairs bare only with Godwit driven alike: plain, over workers', () => {
+    const r = ratios(
+      summarize(
+        results([
+          sample({ runner: 'bare', seconds: { downtime: 1 } }),
+          sample({ transport: 'criu-tls', seconds: { downtime: 2 } }),
+          sample({ hostAccess: 'ssh', seconds: { downtime: 3 } }),
+        ]),
+      ),
+    );
+    expect(r).toEqual([]);
   });
 
   it('rounds to three decimals', () => {
@@ -118,6 +196,55 @@ describe('ratios', () => {
       ),
     );
     expect(r).toMatchObject({ downtime: null, total: null, overheadSeconds: null });
+  });
+});
+
+describe('pageStreamMiBps', () => {
+  it('divides the page stream by the checkpoint time, for page-server only', () => {
+    expect(pageStreamMiBps(sample({ pageStreamBytes: 32 * 1024 * 1024, seconds: { checkpoint: 0.25 } }))).toBe(128);
+    expect(pageStreamMiBps(sample({ strategy: 'pre-copy', pageStreamBytes: 1024, seconds: { checkpoint: 1 } }))).toBeNull();
+    expect(pageStreamMiBps(sample({ pageStreamBytes: null }))).toBeNull();
+    expect(pageStreamMiBps(sample({ pageStreamBytes: 1024, seconds: { checkpoint: null } }))).toBeNull();
+  });
+});
+
+describe('encryptionCosts', () => {
+  // Expectations computed by hand in bench-fixtures.ts, above transportRun.
+  const costs = encryptionCosts(results(transportRun()));
+  const ps64 = { strategy: 'page-server', memoryMib: 64, workload: 'dirtying', link: loopback, hostAccess: 'ssh' };
+
+  it("divides each encrypted transport's medians by plain's, migrated samples only", () => {
+    expect(costs).toEqual([
+      { ...ps64, transport: 'ssh-tunnel', n: { encrypted: 3, plain: 3 }, downtime: 1.818, total: 1.3, pageStreamMiBps: { encrypted: 64, plain: 128 } },
+      { ...ps64, transport: 'criu-tls', n: { encrypted: 2, plain: 3 }, downtime: 1.2, total: 1.1, pageStreamMiBps: { encrypted: 96, plain: 128 } },
+      {
+        ...ps64,
+        strategy: 'stop-and-copy',
+        transport: 'criu-tls',
+        n: { encrypted: 1, plain: 1 },
+        downtime: 1.25,
+        total: 1.25,
+        pageStreamMiBps: { encrypted: null, plain: null },
+      },
+    ]);
+  });
+
+  it('compares only with plain driven the same way', () => {
+    const mixed = encryptionCosts(
+      results([sample({ seconds: { downtime: 1 } }), sample({ transport: 'ssh-tunnel', hostAccess: 'ssh', seconds: { downtime: 2 } })]),
+    );
+    expect(mixed).toEqual([]);
+  });
+
+  it('has no ratio where plain never migrated, and ignores bare', () => {
+    const [cost] = encryptionCosts(
+      results([
+        sample({ outcome: 'failed' }),
+        sample({ runner: 'bare', seconds: { downtime: 1 } }),
+        sample({ transport: 'criu-tls', seconds: { downtime: 2 } }),
+      ]),
+    );
+    expect(cost).toMatchObject({ transport: 'criu-tls', n: { encrypted: 1, plain: 0 }, downtime: null, total: null });
   });
 });
 
@@ -160,6 +287,7 @@ describe('quickLine', () => {
         { case: 'page-server/1024MiB/idle/loopback', downtime: 1.5, total: 1, overheadSeconds: 1 },
         { case: 'page-server/4096MiB/idle/wan', downtime: 1, total: 1, overheadSeconds: 0 },
       ],
+      encryptionCost: [],
       overheadTarget: { case: 'page-server/256MiB/idle/loopback', met: true },
     });
   });
@@ -174,6 +302,14 @@ describe('quickLine', () => {
       ]),
     );
     expect((JSON.parse(line) as { overheadTarget: unknown }).overheadTarget).toEqual({ case: 'page-server/512MiB/idle/loopback', met: false });
+  });
+
+  it('lists the encryption cost of each encrypted case, keyed by its transport', () => {
+    expect((JSON.parse(quickLine(results(transportRun()))) as { encryptionCost: unknown }).encryptionCost).toEqual([
+      { case: 'page-server/64MiB/dirtying/loopback/ssh-tunnel/over-ssh', downtime: 1.818, total: 1.3 },
+      { case: 'page-server/64MiB/dirtying/loopback/criu-tls/over-ssh', downtime: 1.2, total: 1.1 },
+      { case: 'stop-and-copy/64MiB/dirtying/loopback/criu-tls/over-ssh', downtime: 1.25, total: 1.25 },
+    ]);
   });
 
   it('has no target verdict without a page-server case on loopback measured by both runners', () => {

@@ -21,7 +21,12 @@ describe('transports', () => {
       'transport ssh-tunnel needs SSH access to the target: host beta has no ssh block in the inventory',
     );
     // CRIU's TLS needs certificates, not sshd: preflight checks those on each host.
-    expect(transportProblem('criu-tls', 'stop-and-copy', localTarget)).toBeNull();
+    expect(transportProblem('criu-tls', 'page-server', localTarget)).toBeNull();
+    expect(transportProblem('ssh-tunnel', 'stop-and-copy', sshTarget)).toBeNull();
+  });
+
+  it('refuses criu-tls for stop-and-copy, whose pages never take the page stream it encrypts', () => {
+    expect(transportProblem('criu-tls', 'stop-and-copy', localTarget)).toMatch(/^transport criu-tls encrypts CRIU's page stream, and stop-and-copy has none/);
   });
 
   it.each<Transport>(['ssh-tunnel', 'criu-tls'])('refuses post-copy over %s, naming the way out', (transport) => {
