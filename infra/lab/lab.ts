@@ -4,7 +4,7 @@
 import { startSshd } from './sshd';
 import { ensureHostTls } from './tls';
 import { devServerSearchAttributeArgs } from '../../policy/search-attributes';
-import { mkdirSync, writeFileSync, rmSync, existsSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readSync, writeFileSync, rmSync, existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
@@ -218,6 +218,8 @@ export async function labUp(options: LabOptions = defaultLabOptions()): Promise<
   });
 
   await ensureHostTls(tlsDir(), state.hosts);
+  /** Workers started by this call, and where their logs stood before. */
+  const started = new Map<string, { logFile: string; from: number }>();
 
   for (const host of state.hosts) {
     await ensureHostNetwork({ netns: host.netns, veth: host.veth, bridge: BRIDGE, address: host.address, prefix });
@@ -250,11 +252,13 @@ export async function labUp(options: LabOptions = defaultLabOptions()): Promise<
       // systems that runc needs to freeze containers.
       const worker = [tools().node, path.join(DIST, 'workers', 'host-worker.js'), '--config', host.configFile];
       // A gateway runs outside the host's namespace: it reaches the host only through sshd.
+      const logFile = path.join(host.stateDir, 'worker.log');
+      started.set(host.name, { logFile, from: existsSync(logFile) ? statSync(logFile).size : 0 });
       host.workerPid = spawnDaemon(
         host.ssh ? worker[0] : tools().nsenter,
         host.ssh ? worker.slice(1) : [`--net=${netnsPath(host)}`, '--', ...worker],
         {
-          logFile: path.join(host.stateDir, 'worker.log'),
+          logFile,
           env: { ...process.env, TEMPORAL_ADDRESS: address, GODWIT_TEST_FAULTS: options.faultInjection ? '1' : '0' },
         },
       );
@@ -280,10 +284,29 @@ export async function labUp(options: LabOptions = defaultLabOptions()): Promise<
 
   const { TASK_QUEUE_TYPE_ACTIVITY, TASK_QUEUE_TYPE_WORKFLOW } = temporal.api.enums.v1.TaskQueueType;
   for (const host of state.hosts) {
-    await waitFor(`host worker ${host.name} (log: ${path.join(host.stateDir, 'worker.log')})`, () => hasPollers(address, hostTaskQueue(host.name), TASK_QUEUE_TYPE_ACTIVITY), 60_000);
+    const what = `host worker ${host.name} (log: ${path.join(host.stateDir, 'worker.log')})`;
+    // The server lists a stopped worker's pollers for minutes: a restarted worker counts once
+    // its own log says it runs.
+    const fresh = started.get(host.name);
+    if (fresh) await waitFor(what, () => Promise.resolve(logSince(fresh).includes("state: 'RUNNING'")), 60_000);
+    await waitFor(what, () => hasPollers(address, hostTaskQueue(host.name), TASK_QUEUE_TYPE_ACTIVITY), 60_000);
   }
   await waitFor(`the orchestrator worker (log: ${path.join(labDir(), 'orchestrator.log')})`, () => hasPollers(address, ORCHESTRATOR_TASK_QUEUE, TASK_QUEUE_TYPE_WORKFLOW), 90_000);
   return state;
+}
+
+/** What a log file gained since `from` bytes. */
+function logSince(log: { logFile: string; from: number }): string {
+  if (!existsSync(log.logFile)) return '';
+  const fd = openSync(log.logFile, 'r');
+  try {
+    const length = Math.max(0, statSync(log.logFile).size - log.from);
+    const buffer = Buffer.alloc(length);
+    readSync(fd, buffer, 0, length, log.from);
+    return buffer.toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export async function labDown(): Promise<void> {

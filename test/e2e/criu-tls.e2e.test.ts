@@ -4,28 +4,14 @@
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Client } from '@temporalio/client';
-import { connectClient } from '../../cli/client';
 import { resultOf, startMigration } from '../../cli/migrations';
 import { hostConfig, labRemove } from '../../infra/lab/lab';
 import { ensureHostTls } from '../../infra/lab/tls';
-import type { LabState } from '../../infra/lab/state';
-import { bringLabUp, host, leftovers, startWorkload, statusOn } from './lab';
+import { host, leftovers, startWorkload, statusOn, useLab } from './lab';
 
 jest.setTimeout(5 * 60_000);
 
-let lab: LabState;
-let client: Client;
-let close: () => Promise<void>;
-
-beforeAll(async () => {
-  lab = await bringLabUp();
-  ({ client, close } = await connectClient());
-}, 180_000);
-
-afterAll(async () => {
-  await close?.();
-});
+const session = useLab();
 
 const overTls = (container: string, source: string, target: string) => ({
   container,
@@ -37,12 +23,12 @@ const overTls = (container: string, source: string, target: string) => ({
 
 describe('transport criu-tls', () => {
   it('carries the pages over TLS; a page server with a certificate of another CA is refused', async () => {
-    const [alpha, beta] = [host(lab, 'alpha'), host(lab, 'beta')];
-    const w = await startWorkload(lab, 'alpha', 'tls-move', 7801);
+    const [alpha, beta] = [host(session.lab, 'alpha'), host(session.lab, 'beta')];
+    const w = await startWorkload(session.lab, 'alpha', 'tls-move', 7801);
     const scratch = mkdtempSync(path.join(os.tmpdir(), 'godwit-foreign-ca-'));
     try {
       const before = await w.counterOn(alpha);
-      const there = await resultOf(await startMigration(client, overTls(w.container, 'alpha', 'beta')));
+      const there = await resultOf(await startMigration(session.client, overTls(w.container, 'alpha', 'beta')));
       expect([there.outcome, there.reason]).toEqual(['migrated', null]);
       expect(there.transport).toEqual({ pages: 'criu-tls', files: 'plain' });
       expect(there.bytes.viaPageServer).toBeGreaterThan(32 * 1024 * 1024);
@@ -58,7 +44,7 @@ describe('transport criu-tls', () => {
         copyFileSync(foreign[file], own[file]);
       }
       try {
-        const refused = await resultOf(await startMigration(client, overTls(w.container, 'beta', 'alpha')));
+        const refused = await resultOf(await startMigration(session.client, overTls(w.container, 'beta', 'alpha')));
         expect(refused.outcome).toBe('rolled-back');
         expect(refused.reason).toMatch(/certificate is NOT trusted/);
         expect(await statusOn(beta, w.container)).toBe('running');
@@ -68,13 +54,13 @@ describe('transport criu-tls', () => {
         for (const file of ['cert', 'key'] as const) copyFileSync(path.join(scratch, `own-${file}`), own[file]);
       }
 
-      const back = await resultOf(await startMigration(client, overTls(w.container, 'beta', 'alpha')));
+      const back = await resultOf(await startMigration(session.client, overTls(w.container, 'beta', 'alpha')));
       expect([back.outcome, back.reason]).toEqual(['migrated', null]);
       expect(await leftovers(alpha)).toEqual([]);
       expect(await leftovers(beta)).toEqual([]);
     } finally {
       rmSync(scratch, { recursive: true, force: true });
-      for (const h of lab.hosts) await labRemove(h.name, w.container);
+      for (const h of session.lab.hosts) await labRemove(h.name, w.container);
     }
   });
 });

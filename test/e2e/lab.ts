@@ -2,7 +2,9 @@
 // what a migration must leave behind (one running copy, nothing else).
 import path from 'node:path';
 import { writeFileSync, rmSync, readdirSync, existsSync, readFileSync } from 'node:fs';
-import { defaultLabOptions, labRemove, labRun, labUp, listContainers } from '../../infra/lab/lab';
+import type { Client } from '@temporalio/client';
+import { connectClient } from '../../cli/client';
+import { defaultLabOptions, labRemove, labRun, labUp, listContainers, type LabOptions } from '../../infra/lab/lab';
 import { buildWorkloadBundle, readCounter } from '../../infra/demo/workload';
 import { waitFor } from '../../infra/lab/processes';
 import { LocalRuntime } from '../../runtime/local';
@@ -11,8 +13,36 @@ import { readLabState } from '../../infra/lab/state';
 import type { LabHostState, LabState } from '../../infra/lab/state';
 import type { Fault } from '../../activities/faults';
 
+/** The lab as tests leave it for each other: hosts with their own workers, faults honoured. */
+export function testLabOptions(): LabOptions {
+  return { ...defaultLabOptions(), faultInjection: true };
+}
+
 export async function bringLabUp(): Promise<LabState> {
-  return labUp({ ...defaultLabOptions(), faultInjection: true });
+  return labUp(testLabOptions());
+}
+
+export interface LabSession {
+  lab: LabState;
+  client: Client;
+}
+
+/**
+ * The lab, brought up as `options` says, and a client, for one test file. A file that changes
+ * the lab's mode gives `restore`, so the next file finds it as tests leave it.
+ */
+export function useLab(options: LabOptions = testLabOptions(), restore?: LabOptions): LabSession {
+  const session = {} as LabSession;
+  let close: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    session.lab = await labUp(options);
+    ({ client: session.client, close } = await connectClient());
+  }, 180_000);
+  afterAll(async () => {
+    await close?.();
+    if (restore) await labUp(restore);
+  }, 180_000);
+  return session;
 }
 
 export function host(lab: LabState, name: string): LabHostState {

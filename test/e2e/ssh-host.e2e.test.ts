@@ -2,30 +2,17 @@
 // a gateway worker outside it), beta has its own worker. Containers move both ways with their
 // counters continuing; a host presenting a key other than the pinned one is refused.
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { Client } from '@temporalio/client';
-import { connectClient } from '../../cli/client';
 import { resultOf, startMigration, UserError } from '../../cli/migrations';
-import { defaultLabOptions, labRemove, labUp } from '../../infra/lab/lab';
+import { labRemove, labUp } from '../../infra/lab/lab';
 import { labStateFile, type LabState } from '../../infra/lab/state';
 import { stopProcess } from '../../infra/lab/processes';
-import { host, leftovers, startWorkload, statusOn } from './lab';
+import { host, leftovers, startWorkload, statusOn, testLabOptions, useLab } from './lab';
 
 jest.setTimeout(5 * 60_000);
 
-let lab: LabState;
-let client: Client;
-let close: () => Promise<void>;
-const withAlphaOverSsh = { ...defaultLabOptions(), faultInjection: true, sshHosts: ['alpha'] };
-
-beforeAll(async () => {
-  lab = await labUp(withAlphaOverSsh);
-  ({ client, close } = await connectClient());
-}, 180_000);
-
-afterAll(async () => {
-  await close?.();
-  await labUp({ ...defaultLabOptions(), faultInjection: true }); // alpha gets its own worker back
-}, 180_000);
+const withAlphaOverSsh = { ...testLabOptions(), sshHosts: ['alpha'] };
+// Afterwards alpha gets its own worker back.
+const session = useLab(withAlphaOverSsh, testLabOptions());
 
 /** Gives the gateway of `name` another pinned fingerprint (as if the host were re-keyed). */
 async function pinForAlpha(fingerprint: string): Promise<void> {
@@ -35,28 +22,28 @@ async function pinForAlpha(fingerprint: string): Promise<void> {
   alpha.ssh.hostKeyFingerprint = fingerprint;
   writeFileSync(labStateFile(), JSON.stringify(state));
   await stopProcess(alpha.workerPid, alpha.configFile);
-  lab = await labUp(withAlphaOverSsh); // writes the config and starts the gateway again
+  session.lab = await labUp(withAlphaOverSsh); // writes the config and starts the gateway again
 }
 
 describe('a host driven over SSH', () => {
   it('runs under a gateway outside its namespace, with its key pinned', () => {
-    const alpha = host(lab, 'alpha');
+    const alpha = host(session.lab, 'alpha');
     expect(alpha.ssh?.hostKeyFingerprint).toMatch(/^SHA256:/);
     const config = JSON.parse(readFileSync(alpha.configFile, 'utf8')) as { ssh?: { hostKeyFingerprint: string } };
     expect(config.ssh?.hostKeyFingerprint).toBe(alpha.ssh?.hostKeyFingerprint);
   });
 
   it('migrates a live container from the SSH host to a local one and back; the counter continues', async () => {
-    const [alpha, beta] = [host(lab, 'alpha'), host(lab, 'beta')];
-    const w = await startWorkload(lab, 'alpha', 'ssh-move', 7601);
+    const [alpha, beta] = [host(session.lab, 'alpha'), host(session.lab, 'beta')];
+    const w = await startWorkload(session.lab, 'alpha', 'ssh-move', 7601);
     const before = await w.counterOn(alpha);
-    const there = await resultOf(await startMigration(client, { container: w.container, source: 'alpha', target: 'beta', strategy: 'page-server' }));
+    const there = await resultOf(await startMigration(session.client, { container: w.container, source: 'alpha', target: 'beta', strategy: 'page-server' }));
     expect([there.outcome, there.reason]).toEqual(['migrated', null]);
     expect(await statusOn(alpha, w.container)).toBe('absent');
     const middle = await w.counterOn(beta);
     expect(middle).toBeGreaterThan(before);
 
-    const back = await resultOf(await startMigration(client, { container: w.container, source: 'beta', target: 'alpha', strategy: 'page-server' }));
+    const back = await resultOf(await startMigration(session.client, { container: w.container, source: 'beta', target: 'alpha', strategy: 'page-server' }));
     expect([back.outcome, back.reason]).toEqual(['migrated', null]);
     expect(await statusOn(beta, w.container)).toBe('absent');
     expect(await w.counterOn(alpha)).toBeGreaterThan(middle);
@@ -66,16 +53,16 @@ describe('a host driven over SSH', () => {
   });
 
   it('refuses a host whose key is not the pinned one, naming both fingerprints; nothing changes', async () => {
-    const real = host(lab, 'alpha').ssh?.hostKeyFingerprint ?? '';
+    const real = host(session.lab, 'alpha').ssh?.hostKeyFingerprint ?? '';
     const wrong = 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
-    const w = await startWorkload(lab, 'alpha', 'ssh-pinned', 7602);
+    const w = await startWorkload(session.lab, 'alpha', 'ssh-pinned', 7602);
     await pinForAlpha(wrong);
     try {
-      const err = await resultOf(await startMigration(client, { container: w.container, source: 'alpha', target: 'beta' })).catch((e: unknown) => e);
+      const err = await resultOf(await startMigration(session.client, { container: w.container, source: 'alpha', target: 'beta' })).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(UserError);
       expect((err as Error).message).toContain(`host alpha presented SSH host key ${real}, but ${wrong} is pinned for it`);
-      expect(await statusOn(host(lab, 'alpha'), w.container)).toBe('running');
-      expect(await statusOn(host(lab, 'beta'), w.container)).toBe('absent');
+      expect(await statusOn(host(session.lab, 'alpha'), w.container)).toBe('running');
+      expect(await statusOn(host(session.lab, 'beta'), w.container)).toBe('absent');
     } finally {
       await pinForAlpha(real);
       await labRemove('alpha', w.container);

@@ -3,10 +3,8 @@
 // nothing else crossed; sshd killed mid-transfer leaves the container running exactly once;
 // an SSH user who is not root is refused before anything changes.
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { Client } from '@temporalio/client';
-import { connectClient } from '../../cli/client';
 import { migrationHandle, resultOf, startMigration, UserError } from '../../cli/migrations';
-import { defaultLabOptions, labRemove, labUp } from '../../infra/lab/lab';
+import { labRemove, labUp } from '../../infra/lab/lab';
 import { labStateFile, readLabState, type LabHostState, type LabState } from '../../infra/lab/state';
 import { stopProcess } from '../../infra/lab/processes';
 import { execute, executeOk } from '../../runtime/exec';
@@ -15,25 +13,14 @@ import { clearLink, shapeLink } from '../../bench/link';
 import { progressQuery } from '../../workflows/definitions';
 import type { MigrationRequestInput } from '../../policy/request';
 import { checkInvariant } from '../faults/invariant';
-import { host, leftovers, startWorkload, statusOn } from './lab';
+import { host, leftovers, startWorkload, statusOn, testLabOptions, useLab } from './lab';
 
 jest.setTimeout(6 * 60_000);
 
-let lab: LabState;
-let client: Client;
-let close: () => Promise<void>;
-const bothOverSsh = { ...defaultLabOptions(), faultInjection: true, sshHosts: ['alpha', 'beta'] };
+const bothOverSsh = { ...testLabOptions(), sshHosts: ['alpha', 'beta'] };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-beforeAll(async () => {
-  lab = await labUp(bothOverSsh);
-  ({ client, close } = await connectClient());
-}, 180_000);
-
-afterAll(async () => {
-  await close?.();
-  await labUp({ ...defaultLabOptions(), faultInjection: true }); // both get their own workers back
-}, 180_000);
+// Afterwards both hosts get their own workers back.
+const session = useLab(bothOverSsh, testLabOptions());
 
 const tunnelled = (container: string, source: string, target: string): MigrationRequestInput => ({
   container,
@@ -81,7 +68,7 @@ function safeRead(file: string): string {
 }
 
 async function reach(container: string, phase: string): Promise<void> {
-  const handle = migrationHandle(client, container);
+  const handle = migrationHandle(session.client, container);
   for (const deadline = Date.now() + 120_000; Date.now() < deadline; await sleep(100)) {
     if ((await handle.query(progressQuery).catch(() => null))?.phase === phase) return;
   }
@@ -90,18 +77,18 @@ async function reach(container: string, phase: string): Promise<void> {
 
 describe('two hosts reached only over SSH', () => {
   it('moves a live container between them inside SSH, with only sshd open between them; the counter continues', async () => {
-    const [alpha, beta] = [host(lab, 'alpha'), host(lab, 'beta')];
+    const [alpha, beta] = [host(session.lab, 'alpha'), host(session.lab, 'beta')];
     expect([alpha.ssh, beta.ssh].every((s) => s !== null)).toBe(true);
-    const w = await startWorkload(lab, 'alpha', 'tunnel-move', 7701);
+    const w = await startWorkload(session.lab, 'alpha', 'tunnel-move', 7701);
     const reopen = [await onlySshFrom(beta, alpha), await onlySshFrom(alpha, beta)];
     try {
       // The firewall bites: the same move in plain TCP cannot reach beta's receiver.
-      const plain = await resultOf(await startMigration(client, { ...tunnelled(w.container, 'alpha', 'beta'), options: { transport: 'plain' } }));
+      const plain = await resultOf(await startMigration(session.client, { ...tunnelled(w.container, 'alpha', 'beta'), options: { transport: 'plain' } }));
       expect(plain.outcome).toBe('rolled-back');
       expect(await statusOn(alpha, w.container)).toBe('running');
 
       const before = await w.counterOn(alpha);
-      const there = await resultOf(await startMigration(client, tunnelled(w.container, 'alpha', 'beta')));
+      const there = await resultOf(await startMigration(session.client, tunnelled(w.container, 'alpha', 'beta')));
       expect([there.outcome, there.reason]).toEqual(['migrated', null]);
       expect(there.transport).toEqual({ pages: 'ssh-tunnel', files: 'ssh-tunnel' });
       expect(there.bytes.viaPageServer).toBeGreaterThan(32 * 1024 * 1024); // the 64 MiB workload's pages went through
@@ -109,7 +96,7 @@ describe('two hosts reached only over SSH', () => {
       const middle = await w.counterOn(beta);
       expect(middle).toBeGreaterThan(before);
 
-      const back = await resultOf(await startMigration(client, tunnelled(w.container, 'beta', 'alpha')));
+      const back = await resultOf(await startMigration(session.client, tunnelled(w.container, 'beta', 'alpha')));
       expect([back.outcome, back.reason]).toEqual(['migrated', null]);
       expect(await w.counterOn(alpha)).toBeGreaterThan(middle);
       expect(await leftovers(alpha)).toEqual([]);
@@ -124,25 +111,25 @@ describe('two hosts reached only over SSH', () => {
     ['beta', 'the target: the tunnel ends there'],
     ['alpha', 'the source: CRIU dumps there'],
   ])('keeps the container running exactly once when sshd on %s (%s) is killed mid-transfer', async (victim) => {
-    const w = await startWorkload(lab, 'alpha', `tunnel-kill-${victim}`, victim === 'beta' ? 7702 : 7703, { alone: true, memoryMib: 32 });
-    const before = await w.counterOn(host(lab, 'alpha'));
-    await shapeLink(lab, { name: 'ssh-8mbit', rateMbit: 8 }); // 32 MiB of pages take ~35 s
+    const w = await startWorkload(session.lab, 'alpha', `tunnel-kill-${victim}`, victim === 'beta' ? 7702 : 7703, { alone: true, memoryMib: 32 });
+    const before = await w.counterOn(host(session.lab, 'alpha'));
+    await shapeLink(session.lab, { name: 'ssh-8mbit', rateMbit: 8 }); // 32 MiB of pages take ~35 s
     try {
-      const handle = await startMigration(client, tunnelled(w.container, 'alpha', 'beta'));
+      const handle = await startMigration(session.client, tunnelled(w.container, 'alpha', 'beta'));
       await reach(w.container, 'checkpoint');
       await sleep(3000); // pages are streaming through the tunnel now
       await killSshd(victim);
       await sleep(8000);
-      lab = await labUp(bothOverSsh); // sshd back, same host key
+      session.lab = await labUp(bothOverSsh); // sshd back, same host key
       const report = await resultOf(handle);
       expect(['migrated', 'rolled-back']).toContain(report.outcome);
-      await clearLink(lab);
-      const settled = await checkInvariant(lab, w, before);
+      await clearLink(session.lab);
+      const settled = await checkInvariant(session.lab, w, before);
       expect(settled.violations).toEqual([]);
       expect(settled.where).toBe(report.runningOn);
     } finally {
-      await clearLink(lab);
-      for (const h of lab.hosts) await labRemove(h.name, w.container);
+      await clearLink(session.lab);
+      for (const h of session.lab.hosts) await labRemove(h.name, w.container);
     }
   });
 
@@ -152,14 +139,14 @@ describe('two hosts reached only over SSH', () => {
       // Password `*`, not the default `!`: sshd without PAM refuses a locked account outright.
       await executeOk('useradd', ['--system', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/bin/sh', '--password', '*', user]);
     }
-    const w = await startWorkload(lab, 'alpha', 'tunnel-nopriv', 7704);
+    const w = await startWorkload(session.lab, 'alpha', 'tunnel-nopriv', 7704);
     await loginAs('alpha', user);
     try {
-      const err = await resultOf(await startMigration(client, tunnelled(w.container, 'alpha', 'beta'))).catch((e: unknown) => e);
+      const err = await resultOf(await startMigration(session.client, tunnelled(w.container, 'alpha', 'beta'))).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(UserError);
       expect((err as Error).message).toMatch(new RegExp(`host alpha: Godwit acts there as user ${user} \\(uid \\d+\\), but CRIU and runc need root`));
-      expect(await statusOn(host(lab, 'alpha'), w.container)).toBe('running');
-      expect(await statusOn(host(lab, 'beta'), w.container)).toBe('absent');
+      expect(await statusOn(host(session.lab, 'alpha'), w.container)).toBe('running');
+      expect(await statusOn(host(session.lab, 'beta'), w.container)).toBe('absent');
     } finally {
       await loginAs('alpha', 'root');
       await labRemove('alpha', w.container);
@@ -176,5 +163,5 @@ async function loginAs(name: string, user: string): Promise<void> {
   entry.ssh.user = user;
   writeFileSync(labStateFile(), JSON.stringify(state));
   await stopProcess(entry.workerPid, entry.configFile);
-  lab = await labUp(bothOverSsh);
+  session.lab = await labUp(bothOverSsh);
 }
