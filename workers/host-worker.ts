@@ -6,7 +6,7 @@ import { createHostActivities } from '../activities/host-activities';
 import { parseHostConfig } from '../policy/inventory';
 import { hostTaskQueue } from '../policy/names';
 import { LocalRuntime } from '../runtime/local';
-import { SshRuntime } from '../runtime/ssh';
+import { sshTo } from '../activities/routes';
 import type { HostRuntime } from '../runtime/host-runtime';
 import { loadJsonFile } from './config-file';
 import { serve } from './serve';
@@ -17,7 +17,7 @@ serve('host worker', async (connection, namespace) => {
   const host = loadJsonFile(values.config, parseHostConfig);
   // A gateway for a host without a worker of its own, or the host itself.
   const runtime: HostRuntime = host.ssh
-    ? new SshRuntime({ host: host.name, ...host.ssh, address: host.ssh.address ?? host.address })
+    ? sshTo(host)
     : new LocalRuntime();
   return Worker.create({
     connection,

@@ -9,7 +9,8 @@ import { buildWorkloadBundle, readCounter } from '../../infra/demo/workload';
 import { waitFor } from '../../infra/lab/processes';
 import { LocalRuntime } from '../../runtime/local';
 import { mentions } from '../../runtime/daemon';
-import { readLabState } from '../../infra/lab/state';
+import { labStateFile, readLabState } from '../../infra/lab/state';
+import { stopProcess } from '../../infra/lab/processes';
 import type { LabHostState, LabState } from '../../infra/lab/state';
 import type { Fault } from '../../activities/faults';
 
@@ -102,6 +103,20 @@ export async function leftovers(h: LabHostState): Promise<string[]> {
     if (mountPoint.startsWith(`${h.stateDir}/`) && !source.startsWith('godwit-fault-')) found.push(`mount ${mountPoint}`);
   }
   return found;
+}
+
+/**
+ * Changes how the gateway of SSH host `name` logs in (pinned key, user) and restarts it with
+ * the lab in `options`' mode, as if the host file had been edited.
+ */
+export async function changeSshAccess(session: LabSession, name: string, change: { hostKeyFingerprint?: string; user?: string }, options: LabOptions): Promise<void> {
+  const state = readLabState();
+  const entry = state?.hosts.find((h) => h.name === name);
+  if (!state || !entry?.ssh) throw new Error(`${name} is not an SSH host`);
+  Object.assign(entry.ssh, change);
+  writeFileSync(labStateFile(), JSON.stringify(state));
+  await stopProcess(entry.workerPid, entry.configFile);
+  session.lab = await labUp(options); // writes the host file and starts the gateway again
 }
 
 export function injectFault(h: LabHostState, step: string, fault: Fault): void {

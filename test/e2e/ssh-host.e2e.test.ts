@@ -1,12 +1,10 @@
 // A host with no worker of its own: alpha is driven over SSH (a real sshd in its namespace,
 // a gateway worker outside it), beta has its own worker. Containers move both ways with their
 // counters continuing; a host presenting a key other than the pinned one is refused.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { resultOf, startMigration, UserError } from '../../cli/migrations';
-import { labRemove, labUp } from '../../infra/lab/lab';
-import { labStateFile, type LabState } from '../../infra/lab/state';
-import { stopProcess } from '../../infra/lab/processes';
-import { host, leftovers, startWorkload, statusOn, testLabOptions, useLab } from './lab';
+import { labRemove } from '../../infra/lab/lab';
+import { changeSshAccess, host, leftovers, startWorkload, statusOn, testLabOptions, useLab } from './lab';
 
 jest.setTimeout(5 * 60_000);
 
@@ -14,16 +12,8 @@ const withAlphaOverSsh = { ...testLabOptions(), sshHosts: ['alpha'] };
 // Afterwards alpha gets its own worker back.
 const session = useLab(withAlphaOverSsh, testLabOptions());
 
-/** Gives the gateway of `name` another pinned fingerprint (as if the host were re-keyed). */
-async function pinForAlpha(fingerprint: string): Promise<void> {
-  const state = JSON.parse(readFileSync(labStateFile(), 'utf8')) as LabState;
-  const alpha = state.hosts.find((h) => h.name === 'alpha');
-  if (!alpha?.ssh) throw new Error('alpha is not an SSH host');
-  alpha.ssh.hostKeyFingerprint = fingerprint;
-  writeFileSync(labStateFile(), JSON.stringify(state));
-  await stopProcess(alpha.workerPid, alpha.configFile);
-  session.lab = await labUp(withAlphaOverSsh); // writes the config and starts the gateway again
-}
+/** Gives alpha's gateway another pinned fingerprint (as if the host were re-keyed). */
+const pinForAlpha = (fingerprint: string) => changeSshAccess(session, 'alpha', { hostKeyFingerprint: fingerprint }, withAlphaOverSsh);
 
 describe('a host driven over SSH', () => {
   it('runs under a gateway outside its namespace, with its key pinned', () => {

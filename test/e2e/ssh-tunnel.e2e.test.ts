@@ -2,18 +2,17 @@
 // them with pages and files inside SSH (transport ssh-tunnel), with a firewall proving that
 // nothing else crossed; sshd killed mid-transfer leaves the container running exactly once;
 // an SSH user who is not root is refused before anything changes.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { migrationHandle, resultOf, startMigration, UserError } from '../../cli/migrations';
 import { labRemove, labUp } from '../../infra/lab/lab';
-import { labStateFile, readLabState, type LabHostState, type LabState } from '../../infra/lab/state';
-import { stopProcess } from '../../infra/lab/processes';
+import { readLabState, type LabHostState } from '../../infra/lab/state';
 import { execute, executeOk } from '../../runtime/exec';
 import { LocalRuntime } from '../../runtime/local';
 import { clearLink, shapeLink } from '../../bench/link';
 import { progressQuery } from '../../workflows/definitions';
 import type { MigrationRequestInput } from '../../policy/request';
 import { checkInvariant } from '../faults/invariant';
-import { host, leftovers, startWorkload, statusOn, testLabOptions, useLab } from './lab';
+import { changeSshAccess, host, leftovers, startWorkload, statusOn, testLabOptions, useLab } from './lab';
 
 jest.setTimeout(6 * 60_000);
 
@@ -140,7 +139,7 @@ describe('two hosts reached only over SSH', () => {
       await executeOk('useradd', ['--system', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/bin/sh', '--password', '*', user]);
     }
     const w = await startWorkload(session.lab, 'alpha', 'tunnel-nopriv', 7704);
-    await loginAs('alpha', user);
+    await changeSshAccess(session, 'alpha', { user }, bothOverSsh);
     try {
       const err = await resultOf(await startMigration(session.client, tunnelled(w.container, 'alpha', 'beta'))).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(UserError);
@@ -148,20 +147,9 @@ describe('two hosts reached only over SSH', () => {
       expect(await statusOn(host(session.lab, 'alpha'), w.container)).toBe('running');
       expect(await statusOn(host(session.lab, 'beta'), w.container)).toBe('absent');
     } finally {
-      await loginAs('alpha', 'root');
+      await changeSshAccess(session, 'alpha', { user: 'root' }, bothOverSsh);
       await labRemove('alpha', w.container);
       await execute('userdel', [user]);
     }
   });
 });
-
-/** Makes the gateway of `name` log in as `user` (the lab's sshd accepts its key for any user). */
-async function loginAs(name: string, user: string): Promise<void> {
-  const state = JSON.parse(readFileSync(labStateFile(), 'utf8')) as LabState;
-  const entry = state.hosts.find((h) => h.name === name);
-  if (!entry?.ssh) throw new Error(`${name} is not an SSH host`);
-  entry.ssh.user = user;
-  writeFileSync(labStateFile(), JSON.stringify(state));
-  await stopProcess(entry.workerPid, entry.configFile);
-  session.lab = await labUp(bothOverSsh);
-}
