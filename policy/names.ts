@@ -37,3 +37,21 @@ export const REBALANCE_SCHEDULE_ID = 'godwit-rebalance';
 export function migrationRunKey(container: string, runId: string): string {
   return `${container}-${runId.slice(0, 8)}`;
 }
+
+// Names other programs use to reach Godwit's workflows: the CLI, the library, the UI's
+// Start Workflow form, Schedules, and code in any Temporal SDK. Changing one breaks them.
+
+/** Workflow types, as a client starts them by name. Each equals its function's name. */
+export const MIGRATION_WORKFLOW = 'migrationWorkflow';
+export const REBALANCE_WORKFLOW = 'rebalanceWorkflow';
+export const HOST_GATE_WORKFLOW = 'hostGateWorkflow';
+
+/** A migration's messages: its progress (query) and abort (update, validated). */
+export const PROGRESS_QUERY = 'progress';
+export const ABORT_UPDATE = 'abort';
+
+/** The host gate's messages (workflows/host-gate.ts). */
+export const ACQUIRE_SLOT_SIGNAL = 'acquireSlot';
+export const RELEASE_SLOT_SIGNAL = 'releaseSlot';
+export const SLOT_GRANTED_SIGNAL = 'slotGranted';
+export const SLOTS_QUERY = 'slots';
