@@ -10,8 +10,8 @@ import type { LabState } from '../infra/lab/state';
 import { waitFor } from '../infra/lab/processes';
 import { buildWorkloadBundle, readCounter } from '../infra/demo/workload';
 import { tools } from '../infra/lab/tools';
-import { connectClient } from '../cli/client';
-import { resultOf, startMigration } from '../cli/migrations';
+import { connectToLab } from '../infra/lab/client';
+import { resultOf, startMigration } from '../client/migrations';
 import type { HostConfig } from '../policy/inventory';
 import { transportProblem, type Transport } from '../policy/transport';
 import { Criu } from '../runtime/criu';
@@ -216,7 +216,7 @@ async function main(): Promise<number> {
     skipped.push({ strategy: '*', reason: `link ${link.name}: this kernel cannot delay packets (no sch_netem, CONFIG_NET_SCH_NETEM); rate-only links (1gbit, 100mbit) still run` });
     return false;
   });
-  const { client, close } = await connectClient();
+  const { client, close } = await connectToLab();
   const bench: Bench = { options, lab, hosts, client, where: 0 };
   const samples: BenchSample[] = [];
   try {

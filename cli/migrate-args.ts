@@ -1,44 +1,34 @@
 // `godwit migrate` arguments to a checked request: every flag is validated here, before the
 // CLI connects to anything. Pure, so hostile input can be thrown at it in tests.
-import { parseArgs } from 'node:util';
 import { parseMigrationRequest, type MigrationRequest } from '../policy/request';
-import { UserError } from './migrations';
+import { UsageError, positionalsOf, readOptions } from './options';
 
 export interface MigrateCommand {
   request: MigrationRequest;
   detach: boolean;
-  json: boolean;
 }
 
-export function parseMigrateArgs(args: string[]): MigrateCommand {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        from: { type: 'string' },
-        to: { type: 'string' },
-        strategy: { type: 'string' },
-        transport: { type: 'string' },
-        'health-check': { type: 'string', multiple: true },
-        'host-timeout': { type: 'string' },
-        'max-downtime': { type: 'string' },
-        'allow-experimental': { type: 'boolean' },
-        'keep-images': { type: 'boolean' },
-        detach: { type: 'boolean' },
-        json: { type: 'boolean' },
-      },
-    });
-  } catch (err) {
-    throw new UserError((err as Error).message);
-  }
-  const { values, positionals } = parsed;
-  if (positionals.length !== 1 || !values.from || !values.to) throw new UserError('migrate needs <container> --from <host> --to <host>');
+const MIGRATE_OPTIONS = {
+  from: 'string',
+  to: 'string',
+  strategy: 'string',
+  transport: 'string',
+  'health-check': 'strings',
+  'host-timeout': 'string',
+  'max-downtime': 'string',
+  'allow-experimental': 'boolean',
+  'keep-images': 'boolean',
+  detach: 'boolean',
+} as const;
+
+export function parseMigrateArgs(args: readonly string[]): MigrateCommand {
+  const { values, positionals } = readOptions(args, MIGRATE_OPTIONS);
+  const [container] = positionalsOf(positionals, ['container'], 'migrate');
+  if (!values.from || !values.to) throw new UsageError('migrate needs <container> --from <host> --to <host>');
   // A number or nothing: "abc" becomes NaN, which the schema refuses with the option's name.
   const seconds = (flag: 'host-timeout' | 'max-downtime') => (values[flag] === undefined ? undefined : Number(values[flag]));
   const request = parseMigrationRequest({
-    container: positionals[0],
+    container,
     source: values.from,
     target: values.to,
     strategy: values.strategy,
@@ -51,6 +41,6 @@ export function parseMigrateArgs(args: string[]): MigrateCommand {
       transport: values.transport,
     },
   });
-  if (!request.ok) throw new UserError(request.error);
-  return { request: request.value, detach: values.detach ?? false, json: values.json ?? false };
+  if (!request.ok) throw new UsageError(request.error);
+  return { request: request.value, detach: values.detach ?? false };
 }

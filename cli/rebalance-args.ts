@@ -1,12 +1,12 @@
 // `godwit rebalance` and `godwit schedule ...` arguments to checked values: every flag is
 // validated here, before the CLI reads a file or connects to anything. Pure, so hostile input
 // can be thrown at it in tests. Reading --policy FILE is left to cli/rebalancing.ts.
-import { parseArgs } from 'node:util';
 import { REBALANCE_SCHEDULE_ID } from '../policy/names';
 import type { RebalancePolicy } from '../policy/rebalance';
 import { RebalanceRequest, parseRebalanceRequest } from '../policy/rebalance-request';
 import { Strategy } from '../policy/strategy';
-import { UserError } from './migrations';
+import { UsageError, readOptions, shown, type Values } from './options';
+import { MAX_INTERVAL_MS, MIN_INTERVAL_MS, formatInterval } from '../policy/schedules';
 
 /** The flags `godwit rebalance` and `godwit schedule rebalance` share. */
 export interface RebalanceArgs {
@@ -30,11 +30,6 @@ export type ScheduleCommand =
   | { verb: 'list' }
   | { verb: 'pause' | 'unpause' | 'delete' | 'trigger'; scheduleId: string };
 
-/** The server accepts less, but a run every few seconds would only pile up skipped actions. */
-export const MIN_INTERVAL_MS = 10_000;
-/** Only to keep the numbers sane: an interval longer than this is a typo. */
-export const MAX_INTERVAL_MS = 8760 * 3_600_000;
-
 // The limits live in the request's schema; the messages here only quote them.
 const MAX_CONCURRENT = RebalanceRequest.shape.maxConcurrentMoves.unwrap();
 const MAX_CONCURRENT_MIN = MAX_CONCURRENT.minValue ?? 1;
@@ -43,57 +38,8 @@ const MAX_CONCURRENT_MAX = MAX_CONCURRENT.maxValue ?? Number.MAX_SAFE_INTEGER;
 const REBALANCE_OPTIONS = { 'dry-run': 'boolean', policy: 'string', 'max-concurrent': 'string', strategy: 'string' } as const;
 const SCHEDULE_REBALANCE_OPTIONS = { ...REBALANCE_OPTIONS, every: 'string' } as const;
 
-type OptionKinds = Readonly<Record<string, 'string' | 'boolean'>>;
-type Values<O extends OptionKinds> = { [K in keyof O]?: O[K] extends 'string' ? string : true };
-
-/** A user's string in a message: quoted, escaped (no raw NUL or newline), and cut short. */
-function shown(value: string): string {
-  return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
-}
-
-/**
- * Options and positionals with our own messages. node:util's strict mode would refuse the
- * same things, but with messages that differ between Node versions and that read oddly
- * (and it would take `--policy --dry-run` as a file named "--dry-run").
- */
-function readOptions<O extends OptionKinds>(args: string[], kinds: O): { values: Values<O>; positionals: string[] } {
-  const options = Object.fromEntries(Object.entries(kinds).map(([name, type]) => [name, { type }]));
-  let tokens;
-  try {
-    ({ tokens } = parseArgs({ args, options, strict: false, allowPositionals: true, tokens: true }));
-  } catch (err) {
-    // Not expected with strict: false; still a refusal, never a crash.
-    throw new UserError(err instanceof Error ? err.message : String(err));
-  }
-  const values = new Map<string, string | true>();
-  const positionals: string[] = [];
-  for (const token of tokens) {
-    if (token.kind === 'option-terminator') continue;
-    if (token.kind === 'positional') {
-      positionals.push(token.value);
-      continue;
-    }
-    // Own properties only: "--constructor" is not an option.
-    const kind = Object.hasOwn(kinds, token.name) ? kinds[token.name] : undefined;
-    if (kind === undefined) throw new UserError(`unknown option ${shown(token.rawName)}`);
-    if (values.has(token.name)) throw new UserError(`--${token.name} given more than once`);
-    if (kind === 'boolean') {
-      if (token.value !== undefined) throw new UserError(`--${token.name} takes no value`);
-      values.set(token.name, true);
-      continue;
-    }
-    // A following "--flag" is a forgotten value, not a value (write --policy=--odd to mean it).
-    const value = token.value;
-    if (value === undefined || value === '' || (!token.inlineValue && value.startsWith('-') && value !== '-')) {
-      throw new UserError(`--${token.name} needs a value`);
-    }
-    values.set(token.name, value);
-  }
-  return { values: Object.fromEntries(values) as Values<O>, positionals };
-}
-
 function noPositionals(positionals: string[]): void {
-  if (positionals.length > 0) throw new UserError(`unexpected argument ${shown(positionals[0])}`);
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${shown(positionals[0])}`);
 }
 
 function maxConcurrentOf(text: string | undefined): number | null {
@@ -101,7 +47,7 @@ function maxConcurrentOf(text: string | undefined): number | null {
   // Digits only: Number() would take "0x10", "1e1" and " 2 ".
   const n = /^\d{1,6}$/.test(text) ? Number(text) : NaN;
   if (!(n >= MAX_CONCURRENT_MIN && n <= MAX_CONCURRENT_MAX)) {
-    throw new UserError(`--max-concurrent must be a whole number from ${MAX_CONCURRENT_MIN} to ${MAX_CONCURRENT_MAX}, not ${shown(text)}`);
+    throw new UsageError(`--max-concurrent must be a whole number from ${MAX_CONCURRENT_MIN} to ${MAX_CONCURRENT_MAX}, not ${shown(text)}`);
   }
   return n;
 }
@@ -109,7 +55,7 @@ function maxConcurrentOf(text: string | undefined): number | null {
 function strategyOf(text: string | undefined): Strategy | null {
   if (text === undefined) return null;
   const parsed = Strategy.safeParse(text);
-  if (!parsed.success) throw new UserError(`--strategy must be one of ${Strategy.options.join(', ')}, not ${shown(text)}`);
+  if (!parsed.success) throw new UsageError(`--strategy must be one of ${Strategy.options.join(', ')}, not ${shown(text)}`);
   return parsed.data;
 }
 
@@ -128,25 +74,11 @@ const UNIT_MS = [3_600_000, 60_000, 1_000];
 /** "30s", "15m", "1h", "1h30m", "1h30m15s" (units in that order, each at most once) to milliseconds. */
 export function parseInterval(text: string): number {
   const match = DURATION.exec(text);
-  if (text === '' || match === null) throw new UserError(`--every ${shown(text)} is not a duration: write it like 30s, 15m, 1h or 1h30m`);
+  if (text === '' || match === null) throw new UsageError(`--every ${shown(text)} is not a duration: write it like 30s, 15m, 1h or 1h30m`);
   const ms = match.slice(1).reduce((sum, part, i) => sum + (part === undefined ? 0 : Number(part) * UNIT_MS[i]), 0);
-  if (ms < MIN_INTERVAL_MS) throw new UserError(`--every ${text} is too short: the minimum is ${formatInterval(MIN_INTERVAL_MS)}`);
-  if (ms > MAX_INTERVAL_MS) throw new UserError(`--every ${text} is too long: the maximum is ${formatInterval(MAX_INTERVAL_MS)}`);
+  if (ms < MIN_INTERVAL_MS) throw new UsageError(`--every ${text} is too short: the minimum is ${formatInterval(MIN_INTERVAL_MS)}`);
+  if (ms > MAX_INTERVAL_MS) throw new UsageError(`--every ${text} is too long: the maximum is ${formatInterval(MAX_INTERVAL_MS)}`);
   return ms;
-}
-
-/** Milliseconds the way --every is written: 5400000 is "1h30m". */
-export function formatInterval(ms: number): string {
-  // Another tool's schedule may run on sub-second intervals.
-  if (!Number.isInteger(ms / 1000)) return `${ms}ms`;
-  let rest = ms / 1000;
-  const parts: string[] = [];
-  for (const [unit, seconds] of [['h', 3600], ['m', 60], ['s', 1]] as const) {
-    const n = Math.floor(rest / seconds);
-    rest -= n * seconds;
-    if (n > 0) parts.push(`${n}${unit}`);
-  }
-  return parts.join('') || '0s';
 }
 
 /** `godwit rebalance [--dry-run] [--policy FILE] [--max-concurrent N] [--strategy S]` */
@@ -160,7 +92,7 @@ export function parseRebalanceArgs(args: string[]): RebalanceArgs {
 export function parseScheduleRebalanceArgs(args: string[]): ScheduleRebalanceArgs {
   const { values, positionals } = readOptions(args, SCHEDULE_REBALANCE_OPTIONS);
   noPositionals(positionals);
-  if (values.every === undefined) throw new UserError('schedule rebalance needs --every DURATION, e.g. --every 15m');
+  if (values.every === undefined) throw new UsageError('schedule rebalance needs --every DURATION, e.g. --every 15m');
   return { ...rebalanceArgsOf(values), everyMs: parseInterval(values.every) };
 }
 
@@ -181,15 +113,15 @@ export function parseScheduleArgs(args: string[]): ScheduleCommand {
     case 'delete':
     case 'trigger': {
       const { positionals } = readOptions(rest, {});
-      if (positionals.length > 1) throw new UserError(`unexpected argument ${shown(positionals[1])}`);
+      if (positionals.length > 1) throw new UsageError(`unexpected argument ${shown(positionals[1])}`);
       const scheduleId = positionals[0] ?? REBALANCE_SCHEDULE_ID;
-      if (!SCHEDULE_ID.test(scheduleId)) throw new UserError(`a schedule ID is 1-255 characters, none of them control characters, not ${shown(scheduleId)}`);
+      if (!SCHEDULE_ID.test(scheduleId)) throw new UsageError(`a schedule ID is 1-255 characters, none of them control characters, not ${shown(scheduleId)}`);
       return { verb, scheduleId };
     }
     case undefined:
-      throw new UserError(`schedule needs one of: ${SCHEDULE_VERBS.join(', ')}`);
+      throw new UsageError(`schedule needs one of: ${SCHEDULE_VERBS.join(', ')}`);
     default:
-      throw new UserError(`unknown schedule command ${shown(verb)}; one of: ${SCHEDULE_VERBS.join(', ')}`);
+      throw new UsageError(`unknown schedule command ${shown(verb)}; one of: ${SCHEDULE_VERBS.join(', ')}`);
   }
 }
 
@@ -205,6 +137,6 @@ export function rebalanceRequestOf(args: RebalanceArgs, policy?: RebalancePolicy
     ...(args.maxConcurrentMoves === null ? {} : { maxConcurrentMoves: args.maxConcurrentMoves }),
     ...(args.strategy === null ? {} : { strategy: args.strategy }),
   });
-  if (!parsed.ok) throw new UserError(parsed.error);
+  if (!parsed.ok) throw new UsageError(parsed.error);
   return parsed.value;
 }

@@ -55,3 +55,6 @@ export const ACQUIRE_SLOT_SIGNAL = 'acquireSlot';
 export const RELEASE_SLOT_SIGNAL = 'releaseSlot';
 export const SLOT_GRANTED_SIGNAL = 'slotGranted';
 export const SLOTS_QUERY = 'slots';
+
+/** Temporal's default frontend, as its CLI and SDKs assume when nothing else is configured. */
+export const DEFAULT_TEMPORAL_ADDRESS = 'localhost:7233';

@@ -149,7 +149,8 @@ const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
 /** One decimal at most, so that 80.4% > 80% never reads as 80% > 80%. */
-const formatPercent = (percent: number): string => `${Math.round(percent * 10) / 10}%`;
+/** A share as the plan's reasons and tables write it: 1 decimal, no trailing zeros. */
+export const formatPercent = (percent: number): string => `${Math.round(percent * 10) / 10}%`;
 
 function classify(p: Record<Resource, number>, policy: RebalancePolicy): HostClass {
   if (RESOURCES.some((r) => above(p[r], policy.targetThresholds[r]))) return 'over-used';
@@ -388,33 +389,4 @@ export function applyPlan(hosts: readonly HostUsage[], moves: readonly PlannedMo
     target.containers.push(container);
   }
   return fleet;
-}
-
-/** Columns padded to their widest cell, two spaces apart; the last one is left ragged. */
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  return [header, ...rows].map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]))).join('  '));
-}
-
-/** The plan as plain-text tables, for `godwit rebalance --dry-run`. */
-export function formatPlan(plan: RebalancePlan): string {
-  const lines = table(
-    ['HOST', 'CLASS', 'CPU', 'MEMORY', 'CPU AFTER', 'MEMORY AFTER'],
-    plan.hosts.map((h) => [
-      h.host,
-      h.class,
-      formatPercent(h.cpuPercent),
-      formatPercent(h.memoryPercent),
-      formatPercent(h.projected.cpuPercent),
-      formatPercent(h.projected.memoryPercent),
-    ]),
-  );
-  lines.push('');
-  if (plan.moves.length === 0) lines.push('no moves');
-  else lines.push(...table(['#', 'CONTAINER', 'FROM', 'TO', 'WHY'], plan.moves.map((m, i) => [`${i + 1}`, m.container, m.source, m.target, m.reason])));
-  if (plan.skipped.length > 0) {
-    lines.push('', ...table(['SKIPPED', 'ON', 'WHY'], plan.skipped.map((s) => [s.container, s.host, s.reason])));
-  }
-  lines.push('', plan.summary);
-  return lines.join('\n');
 }

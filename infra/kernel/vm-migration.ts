@@ -22,8 +22,8 @@ import { buildWorkloadBundle } from '../demo/workload';
 import { receiverConfig, temporalReady } from '../lab/lab';
 import { tools } from '../lab/tools';
 import { waitFor } from '../lab/processes';
-import { followMigration, startMigration } from '../../cli/migrations';
-import { formatProgress } from '../../cli/format';
+import { followMigration, startMigration } from '../../client/migrations';
+import { formatProgress } from '../../client/format';
 import { DEFAULT_OUTBOUND_LIMIT } from '../../policy/slots';
 
 const WORK = process.env.GODWIT_VM_WORKDIR ?? '/tmp/godwit-vm';
@@ -117,9 +117,9 @@ async function postCopyBack(client: Client, from: HostConfig, to: HostConfig) {
   const handle = await startMigration(
     client,
     { container: CONTAINER, source: from.name, target: to.name, strategy: 'post-copy', options: { hostTimeoutSeconds: 600 } },
-    { workflowTaskTimeout: 120_000 },
+    { workflowTaskTimeoutMs: 120_000 },
   );
-  const report = await followMigration(handle, (p) => say(`post-copy: ${formatProgress(p)}`));
+  const report = await followMigration(handle, { onProgress: (p) => say(`post-copy: ${formatProgress(p)}`) });
   const runningOn = report.runningOn === to.name ? to : from;
   const afterRestore = await counter(runningOn).catch(() => null);
   return { report, counter: { beforeFreeze, afterRestore } };
@@ -187,8 +187,8 @@ async function main(): Promise<void> {
         strategy: 'pre-copy',
         // Ask for a near-zero freeze so the rounds go on until memory is in sync (or 4 rounds).
         options: { maxDowntimeSeconds: 0.001, hostTimeoutSeconds: 600, convergence: { maxRounds: 4, minPages: 0 } },
-      }, { workflowTaskTimeout: 120_000 });
-      const report = await followMigration(handle, (p) => say(`${formatProgress(p)}, rounds ${p.rounds.map((r) => r.pagesWritten).join(',')}`));
+      }, { workflowTaskTimeoutMs: 120_000 });
+      const report = await followMigration(handle, { onProgress: (p) => say(`${formatProgress(p)}, rounds ${p.rounds.map((r) => r.pagesWritten).join(',')}`) });
       const afterRestore = report.outcome === 'migrated' ? await counter(beta) : null;
       // And back with post-copy (experimental), on this older kernel too: it migrates, or
       // it is back on beta; either way the counter must go on somewhere.

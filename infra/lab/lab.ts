@@ -19,7 +19,7 @@ import { placeBundle } from '../../runtime/bundle';
 import { assertSubnetFree, ensureBridge, ensureHostNetwork, hostAddress, parseCidr, removeBridge, removeHostNetwork } from './network';
 import { processAlive, stopProcess, waitFor } from './processes';
 import { removeCgroupParent } from './cgroups';
-import { labDir, labStateFile, readLabState, type LabHostState, type LabState } from './state';
+import { LabError, labDir, labStateFile, readLabState, type LabHostState, type LabState, type LabStatus } from './state';
 import { tools } from './tools';
 import { projectRoot } from '../project-root';
 import { DEFAULT_OUTBOUND_LIMIT } from '../../policy/slots';
@@ -339,13 +339,6 @@ export async function listContainers(host: LabHostState): Promise<{ name: string
   return (list ?? []).map((c) => ({ name: c.id, status: c.status }));
 }
 
-export interface LabStatus {
-  up: boolean;
-  temporal?: { address: string; ui: string; running: boolean };
-  orchestrator?: boolean;
-  hosts: { name: string; address: string; worker: boolean; receiver: boolean; containers: { name: string; status: ContainerStatus }[] }[];
-}
-
 export async function labStatus(): Promise<LabStatus> {
   const state = readLabState();
   if (!state) return { up: false, hosts: [] };
@@ -368,17 +361,18 @@ export async function labStatus(): Promise<LabStatus> {
 /** Starts any OCI bundle as a container on a lab host (copied into the host's bundles). */
 export async function labRun(hostName: string, container: string, bundleDir: string, opts: { unique: boolean } = { unique: true }): Promise<void> {
   ContainerName.parse(container);
+  if (!existsSync(bundleDir)) throw new LabError(`no bundle at ${bundleDir}`);
   const state = readLabState();
   const host = state?.hosts.find((h) => h.name === hostName);
-  if (!state || !host) throw new Error(`no lab host "${hostName}"${state ? ` (hosts: ${state.hosts.map((h) => h.name).join(', ')})` : '; run "godwit lab up"'}`);
-  if (!existsSync(path.join(bundleDir, 'config.json'))) throw new Error(`${bundleDir} is not an OCI bundle (no config.json)`);
+  if (!state || !host) throw new LabError(`no lab host "${hostName}"${state ? ` (hosts: ${state.hosts.map((h) => h.name).join(', ')})` : '; run "godwit lab up"'}`);
+  if (!existsSync(path.join(bundleDir, 'config.json'))) throw new LabError(`${bundleDir} is not an OCI bundle (no config.json)`);
   const rt = new LocalRuntime();
   const layout = new HostLayout(host.stateDir);
   const runc = new Runc(rt, { runc: tools().runc, criu: tools().criu, root: layout.runcRoot });
   // Names are the fleet's handle on a container: one name, one container, unless a test says otherwise.
   for (const other of opts.unique ? state.hosts : [host]) {
     const found = (await listContainers(other)).find((c) => c.name === container);
-    if (found) throw new Error(`a container named ${container} already exists on ${other.name} (${found.status})`);
+    if (found) throw new LabError(`a container named ${container} already exists on ${other.name} (${found.status})`);
   }
   const bundle = layout.bundle(container);
   await rt.mkdirp(bundle);
@@ -391,7 +385,7 @@ export async function labRun(hostName: string, container: string, bundleDir: str
 export async function labRemove(hostName: string, container: string): Promise<void> {
   ContainerName.parse(container);
   const host = readLabState()?.hosts.find((h) => h.name === hostName);
-  if (!host) throw new Error(`no lab host "${hostName}"`);
+  if (!host) throw new LabError(`no lab host "${hostName}"`);
   const layout = new HostLayout(host.stateDir);
   const rt = new LocalRuntime();
   await new Runc(rt, { runc: tools().runc, criu: tools().criu, root: layout.runcRoot }).destroy(container);

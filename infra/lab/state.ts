@@ -54,3 +54,28 @@ export function readLabState(): LabState | null {
   const parsed = LabState.safeParse(JSON.parse(readFileSync(file, 'utf8')));
   return parsed.success ? parsed.data : null;
 }
+
+/** A lab command refused for what the person asked (no such host, no bundle): one line, no stack. */
+export class LabError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LabError';
+  }
+}
+
+/** What `godwit lab status` shows. */
+export const LabStatus = z.object({
+  up: z.boolean(),
+  temporal: z.object({ address: z.string(), ui: z.string(), running: z.boolean() }).optional(),
+  orchestrator: z.boolean().optional(),
+  hosts: z.array(
+    z.object({
+      name: z.string(),
+      address: z.string(),
+      worker: z.boolean(),
+      receiver: z.boolean(),
+      containers: z.array(z.object({ name: z.string(), status: z.string() })),
+    }),
+  ),
+});
+export type LabStatus = z.infer<typeof LabStatus>;

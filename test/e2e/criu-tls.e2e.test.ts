@@ -4,7 +4,7 @@
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { resultOf, startMigration } from '../../cli/migrations';
+import { resultOf, startMigration } from '../../client/migrations';
 import { hostConfig, labRemove } from '../../infra/lab/lab';
 import { ensureHostTls } from '../../infra/lab/tls';
 import { host, leftovers, startWorkload, statusOn, useLab } from './lab';

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { writeFileSync, rmSync, readdirSync, existsSync, readFileSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
-import { connectClient } from '../../cli/client';
+import { connectToLab } from '../../infra/lab/client';
 import { defaultLabOptions, labRemove, labRun, labUp, listContainers, type LabOptions } from '../../infra/lab/lab';
 import { buildWorkloadBundle, readCounter } from '../../infra/demo/workload';
 import { waitFor } from '../../infra/lab/processes';
@@ -37,7 +37,7 @@ export function useLab(options: LabOptions = testLabOptions(), restore?: LabOpti
   let close: (() => Promise<void>) | undefined;
   beforeAll(async () => {
     session.lab = await labUp(options);
-    ({ client: session.client, close } = await connectClient());
+    ({ client: session.client, close } = await connectToLab());
   }, 180_000);
   afterAll(async () => {
     await close?.();

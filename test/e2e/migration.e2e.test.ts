@@ -7,8 +7,11 @@ import { execute } from '../../runtime/exec';
 import { projectRoot } from '../../infra/project-root';
 import { stopProcess } from '../../infra/lab/processes';
 import { MigrationReport } from '../../policy/report';
-import { connectClient } from '../../cli/client';
-import { abortMigration, followMigration, resultOf, startMigration } from '../../cli/migrations';
+import { connectToLab } from '../../infra/lab/client';
+import { followMigration, resultOf, startMigration } from '../../client/migrations';
+import { MigrationStatus, MigrationSummary } from '../../policy/client-types';
+import { RebalanceReport } from '../../policy/rebalance-request';
+import { LabStatus } from '../../infra/lab/state';
 import type { LabState } from '../../infra/lab/state';
 import { labRemove } from '../../infra/lab/lab';
 import { CounterProbe } from '../../bench/probe';
@@ -22,7 +25,7 @@ let close: () => Promise<void>;
 
 beforeAll(async () => {
   lab = await bringLabUp();
-  ({ client, close } = await connectClient());
+  ({ client, close } = await connectToLab());
 }, 180_000);
 
 afterEach(() => clearFaults(lab));
@@ -37,9 +40,9 @@ describe('live migration on the lab', () => {
     const w = await startWorkload(lab, 'alpha', 'e2e-move', 7101);
     const beforeFreeze = await w.counterOn(alpha);
     const phases: string[] = [];
-    const report = await followMigration(await startMigration(client, { container: w.container, source: 'alpha', target: 'beta' }), (p) =>
-      phases.push(p.phase),
-    );
+    const report = await followMigration(await startMigration(client, { container: w.container, source: 'alpha', target: 'beta' }), {
+      onProgress: (p) => phases.push(p.phase),
+    });
     expect(report.reason).toBeNull();
     expect(report.outcome).toBe('migrated');
     expect(await statusOn(beta, w.container)).toBe('running');
@@ -143,8 +146,13 @@ describe('live migration on the lab', () => {
     injectFault(alpha, 'pushImages', { action: 'delay', seconds: 60 });
     const beforeFreeze = await w.counterOn(alpha);
     const handle = await startMigration(client, { container: w.container, source: 'alpha', target: 'beta' });
-    const report = await followMigration(handle, (p) => {
-      if (p.phase === 'transfer' && !p.aborting) void abortMigration(client, w.container, 'operator changed their mind');
+    // The library's way to abort: the caller's AbortSignal (the CLI's is `godwit abort`).
+    const stop = new AbortController();
+    const report = await followMigration(handle, {
+      onProgress: (p) => {
+        if (p.phase === 'transfer' && !p.aborting) stop.abort('operator changed their mind');
+      },
+      signal: stop.signal,
     });
     expect(report.outcome).toBe('rolled-back');
     expect(report.reason).toBe('aborted: operator changed their mind');
@@ -195,26 +203,67 @@ describe('refusals on the lab', () => {
 
 describe('the godwit CLI on the lab', () => {
   const cli = (args: string[]) => execute(process.execPath, [path.join(projectRoot(), 'dist', 'cli', 'godwit.js'), ...args]);
+  /** --json means exactly one JSON object on stdout, whatever the command. */
+  const oneObject = (stdout: string): unknown => {
+    expect(stdout.trim().split('\n')).toHaveLength(1);
+    const value: unknown = JSON.parse(stdout);
+    expect(typeof value === 'object' && value !== null && !Array.isArray(value)).toBe(true);
+    return value;
+  };
 
-  it('migrates with --json, printing one report object, and exits 0', async () => {
+  it('migrates with --json, printing one report object, and exits 0; status, list and lab status answer in JSON too', async () => {
     const beta = host(lab, 'beta');
     const w = await startWorkload(lab, 'alpha', 'e2e-cli', 7106);
     const result = await cli(['migrate', w.container, '--from', 'alpha', '--to', 'beta', '--json']);
     expect(result.code).toBe(0);
-    const report = MigrationReport.parse(JSON.parse(result.stdout));
+    const report = MigrationReport.parse(oneObject(result.stdout));
     expect(report.outcome).toBe('migrated');
     expect(report.preflight?.targetCriu).toMatch(/^4\./);
+    // Progress went to stderr, for a person watching.
+    expect(result.stderr).toMatch(/e2e-cli alpha -> beta: checkpoint/);
     expect(await w.counterOn(beta)).toBeGreaterThan(0);
-    const status = await cli(['status', w.container, '--json']);
-    expect(MigrationReport.parse(JSON.parse(status.stdout)).outcome).toBe('migrated');
+
+    const status = MigrationStatus.parse(oneObject((await cli(['status', w.container, '--json'])).stdout));
+    expect(status.state === 'finished' && status.report.outcome).toBe('migrated');
+    const listed = await cli(['list', '--json', '--query', `GodwitContainer = '${w.container}'`]);
+    expect(listed.code).toBe(0);
+    const { migrations } = (oneObject(listed.stdout) as { migrations: unknown[] });
+    const rows = migrations.map((m) => MigrationSummary.parse(m));
+    expect(rows[0]).toMatchObject({ container: w.container, source: 'alpha', target: 'beta', outcome: 'migrated', status: 'COMPLETED' });
+    const labNow = LabStatus.parse(oneObject((await cli(['lab', 'status', '--json'])).stdout));
+    expect(labNow.hosts.find((h) => h.name === 'beta')?.containers).toContainEqual({ name: w.container, status: 'running' });
+
+    // Too late to abort a finished migration: refused, exit 2, one error object.
+    const abort = await cli(['abort', w.container, '--json']);
+    expect(abort.code).toBe(2);
+    expect(oneObject(abort.stdout)).toMatchObject({ error: { kind: 'abort-refused' } });
     await labRemove('beta', w.container);
   });
 
-  it('rejects bad input with one clear line and exit code 1, starting nothing', async () => {
+  it('plans a rebalance with --dry-run --json, moving nothing', async () => {
+    const result = await cli(['rebalance', '--dry-run', '--json']);
+    expect(result.code).toBe(0);
+    const report = RebalanceReport.parse(oneObject(result.stdout));
+    expect(report.dryRun).toBe(true);
+    expect(report.moves).toEqual([]);
+    expect(report.plan.hosts.map((h) => h.host)).toEqual(expect.arrayContaining(['alpha', 'beta']));
+  });
+
+  it('rejects bad input with one clear line and exit code 64, starting nothing', async () => {
     const result = await cli(['migrate', 'web;reboot', '--from', 'alpha', '--to', 'alpha']);
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(64);
     expect(result.stderr.trim()).toBe(
       'godwit: invalid migration request: container: a container name is 1-63 letters, digits, "_" or "-", starting with a letter or digit (no "/", "..", spaces or shell characters); target: source and target must be different hosts',
     );
+    expect(result.stdout).toBe('');
+  });
+
+  it('refuses a lab run of a bundle that is not there, or with an unknown option, in one line', async () => {
+    const missing = await cli(['lab', 'run', 'alpha', 'e2e-nobundle', '/tmp/godwit-no-such-bundle']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr.trim()).toBe('godwit: no bundle at /tmp/godwit-no-such-bundle');
+    const bogus = await cli(['lab', 'run', 'alpha', 'e2e-nobundle', '/tmp/godwit-no-such-bundle', '--bogus', '--json']);
+    expect(bogus.code).toBe(64);
+    expect(oneObject(bogus.stdout)).toEqual({ error: { kind: 'usage', message: 'unknown option "--bogus"' } });
   });
 });

@@ -2,8 +2,8 @@
 // Schedule runs the RebalanceWorkflow every 15 s, real migrations move containers until no
 // host is over its target, the next run plans nothing, and every moved counter continued.
 import type { Client } from '@temporalio/client';
-import { connectClient } from '../../cli/client';
-import { deleteSchedule, describeSchedule, upsertRebalanceSchedule } from '../../cli/rebalancing';
+import { connectToLab } from '../../infra/lab/client';
+import { deleteSchedule, describeSchedule, upsertRebalanceSchedule } from '../../client/schedules';
 import { defaultLabOptions, labRemove, labUp, listContainers } from '../../infra/lab/lab';
 import type { LabState } from '../../infra/lab/state';
 import { RebalanceReport, type RebalanceRequestInput } from '../../policy/rebalance-request';
@@ -24,7 +24,7 @@ async function removeWorkloads(): Promise<void> {
 
 beforeAll(async () => {
   lab = await labUp({ ...defaultLabOptions(), hosts: ['alpha', 'beta', 'gamma'], faultInjection: true });
-  ({ client, close } = await connectClient());
+  ({ client, close } = await connectToLab());
   await removeWorkloads();
 }, 180_000);
 

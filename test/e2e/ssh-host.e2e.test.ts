@@ -2,7 +2,8 @@
 // a gateway worker outside it), beta has its own worker. Containers move both ways with their
 // counters continuing; a host presenting a key other than the pinned one is refused.
 import { readFileSync } from 'node:fs';
-import { resultOf, startMigration, UserError } from '../../cli/migrations';
+import { resultOf, startMigration } from '../../client/migrations';
+import { PreflightRefusedError } from '../../client/errors';
 import { labRemove } from '../../infra/lab/lab';
 import { changeSshAccess, host, leftovers, startWorkload, statusOn, testLabOptions, useLab } from './lab';
 
@@ -49,7 +50,7 @@ describe('a host driven over SSH', () => {
     await pinForAlpha(wrong);
     try {
       const err = await resultOf(await startMigration(session.client, { container: w.container, source: 'alpha', target: 'beta' })).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(UserError);
+      expect(err).toBeInstanceOf(PreflightRefusedError);
       expect((err as Error).message).toContain(`host alpha presented SSH host key ${real}, but ${wrong} is pinned for it`);
       expect(await statusOn(host(session.lab, 'alpha'), w.container)).toBe('running');
       expect(await statusOn(host(session.lab, 'beta'), w.container)).toBe('absent');

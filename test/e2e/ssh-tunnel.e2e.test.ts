@@ -3,7 +3,8 @@
 // nothing else crossed; sshd killed mid-transfer leaves the container running exactly once;
 // an SSH user who is not root is refused before anything changes.
 import { readFileSync } from 'node:fs';
-import { migrationHandle, resultOf, startMigration, UserError } from '../../cli/migrations';
+import { migrationHandle, resultOf, startMigration } from '../../client/migrations';
+import { PreflightRefusedError } from '../../client/errors';
 import { labRemove, labUp } from '../../infra/lab/lab';
 import { readLabState, type LabHostState } from '../../infra/lab/state';
 import { execute, executeOk } from '../../runtime/exec';
@@ -142,7 +143,7 @@ describe('two hosts reached only over SSH', () => {
     await changeSshAccess(session, 'alpha', { user }, bothOverSsh);
     try {
       const err = await resultOf(await startMigration(session.client, tunnelled(w.container, 'alpha', 'beta'))).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(UserError);
+      expect(err).toBeInstanceOf(PreflightRefusedError);
       expect((err as Error).message).toMatch(new RegExp(`host alpha: Godwit acts there as user ${user} \\(uid \\d+\\), but CRIU and runc need root`));
       expect(await statusOn(host(session.lab, 'alpha'), w.container)).toBe('running');
       expect(await statusOn(host(session.lab, 'beta'), w.container)).toBe('absent');

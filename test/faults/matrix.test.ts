@@ -5,8 +5,8 @@
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { connectClient } from '../../cli/client';
-import { abortMigration, resultOf, startMigration } from '../../cli/migrations';
+import { connectToLab } from '../../infra/lab/client';
+import { abortMigration, resultOf, startMigration } from '../../client/migrations';
 import { progressQuery } from '../../workflows/definitions';
 import { defaultLabOptions, labRemove, labUp } from '../../infra/lab/lab';
 import { godwitHome, readLabState, type LabState } from '../../infra/lab/state';
@@ -19,7 +19,7 @@ import { execute, executeOk } from '../../runtime/exec';
 import type { Strategy } from '../../policy/strategy';
 import type { MigrationReport } from '../../policy/report';
 import { clearLink, shapeLink } from '../../bench/link';
-import { UserError } from '../../cli/migrations';
+import { GodwitError, RollbackFailedError } from '../../client/errors';
 
 jest.setTimeout(15 * 60_000);
 
@@ -65,7 +65,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
   lab = await bringLabUp();
-  ({ client, close } = await connectClient());
+  ({ client, close } = await connectToLab());
 }, 180_000);
 
 afterAll(async () => {
@@ -185,7 +185,9 @@ async function runCell(cell: Cell): Promise<void> {
     // A refusal (the workflow failed before changing anything) is a result too.
     report = await Promise.race([
       resultOf(handle).catch((err: unknown) => {
-        if (!(err instanceof UserError)) throw err;
+        // A failed rollback is a report too: the invariant check says what went wrong.
+        if (err instanceof RollbackFailedError) return err.report;
+        if (!(err instanceof GodwitError)) throw err;
         refused = err.message;
         return null;
       }),

@@ -3,7 +3,7 @@
 // and see a malformed input fail with its validation message. Screenshots: see screenshot() in temporal-ui.ts.
 import type { Client } from '@temporalio/client';
 import { WorkflowFailedError } from '@temporalio/client';
-import { connectClient } from '../../cli/client';
+import { connectToLab } from '../../infra/lab/client';
 import { labRemove } from '../../infra/lab/lab';
 import type { LabState } from '../../infra/lab/state';
 import { migrationWorkflowId, ORCHESTRATOR_TASK_QUEUE } from '../../policy/names';
@@ -23,7 +23,7 @@ const containers: string[] = [];
 
 beforeAll(async () => {
   lab = await bringLabUp();
-  ({ client, close } = await connectClient());
+  ({ client, close } = await connectToLab());
   ui = await openBrowser();
 }, 300_000);
 

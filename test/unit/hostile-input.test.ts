@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { parseMigrationRequest } from '../../policy/request';
 import { parseInventory } from '../../policy/inventory';
 import { parseMigrateArgs } from '../../cli/migrate-args';
-import { UserError } from '../../cli/migrations';
+import { UsageError } from '../../cli/options';
 
 const RUNS = { numRuns: 1000 };
 /** What a name that reaches a path or an argument may look like (policy/names.ts). */
@@ -82,7 +82,7 @@ describe('hostile input never gets past an entry point unchecked', () => {
     });
   });
 
-  it('CLI arguments: a UserError with a message, or a request of safe names', () => {
+  it('CLI arguments: a UsageError with a message, or a request of safe names', () => {
     const argv = fc.array(fc.oneof(name, fc.constantFrom('--from', '--to', '--strategy', '--host-timeout', '--max-downtime', '--health-check', '--json', '--detach')), {
       maxLength: 12,
     });
@@ -94,7 +94,7 @@ describe('hostile input never gets past an entry point unchecked', () => {
         const { request } = parseMigrateArgs(args);
         return [request.container, request.source, request.target].every((n) => SAFE_NAME.test(n)) ? 'accepted' : 'wrong';
       } catch (err) {
-        return err instanceof UserError && readable(err.message) ? 'refused' : 'wrong';
+        return err instanceof UsageError && readable(err.message) ? 'refused' : 'wrong';
       }
     });
   });
@@ -125,7 +125,7 @@ describe('one way to run a program', () => {
     });
   }
   const root = path.join(__dirname, '..', '..');
-  const files = ['policy', 'runtime', 'activities', 'workflows', 'workers', 'cli', 'infra', 'bench'].flatMap((d) => sources(path.join(root, d)));
+  const files = ['policy', 'runtime', 'activities', 'workflows', 'workers', 'client', 'cli', 'infra', 'bench'].flatMap((d) => sources(path.join(root, d)));
 
   it('only runtime/exec.ts touches child_process, and nothing asks for a shell', () => {
     expect(files.length).toBeGreaterThan(40);

@@ -5,10 +5,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
+import { MAX_INTERVAL_MS, MIN_INTERVAL_MS, formatInterval } from '../../policy/schedules';
+import { formatRebalanceReport } from '../../client/format';
 import {
-  MAX_INTERVAL_MS,
-  MIN_INTERVAL_MS,
-  formatInterval,
   parseInterval,
   parseRebalanceArgs,
   parseScheduleArgs,
@@ -16,18 +15,18 @@ import {
   rebalanceRequestOf,
   type RebalanceArgs,
 } from '../../cli/rebalance-args';
-import { formatRebalanceReport, loadPolicyFile, rebalanceExitCode, rebalanceRequestFromArgs } from '../../cli/rebalancing';
-import { UserError } from '../../cli/migrations';
+import { loadPolicyFile, rebalanceExitCode, rebalanceRequestFromArgs } from '../../cli/rebalancing';
+import { UsageError } from '../../cli/options';
 import { REBALANCE_SCHEDULE_ID } from '../../policy/names';
 import { DEFAULT_REBALANCE_POLICY, parseRebalanceRequest, type RebalanceReport } from '../../policy/rebalance-request';
 import { RebalancePolicy } from '../../policy/rebalance';
 
-/** The UserError's message; anything else thrown (or nothing) fails the test. */
+/** The UsageError's message; anything else thrown (or nothing) fails the test. */
 function refusal(fn: () => unknown): string {
   try {
     fn();
   } catch (err) {
-    if (err instanceof UserError) return err.message;
+    if (err instanceof UsageError) return err.message;
     throw err;
   }
   throw new Error('expected a refusal');
@@ -232,7 +231,7 @@ describe('the report as printed', () => {
     expect(rebalanceExitCode(report({ dryRun: true }))).toBe(0);
   });
 
-  it('ends a run with one line per move, and exits 1 unless all migrated', () => {
+  it('ends a run with one line per move; exits 0 all migrated, 2 some rolled back, 1 one failed', () => {
     const moved = report({ moves: [{ container: 'web-1', source: 'alpha', target: 'beta', outcome: 'migrated', reason: null, workflowId: 'godwit-migrate-web-1' }] });
     expect(formatRebalanceReport(moved).split('\n').at(-1)).toBe('web-1: alpha → beta migrated');
     expect(rebalanceExitCode(moved)).toBe(0);
@@ -240,7 +239,14 @@ describe('the report as printed', () => {
       moves: [{ container: 'web-1', source: 'alpha', target: 'beta', outcome: 'rolled-back', reason: 'restore failed', workflowId: 'godwit-migrate-web-1' }],
     });
     expect(formatRebalanceReport(failed).split('\n').at(-1)).toBe('web-1: alpha → beta rolled-back (restore failed)');
-    expect(rebalanceExitCode(failed)).toBe(1);
+    expect(rebalanceExitCode(failed)).toBe(2);
+    const broken = report({
+      moves: [
+        { container: 'web-1', source: 'alpha', target: 'beta', outcome: 'migrated', reason: null, workflowId: 'godwit-migrate-web-1' },
+        { container: 'web-2', source: 'alpha', target: 'beta', outcome: 'failed', reason: 'could not roll back', workflowId: 'godwit-migrate-web-2' },
+      ],
+    });
+    expect(rebalanceExitCode(broken)).toBe(1);
   });
 });
 
@@ -274,7 +280,7 @@ describe('hostile arguments', () => {
 
   const readable = (message: string) => message.length > 0 && message.length < 500 && !/[\u0000-\u0008\u000b-\u001f]/.test(message);
 
-  /** Accepted or refused with a readable UserError, never anything else; both verdicts often. */
+  /** Accepted or refused with a readable UsageError, never anything else; both verdicts often. */
   function check(parse: (args: string[]) => RebalanceArgs): void {
     const seen = { accepted: 0, refused: 0 };
     fc.assert(
@@ -283,7 +289,7 @@ describe('hostile arguments', () => {
         try {
           parsed = parse(input);
         } catch (err) {
-          if (!(err instanceof UserError) || !readable(err.message)) return false;
+          if (!(err instanceof UsageError) || !readable(err.message)) return false;
           seen.refused++;
           return true;
         }
@@ -328,7 +334,7 @@ describe('hostile arguments', () => {
           return command.verb === v;
         } catch (err) {
           seen.refused++;
-          return err instanceof UserError && readable(err.message);
+          return err instanceof UsageError && readable(err.message);
         }
       }),
       { numRuns: 1000 },

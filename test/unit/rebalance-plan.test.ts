@@ -3,13 +3,13 @@ import {
   FleetUsage,
   RebalancePolicy,
   applyPlan,
-  formatPlan,
   parseRebalancePolicy,
   planRebalance,
   type HostUsage,
   type RebalancePolicyInput,
   type RecentMove,
 } from '../../policy/rebalance';
+import { formatPlan } from '../../client/format';
 
 const GiB = 1024 ** 3;
 const NOW = 1_700_000_000_000;

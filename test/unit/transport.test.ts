@@ -1,6 +1,6 @@
 import { transportProblem, transportUsed, type Transport } from '../../policy/transport';
 import { HostConfig } from '../../policy/inventory';
-import { formatReport } from '../../cli/format';
+import { formatReport } from '../../client/format';
 import { MigrationReport } from '../../policy/report';
 import type { ConcreteStrategy } from '../../policy/strategy';
 

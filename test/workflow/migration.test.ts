@@ -1,5 +1,6 @@
 import { WorkflowFailedError } from '@temporalio/client';
-import { abortMigration, resultOf, startMigration, UserError } from '../../cli/migrations';
+import { abortMigration, resultOf, startMigration } from '../../client/migrations';
+import { PreflightRefusedError } from '../../client/errors';
 import { progressQuery } from '../../workflows/definitions';
 import type { MigrationReport } from '../../policy/report';
 import type { Step } from './fake-host';
@@ -217,7 +218,7 @@ describe('MigrationWorkflow', () => {
     const fleet = newFleet();
     fleet.alpha.failAt('preflightSource');
     const err = await migrate(fleet, name()).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(UserError);
+    expect(err).toBeInstanceOf(PreflightRefusedError);
     expect((err as Error).message).toMatch(/preflight on host alpha failed: injected failure of preflightSource/);
     expect(fleet.log).toEqual(['alpha:preflightSource']);
   });

@@ -3,19 +3,11 @@
 // a readable error. No workers: only schedules are managed here (the one run triggered below
 // just waits on its task queue until the server is torn down).
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import {
-  deleteSchedule,
-  startRebalance,
-  describeSchedule,
-  formatScheduleList,
-  listSchedules,
-  pauseSchedule,
-  triggerSchedule,
-  unpauseSchedule,
-  upsertRebalanceSchedule,
-} from '../../cli/rebalancing';
+import { deleteSchedule, describeSchedule, listSchedules, pauseSchedule, triggerSchedule, unpauseSchedule, upsertRebalanceSchedule } from '../../client/schedules';
+import { startRebalance } from '../../client/rebalancing';
+import { formatScheduleList } from '../../client/format';
 import { parseScheduleRebalanceArgs, rebalanceRequestOf } from '../../cli/rebalance-args';
-import { UserError } from '../../cli/migrations';
+import { GodwitError } from '../../client/errors';
 import { ORCHESTRATOR_TASK_QUEUE, REBALANCE_SCHEDULE_ID, REBALANCE_WORKFLOW_ID } from '../../policy/names';
 import { startEnvironment } from './harness';
 
@@ -52,7 +44,7 @@ async function refusal(promise: Promise<unknown>): Promise<string> {
   try {
     await promise;
   } catch (err) {
-    expect(err).toBeInstanceOf(UserError);
+    expect(err).toBeInstanceOf(GodwitError);
     return (err as Error).message;
   }
   throw new Error('expected a refusal');

@@ -1,6 +1,6 @@
 // What a person sees in the Temporal UI: search attributes to filter by, kept current, and
 // the workflow's current details while it runs.
-import { abortMigration, resultOf, startMigration } from '../../cli/migrations';
+import { abortMigration, resultOf, startMigration } from '../../client/migrations';
 import { SEARCH_ATTRIBUTES } from '../../policy/search-attributes';
 import { newFleet, useEnvironment, withWorkers } from './harness';
 

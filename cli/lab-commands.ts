@@ -1,0 +1,84 @@
+// `godwit lab up | down | status | run | rm` and `godwit demo`: the local lab on this machine.
+import { z } from 'zod';
+import { ContainerName, HostName, describeZodError } from '../policy/request';
+import { defaultLabOptions, labDown, labRemove, labRun, labStatus, labUp } from '../infra/lab/lab';
+import type { LabStatus } from '../infra/lab/state';
+import { DemoResult, formatDemo, runDemo } from './demo';
+import { UsageError, positionalsOf, readOptions } from './options';
+import { EXIT, answer, type Answer } from './output';
+import type { CommandContext } from './migration-commands';
+
+function checked<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new UsageError(`${what}: ${describeZodError(result.error)}`);
+  return result.data;
+}
+
+export function formatLabStatus(s: LabStatus): string {
+  if (!s.up) return 'lab is down';
+  const lines = [`Temporal ${s.temporal?.address} (${s.temporal?.running ? 'running' : 'DOWN'}), UI ${s.temporal?.ui}; orchestrator ${s.orchestrator ? 'running' : 'DOWN'}`];
+  for (const h of s.hosts) {
+    const containers = h.containers.map((c) => `${c.name}(${c.status})`).join(' ') || '-';
+    lines.push(`  ${h.name.padEnd(10)} ${h.address.padEnd(15)} worker ${h.worker ? 'up' : 'DOWN'}  receiver ${h.receiver ? 'up' : 'DOWN'}  containers: ${containers}`);
+  }
+  return lines.join('\n');
+}
+
+export async function lab(args: readonly string[], _ctx: CommandContext): Promise<Answer> {
+  const [verb, ...rest] = args;
+  switch (verb) {
+    case 'up': {
+      const { values, positionals } = readOptions(rest, { hosts: 'string', ssh: 'string' });
+      positionalsOf(positionals, [], 'lab up');
+      const options = defaultLabOptions();
+      if (values.hosts) options.hosts = checked(z.array(HostName).min(2).max(20), values.hosts.split(','), '--hosts');
+      if (values.ssh) {
+        options.sshHosts = checked(z.array(HostName).min(1).max(20), values.ssh.split(','), '--ssh');
+        const unknown = options.sshHosts.filter((h) => !options.hosts.includes(h));
+        if (unknown.length > 0) throw new UsageError(`--ssh names hosts not in the lab: ${unknown.join(', ')}`);
+      }
+      const state = await labUp(options);
+      const hosts = state.hosts.map((h) => ({ name: h.name, address: h.address, ssh: h.ssh !== null }));
+      return answer(
+        { temporal: { address: state.temporal.address, ui: state.temporal.ui }, hosts },
+        `lab up: ${hosts.map((h) => `${h.name} ${h.address}`).join(', ')}; Temporal ${state.temporal.address}; UI ${state.temporal.ui}`,
+      );
+    }
+    case 'down':
+      positionalsOf(readOptions(rest, {}).positionals, [], 'lab down');
+      await labDown();
+      return answer({ down: true }, 'lab down');
+    case 'status': {
+      positionalsOf(readOptions(rest, {}).positionals, [], 'lab status');
+      const s = await labStatus();
+      return answer(s, formatLabStatus(s));
+    }
+    case 'run': {
+      const [hostName, container, bundle] = positionalsOf(readOptions(rest, {}).positionals, ['host', 'container', 'bundle-dir'], 'lab run');
+      const host = checked(HostName, hostName, 'host');
+      const name = checked(ContainerName, container, 'container');
+      await labRun(host, name, bundle);
+      return answer({ host, container: name, status: 'running' }, `${name} running on ${host}`);
+    }
+    case 'rm': {
+      const [hostName, container] = positionalsOf(readOptions(rest, {}).positionals, ['host', 'container'], 'lab rm');
+      const host = checked(HostName, hostName, 'host');
+      const name = checked(ContainerName, container, 'container');
+      await labRemove(host, name);
+      return answer({ host, container: name, removed: true }, `${name} removed from ${host}`);
+    }
+    case undefined:
+      throw new UsageError('lab needs one of: up, down, status, run, rm');
+    default:
+      throw new UsageError(`unknown lab command ${JSON.stringify(verb)}; one of: up, down, status, run, rm`);
+  }
+}
+
+export async function demo(args: readonly string[], ctx: CommandContext): Promise<Answer> {
+  const { values, positionals } = readOptions(args, { 'memory-mib': 'string' });
+  positionalsOf(positionals, [], 'demo');
+  const memoryMib = checked(z.coerce.number().int().min(1).max(16384), values['memory-mib'] ?? '256', '--memory-mib');
+  const result: DemoResult = await runDemo({ memoryMib }, ctx);
+  const code = result.report.outcome === 'migrated' && result.counter.continued ? EXIT.ok : EXIT.failure;
+  return answer(result, formatDemo(result), code);
+}
