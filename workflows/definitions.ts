@@ -2,8 +2,9 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { Progress } from '../policy/report';
 import type { Phase } from '../policy/phases';
+import { ABORT_UPDATE, PROGRESS_QUERY } from '../policy/names';
 
-export const progressQuery = defineQuery<Progress>('progress');
+export const progressQuery = defineQuery<Progress>(PROGRESS_QUERY);
 
 export interface AbortAccepted {
   /** The phase the migration was in when the abort arrived; rollback starts from there. */
@@ -11,4 +12,4 @@ export interface AbortAccepted {
 }
 
 /** Stop the migration and roll back to the source. Refused once commit has begun. */
-export const abortUpdate = defineUpdate<AbortAccepted, [reason: string]>('abort');
+export const abortUpdate = defineUpdate<AbortAccepted, [reason: string]>(ABORT_UPDATE);
