@@ -1,5 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { ORCHESTRATOR_TASK_QUEUE, hostGateWorkflowId } from '../policy/names';
+import { ACQUIRE_SLOT_SIGNAL, HOST_GATE_WORKFLOW, MIGRATION_WORKFLOW, ORCHESTRATOR_TASK_QUEUE, REBALANCE_WORKFLOW, hostGateWorkflowId } from '../policy/names';
 import type { FleetActivities, NonRetryableError } from '../policy/host-contract';
 import type { Inventory } from '../policy/inventory';
 import type { RecentMove } from '../policy/rebalance';
@@ -26,11 +26,11 @@ export function createFleetActivities(loadInventory: () => Promise<Inventory>): 
     },
 
     async requestSlot({ host, requester, limit }) {
-      await Context.current().client.workflow.signalWithStart('hostGateWorkflow', {
+      await Context.current().client.workflow.signalWithStart(HOST_GATE_WORKFLOW, {
         workflowId: hostGateWorkflowId(host),
         taskQueue: ORCHESTRATOR_TASK_QUEUE,
         args: [{ host, limit }],
-        signal: 'acquireSlot',
+        signal: ACQUIRE_SLOT_SIGNAL,
         signalArgs: [{ requester, limit }],
       });
     },
@@ -51,7 +51,7 @@ export function createFleetActivities(loadInventory: () => Promise<Inventory>): 
 
     async otherRebalances({ self }) {
       const workflowIds: string[] = [];
-      const query = `WorkflowType = 'rebalanceWorkflow' AND ExecutionStatus = 'Running'`;
+      const query = `WorkflowType = '${REBALANCE_WORKFLOW}' AND ExecutionStatus = 'Running'`;
       for await (const w of Context.current().client.workflow.list({ query })) if (w.workflowId !== self) workflowIds.push(w.workflowId);
       return { workflowIds };
     },
@@ -59,7 +59,7 @@ export function createFleetActivities(loadInventory: () => Promise<Inventory>): 
     async recentMigrations({ seconds }) {
       const since = new Date(Date.now() - seconds * 1000).toISOString();
       // Built from a date we formatted, never from input.
-      const query = `WorkflowType = 'migrationWorkflow' AND ${SEARCH_ATTRIBUTES.outcome.name} = 'migrated' AND CloseTime > '${since}'`;
+      const query = `WorkflowType = '${MIGRATION_WORKFLOW}' AND ${SEARCH_ATTRIBUTES.outcome.name} = 'migrated' AND CloseTime > '${since}'`;
       const moves: RecentMove[] = [];
       for await (const w of Context.current().client.workflow.list({ query })) {
         const container = w.typedSearchAttributes.get(SEARCH_ATTRIBUTES.container);

@@ -1,22 +1,67 @@
 import type { HostEntry } from '../policy/inventory';
 import type { RunRef } from '../policy/host-contract';
+import { migrationRunKey } from '../policy/names';
+import type { Phase } from '../policy/phases';
 import type { MigrationRequest } from '../policy/request';
-import type { Compensations } from './compensations';
+import { Compensations } from './compensations';
 import { StepFailure } from './failures';
-import type { HostStubs } from './hosts';
-import type { MigrationTracker } from './tracker';
+import { hostStubs, type HostStubs } from './hosts';
+import { OutboundSlot } from './outbound-slot';
+import { MigrationTracker } from './tracker';
 import { isCancellation } from '@temporalio/workflow';
 
-/** Everything one migration's steps share. */
-export interface MigrationContext {
-  request: MigrationRequest;
-  run: RunRef;
-  tracker: MigrationTracker;
-  compensations: Compensations;
-  source: HostStubs;
-  target: HostStubs;
-  /** The hosts' addresses from the inventory, known after preflight. */
-  hosts: { source: HostEntry; target: HostEntry };
+/** The hosts' entries in the inventory (addresses, ports, SSH), as preflight looked them up. */
+export interface InventoryHosts {
+  source: HostEntry;
+  target: HostEntry;
+}
+
+/**
+ * Everything one migration's steps share. Built once, when the workflow starts, and handed
+ * to every step, from preflight to commit or rollback.
+ */
+export class MigrationContext {
+  readonly run: RunRef;
+  readonly tracker: MigrationTracker;
+  readonly compensations = new Compensations();
+  readonly source: HostStubs;
+  readonly target: HostStubs;
+  /** The source host's outbound slot (workflows/host-gate.ts). */
+  readonly slot: OutboundSlot;
+  private inventoryHosts: InventoryHosts | null = null;
+
+  constructor(
+    readonly request: MigrationRequest,
+    workflow: { workflowId: string; runId: string },
+  ) {
+    this.tracker = new MigrationTracker(request, workflow.workflowId, Date.now());
+    this.run = { container: request.container, runKey: migrationRunKey(request.container, workflow.runId), transport: request.options.transport };
+    this.source = hostStubs(request.source, request.options.hostTimeoutSeconds);
+    this.target = hostStubs(request.target, request.options.hostTimeoutSeconds);
+    this.slot = new OutboundSlot(request.source, workflow.workflowId);
+  }
+
+  /**
+   * Starts `phase`: the only place a migration's phase begins. The phase it was in ends,
+   * successfully unless `previousFailed`; the progress query and the UI show the new one.
+   */
+  enter(phase: Phase, opts: { previousFailed?: boolean } = {}): void {
+    const now = Date.now();
+    if (opts.previousFailed) this.tracker.close(now, false);
+    this.tracker.enter(phase, now);
+  }
+
+  /** The hosts' inventory entries. Known once preflight has looked them up (`setHosts`). */
+  get hosts(): InventoryHosts {
+    if (this.inventoryHosts === null) throw new Error('the hosts are not known before preflight has looked them up');
+    return this.inventoryHosts;
+  }
+
+  /** Set once, by preflight, before any step that needs an address runs. */
+  setHosts(hosts: InventoryHosts): void {
+    if (this.inventoryHosts !== null) throw new Error('the hosts are set once, by preflight');
+    this.inventoryHosts = hosts;
+  }
 }
 
 /** Calls a host step and names the host and step in any failure. */

@@ -9,13 +9,13 @@ import {
   defineQuery,
   defineSignal,
   getExternalWorkflowHandle,
-  proxyActivities,
+  isCancellation,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import { DEFAULT_OUTBOUND_LIMIT, acquire, emptySlots, isIdle, release, type SlotState } from '../policy/slots';
-import type { FleetActivities } from '../policy/host-contract';
-import { ORCHESTRATOR_TASK_QUEUE } from '../policy/names';
+import { ACQUIRE_SLOT_SIGNAL, HOST_GATE_WORKFLOW, RELEASE_SLOT_SIGNAL, SLOT_GRANTED_SIGNAL, SLOTS_QUERY } from '../policy/names';
+import { fleet } from './hosts';
 
 export interface SlotRequest {
   /** The migration's workflow ID. */
@@ -23,20 +23,18 @@ export interface SlotRequest {
   limit: number;
 }
 
-export const acquireSlotSignal = defineSignal<[SlotRequest]>('acquireSlot');
-export const releaseSlotSignal = defineSignal<[{ requester: string }]>('releaseSlot');
+export const acquireSlotSignal = defineSignal<[SlotRequest]>(ACQUIRE_SLOT_SIGNAL);
+export const releaseSlotSignal = defineSignal<[{ requester: string }]>(RELEASE_SLOT_SIGNAL);
 /** Sent to the migration: it may leave the host now. */
-export const slotGrantedSignal = defineSignal<[{ host: string }]>('slotGranted');
-export const slotsQuery = defineQuery<SlotState>('slots');
-
-const fleet = proxyActivities<FleetActivities>({ taskQueue: ORCHESTRATOR_TASK_QUEUE, startToCloseTimeout: '30s', retry: { maximumAttempts: 5 } });
+export const slotGrantedSignal = defineSignal<[{ host: string }]>(SLOT_GRANTED_SIGNAL);
+export const slotsQuery = defineQuery<SlotState>(SLOTS_QUERY);
 
 /** How long an idle gate lingers before ending; how often holders are checked while others wait. */
 const IDLE_LINGER = '5 minutes';
 const HOLDER_CHECK = '30 seconds';
 
 export async function hostGateWorkflow(input: { host: string; state?: SlotState; limit?: number }): Promise<void> {
-  if (typeof input?.host !== 'string') throw ApplicationFailure.nonRetryable('hostGateWorkflow needs { host }', 'InvalidInput');
+  if (typeof input?.host !== 'string') throw ApplicationFailure.nonRetryable(`${HOST_GATE_WORKFLOW} needs { host }`, 'InvalidInput');
   let state = input.state ?? emptySlots();
   let limit = input.limit ?? DEFAULT_OUTBOUND_LIMIT;
   const toNotify: string[] = [];
@@ -69,8 +67,21 @@ export async function hostGateWorkflow(input: { host: string; state?: SlotState;
     const woke = await condition(() => toNotify.length > 0 || isIdle(state), HOLDER_CHECK);
     if (!woke && state.waiting.length > 0) {
       // Someone waits: a holder that ended without releasing (terminated, say) must not block it.
-      const { finished } = await fleet.finishedWorkflows({ workflowIds: state.holders });
-      for (const id of finished) apply(release(state, id, limit));
+      for (const id of await finishedHolders(state.holders)) apply(release(state, id, limit));
     }
+  }
+}
+
+/**
+ * Of the holders, those no longer running. A look-up that fails after its retries finds none:
+ * the gate must not end over it (that would drop every holder and waiter); the next check
+ * asks again.
+ */
+async function finishedHolders(holders: string[]): Promise<string[]> {
+  try {
+    return (await fleet.finishedWorkflows({ workflowIds: holders })).finished;
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    return [];
   }
 }

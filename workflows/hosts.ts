@@ -1,5 +1,6 @@
-// Activity stubs bound to one host's task queue. Every call sets a schedule-to-start
-// timeout, so work for a host whose worker is gone fails in bounded time instead of waiting.
+// Activity stubs: per host, bound to that host's task queue (every call sets a schedule-to-start
+// timeout, so work for a host whose worker is gone fails in bounded time instead of waiting),
+// and the one stub of the fleet look-ups on the orchestrator's own queue.
 import { ActivityCancellationType, proxyActivities, type RetryPolicy } from '@temporalio/workflow';
 import type { FleetActivities, HostActivities } from '../policy/host-contract';
 import { NON_RETRYABLE_ERRORS } from '../policy/host-contract';
@@ -62,6 +63,7 @@ export function hostStubs(name: string, hostTimeoutSeconds: number): HostStubs {
   };
 }
 
+/** The fleet look-ups (activities/fleet-activities.ts), for migrations, rebalances and host gates alike. */
 export const fleet = proxyActivities<FleetActivities>({
   taskQueue: ORCHESTRATOR_TASK_QUEUE,
   startToCloseTimeout: '30s',

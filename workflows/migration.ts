@@ -9,20 +9,16 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import { migrationRunKey } from '../policy/names';
 import { parseMigrationRequest, type MigrationRequest, type MigrationRequestInput } from '../policy/request';
 import { criuVersionProblem, requiredTargetBytes } from '../policy/preflight';
 import { planStrategy, type ConcreteStrategy, type PlanFacts, type PlanOptions } from '../policy/strategy';
 import type { MigrationReport } from '../policy/report';
-import type { RunRef } from '../policy/host-contract';
+import type { PageServerEndpoint } from '../policy/host-contract';
 import { abortUpdate, progressQuery } from './definitions';
-import { Compensations } from './compensations';
-import { MigrationTracker } from './tracker';
 import { describeFailure } from './failures';
-import { fleet, hostStubs, type HostStubs } from './hosts';
-import { onHost, type MigrationContext } from './context';
+import { fleet } from './hosts';
+import { MigrationContext, onHost } from './context';
 import { transferState } from './state-transfer';
-import { OutboundSlot } from './outbound-slot';
 import { Visibility } from './visibility';
 import { DEFAULT_OUTBOUND_LIMIT } from '../policy/slots';
 import { transportProblem, type Transport } from '../policy/transport';
@@ -38,12 +34,8 @@ function parseRequest(input: unknown): MigrationRequest {
 
 export async function migrationWorkflow(input: MigrationRequestInput): Promise<MigrationReport> {
   const request = parseRequest(input);
-  const info = workflowInfo();
-  const tracker = new MigrationTracker(request, info.workflowId, Date.now());
-  const run: RunRef = { container: request.container, runKey: migrationRunKey(request.container, info.runId), transport: request.options.transport };
-  const source = hostStubs(request.source, request.options.hostTimeoutSeconds);
-  const target = hostStubs(request.target, request.options.hostTimeoutSeconds);
-  const compensations = new Compensations();
+  const ctx = new MigrationContext(request, workflowInfo());
+  const { tracker } = ctx;
   const forward = new CancellationScope();
 
   setHandler(progressQuery, () => tracker.progress(Date.now()));
@@ -66,10 +58,9 @@ export async function migrationWorkflow(input: MigrationRequestInput): Promise<M
 
   const visibility = new Visibility(request);
   tracker.watch((t) => visibility.refresh(t));
-  const slot = new OutboundSlot(request.source, info.workflowId);
   const migrate = async (): Promise<MigrationReport> => {
     try {
-      await forward.run(() => moveContainer({ request, run, tracker, compensations, source, target }, slot));
+      await forward.run(() => moveContainer(ctx));
     } catch (err) {
       // Rejections of the request itself change nothing and need no rollback.
       if (err instanceof ApplicationFailure && err.type === 'InvalidInput') throw err;
@@ -77,9 +68,9 @@ export async function migrationWorkflow(input: MigrationRequestInput): Promise<M
         // Nothing has changed on any host yet: fail with the reason, there is nothing to undo.
         throw ApplicationFailure.nonRetryable(describeFailure(err), 'PreconditionFailed');
       }
-      return await rollBack(err, tracker, compensations);
+      return await rollBack(ctx, err);
     }
-    return await commit(request, run, tracker, source, target);
+    return await commit(ctx);
   };
   try {
     const report = await migrate();
@@ -91,20 +82,48 @@ export async function migrationWorkflow(input: MigrationRequestInput): Promise<M
     visibility.finish(refused ? 'refused' : 'failed');
     throw err;
   } finally {
-    await CancellationScope.nonCancellable(() => slot.release());
+    await CancellationScope.nonCancellable(() => ctx.slot.release());
   }
 }
 
-async function moveContainer(ctx: Omit<MigrationContext, 'hosts'>, slot: OutboundSlot): Promise<void> {
-  const { request, run, tracker, compensations, source, target } = ctx;
-  tracker.enter('preflight', Date.now());
+/** The forward path, phase by phase. Any failure here is rolled back by the caller. */
+async function moveContainer(ctx: MigrationContext): Promise<void> {
+  const planned = await preflight(ctx);
+  // At most a few migrations leave one host at once (inventory: maxOutboundMigrationsPerHost).
+  if (patched('outbound-slots')) await ctx.slot.acquire(planned.outboundLimit, () => ctx.enter('queued'));
+  const strategy = await prepare(ctx, planned);
+
+  // From here the source may be frozen (and pre-dump images exist): undo brings it back.
+  const { request, run, source, tracker } = ctx;
+  ctx.compensations.push('resumeSource', () => source.undo.resumeSource(run), { essential: true });
+  const { lazyPages } = await transferState(ctx, strategy);
+  if (lazyPages) tracker.warnings.push(`post-copy (experimental): rollback to ${request.source} was possible only until the restore on ${request.target} started`);
+
+  await restore(ctx, lazyPages);
+  await verify(ctx, lazyPages);
+}
+
+/** What preflight learnt, for planning again once the link is measured. */
+interface Planned {
+  facts: PlanFacts;
+  planOptions: CheckedPlanOptions;
+  plan: { strategy: ConcreteStrategy; reason: string };
+  /** How many migrations may leave the source host at once. */
+  outboundLimit: number;
+}
+
+/** Looks up the hosts, asks both what they can do, and plans; nothing changes on a host. */
+async function preflight(ctx: MigrationContext): Promise<Planned> {
+  const { request, run, tracker, source, target } = ctx;
+  ctx.enter('preflight');
   let fleetView: Awaited<ReturnType<typeof fleet.resolveHosts>>;
   try {
     fleetView = await fleet.resolveHosts({ source: request.source, target: request.target });
   } catch (err) {
     throw ApplicationFailure.nonRetryable(describeFailure(err), 'InvalidInput');
   }
-  const hosts: MigrationContext['hosts'] = { source: fleetView.source, target: fleetView.target };
+  ctx.setHosts({ source: fleetView.source, target: fleetView.target });
+  const { hosts } = ctx;
   const { transport } = request.options;
   const sourceFacts = await onHost(source, 'preflight', () => source.quick.preflightSource({ container: run.container, transport, target: hosts.target }));
   const targetFacts = await onHost(target, 'preflight', () =>
@@ -137,36 +156,39 @@ async function moveContainer(ctx: Omit<MigrationContext, 'hosts'>, slot: Outboun
     targetReachableOverSsh: hosts.target.ssh !== undefined,
   };
   // A strategy the hosts cannot run is refused here, before anything changes.
-  let plan = checkedPlan(facts, planOptions);
+  const plan = checkedPlan(facts, planOptions);
   tracker.plan = { requested: request.strategy, strategy: plan.strategy, reason: plan.reason };
-
-  // At most a few migrations leave one host at once (inventory: maxOutboundMigrationsPerHost).
   // (An orchestrator worker of an older build returns no limit: the default applies.)
-  if (patched('outbound-slots')) await slot.acquire(fleetView.maxOutboundMigrations ?? DEFAULT_OUTBOUND_LIMIT, () => tracker.enter('queued', Date.now()));
+  return { facts, planOptions, plan, outboundLimit: fleetView.maxOutboundMigrations ?? DEFAULT_OUTBOUND_LIMIT };
+}
 
-  tracker.enter('prepare', Date.now());
-  compensations.push('cleanupTarget', () => target.undo.cleanupTarget(run), { essential: false });
+/** Puts the bundle on the target; for `auto`, measures the link and plans again. Returns the strategy. */
+async function prepare(ctx: MigrationContext, planned: Planned): Promise<ConcreteStrategy> {
+  const { request, run, tracker, source, target, hosts } = ctx;
+  ctx.enter('prepare');
+  ctx.compensations.push('cleanupTarget', () => target.undo.cleanupTarget(run), { essential: false });
   const bundle = await onHost(source, 'prepare', () => source.long.pushBundle({ ...run, target: hosts.target }));
   tracker.rsyncBytes += bundle.bytes;
   await onHost(target, 'prepare', () => target.quick.stageBundle(run));
   // `auto` chooses by how long a frozen copy would take: measure the link, then plan again.
   if (request.strategy === 'auto' && patched('plan-with-measured-link')) {
     const link = await onHost(source, 'prepare', () => source.quick.measureLink({ ...run, target: hosts.target }));
-    plan = checkedPlan({ ...facts, linkBytesPerSecond: link.bytesPerSecond }, planOptions);
+    const plan = checkedPlan({ ...planned.facts, linkBytesPerSecond: link.bytesPerSecond }, planned.planOptions);
     tracker.plan = { requested: request.strategy, strategy: plan.strategy, reason: plan.reason };
+    return plan.strategy;
   }
+  return planned.plan.strategy;
+}
 
-  // From here the source may be frozen (and pre-dump images exist): undo brings it back.
-  compensations.push('resumeSource', () => source.undo.resumeSource(run), { essential: true });
-  const { lazyPages } = await transferState({ ...ctx, hosts }, plan.strategy);
-  if (lazyPages) tracker.warnings.push(`post-copy (experimental): rollback to ${request.source} was possible only until the restore on ${request.target} started`);
-
-  tracker.enter('restore', Date.now());
+/** Starts the container on the target from the images (for post-copy, from the source's pages). */
+async function restore(ctx: MigrationContext, lazyPages: PageServerEndpoint | undefined): Promise<void> {
+  const { request, run, tracker, target } = ctx;
+  ctx.enter('restore');
   // Pushed before restore starts: a restore that fails half-way may still leave a process.
   // After a post-copy restore, though, the target's copy may hold the only current state:
   // it is not stopped, the unwind halts before resuming the source, and the run fails red.
   let targetRanPostCopy = false;
-  compensations.push(
+  ctx.compensations.push(
     'stopTargetContainer',
     () => (targetRanPostCopy ? Promise.reject(new Error(postCopyNoWayBack(request.source, request.target))) : target.undo.stopTargetContainer(run)),
     { essential: true, haltOnFailure: true },
@@ -178,8 +200,12 @@ async function moveContainer(ctx: Omit<MigrationContext, 'hosts'>, slot: Outboun
   targetRanPostCopy = lazyPages !== undefined;
   tracker.runningAt = restored.runningAt;
   tracker.pageBytes = restored.pageBytes;
+}
 
-  tracker.enter('verify', Date.now());
+/** The container answers its health check on the target (and, for post-copy, has all its pages). */
+async function verify(ctx: MigrationContext, lazyPages: PageServerEndpoint | undefined): Promise<void> {
+  const { request, run, source, target } = ctx;
+  ctx.enter('verify');
   // Post-copy is complete only when the source has handed over its last page.
   if (lazyPages) await onHost(source, 'verify', () => source.long.awaitPagesDrained(run));
   await onHost(target, 'verify', () => target.long.verify({ ...run, healthCheck: request.options.healthCheck }));
@@ -204,10 +230,11 @@ function checkedPlan(facts: PlanFacts, options: CheckedPlanOptions): { strategy:
   return plan;
 }
 
-async function rollBack(err: unknown, tracker: MigrationTracker, compensations: Compensations): Promise<MigrationReport> {
+/** Undoes what was done, newest first, and reports where the container runs now. */
+async function rollBack(ctx: MigrationContext, err: unknown): Promise<MigrationReport> {
+  const { tracker, compensations } = ctx;
   const reason = tracker.aborting ? `aborted: ${tracker.abortReason}` : describeFailure(err);
-  tracker.close(Date.now(), false);
-  tracker.enter('rollback', Date.now());
+  ctx.enter('rollback', { previousFailed: true });
   // Nothing may interrupt a rollback: not an abort, not a cancellation of the workflow.
   const { steps, essentialFailed } = await CancellationScope.nonCancellable(() => compensations.unwind(describeFailure));
   tracker.close(Date.now(), !essentialFailed);
@@ -220,15 +247,11 @@ async function rollBack(err: unknown, tracker: MigrationTracker, compensations: 
   return report;
 }
 
-async function commit(
-  request: MigrationRequest,
-  run: RunRef,
-  tracker: MigrationTracker,
-  source: HostStubs,
-  target: HostStubs,
-): Promise<MigrationReport> {
-  tracker.enter('commit', Date.now());
-  // The target runs and is verified: from here on the only way is forward.
+/** The target runs and is verified: removes the source's frozen original and the target's images. */
+async function commit(ctx: MigrationContext): Promise<MigrationReport> {
+  const { request, run, tracker, source, target } = ctx;
+  ctx.enter('commit');
+  // From here on the only way is forward.
   await CancellationScope.nonCancellable(async () => {
     try {
       await source.undo.commitSource(run);
@@ -243,7 +266,7 @@ async function commit(
       tracker.warnings.push(`images could not be removed from ${request.target}: ${describeFailure(err)}`);
     }
   });
-  tracker.enter('done', Date.now());
+  ctx.enter('done');
   tracker.close(Date.now(), true);
   return tracker.report('migrated', Date.now(), { reason: null, rollback: [] });
 }

@@ -9,7 +9,7 @@ import { onHost, type MigrationContext } from './context';
 /** Freeze and dump; pages stream to a page server on the target, or go to disk first. */
 async function finalDump(ctx: MigrationContext, opts: { streamed: boolean; parentRound?: number }): Promise<void> {
   const { source, target, run, tracker, hosts } = ctx;
-  tracker.enter('checkpoint', Date.now());
+  ctx.enter('checkpoint');
   const dumpRef = { ...run, parentRound: opts.parentRound };
   const pageServer = opts.streamed ? await onHost(target, 'checkpoint', () => target.quick.startPageServer(dumpRef)) : undefined;
   const dump = await onHost(source, 'checkpoint', () => source.once.checkpoint({ ...dumpRef, pageServer, target: hosts.target }));
@@ -20,7 +20,7 @@ async function finalDump(ctx: MigrationContext, opts: { streamed: boolean; paren
 /** Pre-dump rounds while the container runs, until the convergence policy says stop. */
 async function preCopyRounds(ctx: MigrationContext): Promise<number> {
   const { source, target, run, tracker, request, hosts } = ctx;
-  tracker.enter('precopy', Date.now());
+  ctx.enter('precopy');
   const started = Date.now();
   for (let round = 1; ; round++) {
     const dumpRef = { ...run, round, parentRound: round > 1 ? round - 1 : undefined };
@@ -38,7 +38,7 @@ async function preCopyRounds(ctx: MigrationContext): Promise<number> {
 /** Post-copy: dump all but the pages; the source keeps serving them from a page server. */
 async function lazyDump(ctx: MigrationContext): Promise<PageServerEndpoint> {
   const { source, run, tracker } = ctx;
-  tracker.enter('checkpoint', Date.now());
+  ctx.enter('checkpoint');
   const dump = await onHost(source, 'checkpoint', () => source.once.postCopyDump(run));
   tracker.frozenAt = dump.frozenAt;
   return dump.pageServer;
@@ -66,7 +66,7 @@ export async function transferState(ctx: MigrationContext, strategy: ConcreteStr
       break;
   }
   const { source, run, tracker, hosts } = ctx;
-  tracker.enter('transfer', Date.now());
+  ctx.enter('transfer');
   const images = await onHost(source, 'transfer', () => source.long.pushImages({ ...run, target: hosts.target }));
   tracker.rsyncBytes += images.bytes;
   return { lazyPages };

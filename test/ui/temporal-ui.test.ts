@@ -6,7 +6,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { connectToLab } from '../../infra/lab/client';
 import { labRemove } from '../../infra/lab/lab';
 import type { LabState } from '../../infra/lab/state';
-import { migrationWorkflowId, ORCHESTRATOR_TASK_QUEUE } from '../../policy/names';
+import { MIGRATION_WORKFLOW, migrationWorkflowId, ORCHESTRATOR_TASK_QUEUE } from '../../policy/names';
 import { parseMigrationRequest } from '../../policy/request';
 import type { MigrationReport } from '../../policy/report';
 import { bringLabUp, host, startWorkload, statusOn } from '../e2e/lab';
@@ -53,7 +53,7 @@ describe('the Temporal Web UI', () => {
     const run = await startWorkflowFromForm(ui.page, lab.temporal.ui, {
       workflowId,
       taskQueue: ORCHESTRATOR_TASK_QUEUE,
-      workflowType: 'migrationWorkflow',
+      workflowType: MIGRATION_WORKFLOW,
       input: JSON.stringify({ container, source: 'alpha', target: 'beta' }),
     });
     await screenshot(ui.page, 'start-workflow.png');
@@ -87,7 +87,7 @@ describe('the Temporal Web UI', () => {
     const run = await startWorkflowFromForm(ui.page, lab.temporal.ui, {
       workflowId,
       taskQueue: ORCHESTRATOR_TASK_QUEUE,
-      workflowType: 'migrationWorkflow',
+      workflowType: MIGRATION_WORKFLOW,
       input: JSON.stringify(input),
     });
     const failure = await client.workflow.getHandle(workflowId, run.runId).result().then(

@@ -4,6 +4,7 @@ import { PreflightRefusedError } from '../../client/errors';
 import { progressQuery } from '../../workflows/definitions';
 import type { MigrationReport } from '../../policy/report';
 import type { Step } from './fake-host';
+import { MIGRATION_WORKFLOW, ORCHESTRATOR_TASK_QUEUE } from '../../policy/names';
 import { maybeRecordHistory, newFleet, useEnvironment, withWorkers, type Fleet } from './harness';
 
 jest.setTimeout(60_000);
@@ -248,8 +249,8 @@ describe('MigrationWorkflow', () => {
     const fleet = newFleet();
     const err: unknown = await withWorkers(t.env, t.bundle, fleet, async (): Promise<unknown> => {
       // As the UI would send it: straight to the server, bypassing the client's own check.
-      const handle = await t.env.client.workflow.start('migrationWorkflow', {
-        taskQueue: 'godwit-orchestrator',
+      const handle = await t.env.client.workflow.start(MIGRATION_WORKFLOW, {
+        taskQueue: ORCHESTRATOR_TASK_QUEUE,
         workflowId: `bad-input-${name()}`,
         args: [{ container: '../etc', source: 'alpha', target: 'alpha' }],
       });

@@ -3,7 +3,7 @@
 // and the cooldown (found through the search attributes of finished migrations).
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { REBALANCE_WORKFLOW_ID, ORCHESTRATOR_TASK_QUEUE } from '../../policy/names';
+import { REBALANCE_WORKFLOW, REBALANCE_WORKFLOW_ID, ORCHESTRATOR_TASK_QUEUE } from '../../policy/names';
 import { RebalanceReport, type RebalanceRequestInput } from '../../policy/rebalance-request';
 import type { ContainerUsage } from '../../policy/rebalance';
 import { newFleet, useEnvironment, withWorkers, type Fleet } from './harness';
@@ -25,7 +25,7 @@ let runs = 0;
 async function rebalance(fleet: Fleet, input: RebalanceRequestInput): Promise<RebalanceReport> {
   return withWorkers(t.env, t.bundle, fleet, async () =>
     RebalanceReport.parse(
-      await t.env.client.workflow.execute('rebalanceWorkflow', {
+      await t.env.client.workflow.execute(REBALANCE_WORKFLOW, {
         taskQueue: ORCHESTRATOR_TASK_QUEUE,
         workflowId: `${REBALANCE_WORKFLOW_ID}-test-${++runs}`,
         args: [{ hostTimeoutSeconds: 2, ...input }],
@@ -70,13 +70,13 @@ describe('RebalanceWorkflow', () => {
     const fleet = hotAlpha('two');
     const stall = fleet.alpha.stallAt('utilisation');
     await withWorkers(t.env, t.bundle, fleet, async () => {
-      const first = await t.env.client.workflow.start('rebalanceWorkflow', {
+      const first = await t.env.client.workflow.start(REBALANCE_WORKFLOW, {
         taskQueue: ORCHESTRATOR_TASK_QUEUE,
         workflowId: `${REBALANCE_WORKFLOW_ID}-first`,
         args: [{ hostTimeoutSeconds: 2 }],
       });
       await stall.entered;
-      const second = t.env.client.workflow.execute('rebalanceWorkflow', { taskQueue: ORCHESTRATOR_TASK_QUEUE, workflowId: `${REBALANCE_WORKFLOW_ID}-second`, args: [{}] });
+      const second = t.env.client.workflow.execute(REBALANCE_WORKFLOW, { taskQueue: ORCHESTRATOR_TASK_QUEUE, workflowId: `${REBALANCE_WORKFLOW_ID}-second`, args: [{}] });
       const err: unknown = await second.then(
         () => null,
         (e: unknown) => e,

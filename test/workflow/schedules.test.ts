@@ -8,7 +8,7 @@ import { startRebalance } from '../../client/rebalancing';
 import { formatScheduleList } from '../../client/format';
 import { parseScheduleRebalanceArgs, rebalanceRequestOf } from '../../cli/rebalance-args';
 import { GodwitError } from '../../client/errors';
-import { ORCHESTRATOR_TASK_QUEUE, REBALANCE_SCHEDULE_ID, REBALANCE_WORKFLOW_ID } from '../../policy/names';
+import { ORCHESTRATOR_TASK_QUEUE, REBALANCE_SCHEDULE_ID, REBALANCE_WORKFLOW, REBALANCE_WORKFLOW_ID } from '../../policy/names';
 import { startEnvironment } from './harness';
 
 jest.setTimeout(60_000);
@@ -61,7 +61,7 @@ describe('the rebalance schedule', () => {
     expect(d.spec.intervals?.map((i) => i.every)).toEqual([5_400_000]);
     expect(d.policies.overlap).toBe('SKIP');
     expect(d.state.paused).toBe(false);
-    expect(d.action.workflowType).toBe('rebalanceWorkflow');
+    expect(d.action.workflowType).toBe(REBALANCE_WORKFLOW);
     expect(d.action.workflowId).toBe(REBALANCE_WORKFLOW_ID);
     expect(d.action.taskQueue).toBe(ORCHESTRATOR_TASK_QUEUE);
     expect(d.action.args).toEqual([settings.request]);
@@ -109,7 +109,7 @@ describe('the rebalance schedule', () => {
     expect(rows[0].nextRun).toBeInstanceOf(Date);
     expect(rows[0]).toEqual({
       scheduleId: REBALANCE_SCHEDULE_ID,
-      workflowType: 'rebalanceWorkflow',
+      workflowType: REBALANCE_WORKFLOW,
       every: '2h',
       paused: false,
       nextRun: rows[0].nextRun,
