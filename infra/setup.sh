@@ -9,12 +9,9 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 {
   bash infra/bootstrap.sh "$@"
-  # Install when the lock file changed since the last install. `npm install`, not `npm ci`:
-  # the registry reachable here lacks @swc/core's binaries for other platforms, so the lock
-  # file cannot list them, and `npm ci` refuses a lock file without them. The lock file
-  # still pins every version that is installed.
+  # Install exactly what the lock file pins, when it changed since the last install.
   if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
-    npm install --no-audit --no-fund
+    npm ci --no-audit --no-fund
   fi
   echo "setup: compiling TypeScript"
   npm run -s build
