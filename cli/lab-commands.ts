@@ -1,18 +1,12 @@
 // `godwit lab up | down | status | run | rm` and `godwit demo`: the local lab on this machine.
 import { z } from 'zod';
-import { ContainerName, HostName, describeZodError } from '../policy/request';
+import { ContainerName, HostName } from '../policy/request';
 import { defaultLabOptions, labDown, labRemove, labRun, labStatus, labUp } from '../infra/lab/lab';
 import type { LabStatus } from '../infra/lab/state';
 import { DemoResult, formatDemo, runDemo } from './demo';
-import { UsageError, positionalsOf, readOptions } from './options';
+import { UsageError, checkedValue, positionalsOf, readOptions } from './options';
 import { EXIT, answer, type Answer } from './output';
 import type { CommandContext } from './migration-commands';
-
-function checked<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
-  const result = schema.safeParse(value);
-  if (!result.success) throw new UsageError(`${what}: ${describeZodError(result.error)}`);
-  return result.data;
-}
 
 export function formatLabStatus(s: LabStatus): string {
   if (!s.up) return 'lab is down';
@@ -31,9 +25,9 @@ export async function lab(args: readonly string[], _ctx: CommandContext): Promis
       const { values, positionals } = readOptions(rest, { hosts: 'string', ssh: 'string' });
       positionalsOf(positionals, [], 'lab up');
       const options = defaultLabOptions();
-      if (values.hosts) options.hosts = checked(z.array(HostName).min(2).max(20), values.hosts.split(','), '--hosts');
+      if (values.hosts) options.hosts = checkedValue(z.array(HostName).min(2).max(20), values.hosts.split(','), '--hosts');
       if (values.ssh) {
-        options.sshHosts = checked(z.array(HostName).min(1).max(20), values.ssh.split(','), '--ssh');
+        options.sshHosts = checkedValue(z.array(HostName).min(1).max(20), values.ssh.split(','), '--ssh');
         const unknown = options.sshHosts.filter((h) => !options.hosts.includes(h));
         if (unknown.length > 0) throw new UsageError(`--ssh names hosts not in the lab: ${unknown.join(', ')}`);
       }
@@ -55,15 +49,15 @@ export async function lab(args: readonly string[], _ctx: CommandContext): Promis
     }
     case 'run': {
       const [hostName, container, bundle] = positionalsOf(readOptions(rest, {}).positionals, ['host', 'container', 'bundle-dir'], 'lab run');
-      const host = checked(HostName, hostName, 'host');
-      const name = checked(ContainerName, container, 'container');
+      const host = checkedValue(HostName, hostName, 'host');
+      const name = checkedValue(ContainerName, container, 'container');
       await labRun(host, name, bundle);
       return answer({ host, container: name, status: 'running' }, `${name} running on ${host}`);
     }
     case 'rm': {
       const [hostName, container] = positionalsOf(readOptions(rest, {}).positionals, ['host', 'container'], 'lab rm');
-      const host = checked(HostName, hostName, 'host');
-      const name = checked(ContainerName, container, 'container');
+      const host = checkedValue(HostName, hostName, 'host');
+      const name = checkedValue(ContainerName, container, 'container');
       await labRemove(host, name);
       return answer({ host, container: name, removed: true }, `${name} removed from ${host}`);
     }
@@ -77,7 +71,9 @@ export async function lab(args: readonly string[], _ctx: CommandContext): Promis
 export async function demo(args: readonly string[], ctx: CommandContext): Promise<Answer> {
   const { values, positionals } = readOptions(args, { 'memory-mib': 'string' });
   positionalsOf(positionals, [], 'demo');
-  const memoryMib = checked(z.coerce.number().int().min(1).max(16384), values['memory-mib'] ?? '256', '--memory-mib');
+  const text = values['memory-mib'] ?? '256';
+  const memoryMib = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
+  if (!(memoryMib >= 1 && memoryMib <= 16384)) throw new UsageError(`--memory-mib is a whole number of MiB from 1 to 16384, not ${JSON.stringify(text)}`);
   const result: DemoResult = await runDemo({ memoryMib }, ctx);
   const code = result.report.outcome === 'migrated' && result.counter.continued ? EXIT.ok : EXIT.failure;
   return answer(result, formatDemo(result), code);

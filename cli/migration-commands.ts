@@ -1,11 +1,11 @@
 // `godwit migrate | status | abort | list`: arguments checked first, then the library.
 import type { Client } from '@temporalio/client';
-import { ContainerName, describeZodError } from '../policy/request';
+import { ContainerName } from '../policy/request';
 import type { MigrationReport } from '../policy/report';
 import { abortMigration, followMigration, listMigrations, migrationStatus, startMigration } from '../client/migrations';
 import { formatMigrationList, formatProgress, formatReport, formatStatus } from '../client/format';
 import { parseMigrateArgs } from './migrate-args';
-import { UsageError, positionalsOf, readOptions } from './options';
+import { UsageError, checkedValue, positionalsOf, readOptions } from './options';
 import { EXIT, answer, type Answer } from './output';
 
 export interface CommandContext {
@@ -16,11 +16,7 @@ export interface CommandContext {
   json: boolean;
 }
 
-function containerOf(text: string): string {
-  const parsed = ContainerName.safeParse(text);
-  if (!parsed.success) throw new UsageError(`container: ${describeZodError(parsed.error)}`);
-  return parsed.data;
-}
+const containerOf = (text: string) => checkedValue(ContainerName, text, 'container');
 
 /** 0 migrated, 2 rolled back (the container is back on its source), 1 failed. */
 export function reportAnswer(report: MigrationReport): Answer {
@@ -38,7 +34,8 @@ export async function migrate(args: readonly string[], ctx: CommandContext): Pro
 
 export async function status(args: readonly string[], ctx: CommandContext): Promise<Answer> {
   const [container] = positionalsOf(readOptions(args, {}).positionals, ['container'], 'status');
-  const current = await migrationStatus(await ctx.client(), containerOf(container));
+  const name = containerOf(container);
+  const current = await migrationStatus(await ctx.client(), name);
   return answer(current, formatStatus(current));
 }
 

@@ -1,6 +1,7 @@
 // Command-line options with Godwit's own messages, for every command: unknown options,
 // repeats, missing values and stray arguments are refused (UsageError, exit 64) before
 // anything connects or changes.
+import type { z } from 'zod';
 
 /** A mistake in how a command was written: one line for the person, exit code 64. */
 export class UsageError extends Error {
@@ -74,4 +75,11 @@ export function positionalsOf(positionals: readonly string[], names: readonly st
   if (positionals.length > names.length) throw new UsageError(`unexpected argument ${shown(positionals[names.length])}`);
   if (positionals.length < names.length) throw new UsageError(`${command} needs ${names.map((n) => `<${n}>`).join(' ')}`);
   return [...positionals];
+}
+
+/** A single value (a name, a list of hosts) checked by its schema; the message names the option. */
+export function checkedValue<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new UsageError(`${what}: ${[...new Set(result.error.issues.map((i) => i.message))].join('; ')}`);
+  return result.data;
 }
