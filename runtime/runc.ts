@@ -1,8 +1,9 @@
 import path from 'node:path';
 import type { HostRuntime } from './host-runtime';
 import type { ExecOptions } from './exec';
+import type { ContainerStatus } from '../policy/host-contract';
 
-export type ContainerStatus = 'running' | 'paused' | 'stopped' | 'created' | 'absent';
+export type { ContainerStatus };
 
 export interface RuncPaths {
   runc: string;

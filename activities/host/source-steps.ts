@@ -1,0 +1,232 @@
+// The source host's steps: preflight, the copies to the target, the dumps, and the commit
+// (a forward step that destroys the original once the target runs; not an undo).
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { CheckpointResult, DumpRef, LazyDumpResult, SourceActivities, TransferResult } from '../../policy/host-contract';
+import { PAGE_SIZE, type Round } from '../../policy/convergence';
+import { HostLayout } from '../../runtime/layout';
+import { cgroupMemoryBytes } from '../../runtime/cgroup';
+import { parseDumpStats, type DumpStats } from '../../runtime/criu-stats';
+import { daemonPid, startDaemon } from '../../runtime/daemon';
+import { heartbeating } from '../heartbeat';
+import { preconditionFailed } from '../errors';
+import { readText, type HostContext } from './context';
+import { checkHost, cpuinfoDir, preflightRoot } from './preflight';
+import { settleEarlierAttempts, stopEarlierCopies } from './stragglers';
+import { dumpOptions, toPageServer, toReceiver } from './transport';
+import { until } from './polling';
+
+/** `--parent-path` for a dump that builds on a pre-dump round. */
+const parentPathOf = (dump: DumpRef) => (dump.parentRound === undefined ? undefined : HostLayout.parentLink(dump.parentRound));
+
+/** CRIU's statistics of the dump whose work directory is `workDir`. */
+async function dumpStats({ rt }: HostContext, workDir: string): Promise<DumpStats | null> {
+  const file = path.join(workDir, 'stats-dump');
+  return (await rt.exists(file)) ? parseDumpStats(await rt.readFile(file)) : null;
+}
+
+export function sourceSteps(ctx: HostContext): SourceActivities {
+  const { rt, host, layout, runc, criu, rsync, faults, records } = ctx;
+  return {
+    async preflightSource({ container, transport, target: peer }) {
+      await faults.before('preflightSource');
+      const facts = await checkHost(ctx, transport, peer);
+      const state = await runc.state(container);
+      if (state === null) throw preconditionFailed(`container ${container} does not exist on host ${host.name}`);
+      if (state.status !== 'running') throw preconditionFailed(`container ${container} on host ${host.name} is ${state.status}, not running`);
+      const cpuinfo = await criu.cpuinfoDump(cpuinfoDir(ctx, container));
+      await rt.remove(preflightRoot(ctx, container));
+      return {
+        host: host.name,
+        criu: facts,
+        containerStatus: state.status,
+        memoryBytes: await cgroupMemoryBytes(rt, state.pid),
+        rootfsBytes: await rt.treeBytes(path.join(layout.bundle(container), 'rootfs')),
+        cpuinfo: cpuinfo.toString('base64'),
+      };
+    },
+
+    async pushBundle(run): Promise<TransferResult> {
+      await faults.before('pushBundle');
+      await stopEarlierCopies(ctx, run);
+      const started = Date.now();
+      const bytes = await heartbeating((signal) =>
+        toReceiver(ctx, run, (at) => rsync.push(layout.bundle(run.container), { ...at, path: layout.relBundle(run.container) }, { mirror: true }, { signal })),
+      );
+      return { bytes, seconds: (Date.now() - started) / 1000 };
+    },
+
+    async measureLink(run) {
+      const MiB = 1024 * 1024;
+      // Beside the run's directory, not in it: nothing else of the run exists on the source
+      // yet, so a failed probe must not leave a run directory behind.
+      const dir = path.join(host.stateDir, 'work', `link-probe-${run.runKey}`);
+      // Into the run's incoming directory on the target (the receiver accepts nothing else).
+      const remotePath = path.posix.join(path.relative(host.stateDir, layout.incomingRoot(run.runKey)), 'link-probe');
+      return toReceiver(ctx, run, async (at) => {
+        const remote = { ...at, path: remotePath };
+        const timedPush = async (bytes: number) => {
+          await rt.remove(dir);
+          await rt.mkdirp(dir);
+          // Random bytes: nothing on the way can compress them.
+          await rt.writeFile(path.join(dir, 'data'), randomBytes(bytes));
+          const started = Date.now();
+          await rsync.push(dir, remote, { mirror: true });
+          return (Date.now() - started) / 1000;
+        };
+        try {
+          const small = await timedPush(1 * MiB);
+          const large = await timedPush(9 * MiB);
+          return { bytesPerSecond: large - small > 0.005 ? (8 * MiB) / (large - small) : null };
+        } finally {
+          // An empty mirror push deletes the probe's data on the target too (best effort: the
+          // run's incoming directory goes at the end anyway, and a failure here must not hide
+          // the one that brought us here).
+          await rt.remove(dir);
+          await rt.mkdirp(dir);
+          await rsync.push(dir, remote, { mirror: true }).catch(() => 0);
+          await rt.remove(dir);
+        }
+      });
+    },
+
+    async preDump(dump): Promise<Round> {
+      const injected = await faults.before('preDump');
+      await heartbeating((signal) => settleEarlierAttempts(ctx, dump, signal));
+      const done = await records.read(records.round(dump, dump.round));
+      if (done) return done;
+      const imagePath = layout.outgoingRound(dump.runKey, dump.round);
+      const workPath = layout.work(dump.runKey, `round-${dump.round}`);
+      await rt.remove(imagePath);
+      await rt.mkdirp(imagePath);
+      const started = Date.now();
+      await heartbeating((signal) =>
+        toPageServer(ctx, dump, (pageServer) =>
+          runc.checkpoint(
+            dump.container,
+            { imagePath, workPath, preDump: true, pageServer, parentPath: parentPathOf(dump), criuEnv: injected.criuEnv, criuOptions: dumpOptions(ctx, dump) },
+            { signal },
+          ),
+        ),
+      );
+      const stats = await dumpStats(ctx, workPath);
+      const round: Round = {
+        round: dump.round,
+        pagesWritten: stats?.pagesWritten ?? 0,
+        pagesSkipped: stats?.pagesSkippedParent ?? 0,
+        seconds: (Date.now() - started) / 1000,
+        bytes: (stats?.pagesWritten ?? 0) * PAGE_SIZE,
+      };
+      await records.write(records.round(dump, dump.round), round);
+      return round;
+    },
+
+    async checkpoint(run): Promise<CheckpointResult> {
+      const injected = await faults.before('checkpoint');
+      await heartbeating((signal) => settleEarlierAttempts(ctx, run, signal));
+      const done = await records.read(records.dump(run));
+      if (done) return done;
+      await rt.mkdirp(layout.workRoot(run.runKey));
+      const status = await runc.status(run.container);
+      if (status === 'running') {
+        await runc.pause(run.container);
+        await records.write(records.frozen(run), { frozenAt: Date.now() });
+      } else if (status !== 'paused') {
+        throw preconditionFailed(`container ${run.container} on host ${host.name} is ${status}; cannot checkpoint it`);
+      }
+      const frozen = await records.read(records.frozen(run));
+      const frozenAt = frozen?.frozenAt ?? Date.now();
+      const started = Date.now();
+      const imagePath = layout.outgoingImages(run.runKey);
+      await rt.remove(imagePath); // a half-written dump from a crashed attempt is worthless
+      await rt.mkdirp(imagePath);
+      const workPath = layout.work(run.runKey, 'dump');
+      await heartbeating((signal) =>
+        toPageServer(ctx, run, (pageServer) =>
+          runc.checkpoint(
+            run.container,
+            { imagePath, workPath, pageServer, parentPath: parentPathOf(run), criuEnv: injected.criuEnv, criuOptions: dumpOptions(ctx, run) },
+            { signal },
+          ),
+        ),
+      );
+      const stats = await dumpStats(ctx, workPath);
+      const result: CheckpointResult = { frozenAt, seconds: (Date.now() - started) / 1000, pagesWritten: stats?.pagesWritten ?? 0 };
+      await records.write(records.dump(run), result);
+      return result;
+    },
+
+    async postCopyDump(run): Promise<LazyDumpResult> {
+      await faults.before('postCopyDump');
+      const done = await records.read(records.lazyDump(run));
+      if (done) return done;
+      const status = await runc.status(run.container);
+      if (status !== 'running' && status !== 'paused') {
+        throw preconditionFailed(`container ${run.container} on host ${host.name} is ${status}; cannot checkpoint it`);
+      }
+      const imagePath = layout.outgoingImages(run.runKey);
+      const workPath = layout.work(run.runKey, 'dump');
+      await rt.remove(imagePath);
+      await rt.mkdirp(imagePath);
+      await rt.mkdirp(workPath);
+      const pageServer = { address: host.address, port: await rt.freePort(host.address) };
+      const pidFile = records.postCopyDumpPidFile(run);
+      const frozenAt = Date.now();
+      await startDaemon(rt, {
+        command: host.runc,
+        args: runc.lazyCheckpointArgs(run.container, { imagePath, workPath, listen: pageServer }),
+        pidFile,
+        logFile: path.join(workPath, 'runc.out'),
+        env: await runc.criuEnvironment(),
+      });
+      // CRIU runs its status-ready hook once the page server listens: the target may connect.
+      await heartbeating((signal) =>
+        until(async () => {
+          if ((await readText(rt, path.join(workPath, 'dump.log'))).includes('Running status-ready scripts')) return true;
+          if ((await daemonPid(rt, pidFile, imagePath)) !== null) return false;
+          const runcSays = (await readText(rt, path.join(workPath, 'runc.out'))).trim().split('\n').slice(-2).join('\n');
+          throw new Error(`post-copy dump of ${run.container} failed${runcSays ? `: ${runcSays}` : ''}${await runc.criuLogErrors(workPath, 'dump.log')}`);
+        }, signal),
+      );
+      const result: LazyDumpResult = { frozenAt, seconds: (Date.now() - frozenAt) / 1000, pagesWritten: 0, pageServer };
+      await records.write(records.lazyDump(run), result);
+      return result;
+    },
+
+    async awaitPagesDrained(run) {
+      const workPath = layout.work(run.runKey, 'dump');
+      const started = Date.now();
+      await heartbeating((signal) => until(async () => (await daemonPid(rt, records.postCopyDumpPidFile(run), layout.outgoingImages(run.runKey))) === null, signal));
+      const log = await readText(rt, path.join(workPath, 'dump.log'));
+      if (/FAILED/.test(log)) {
+        throw new Error(`post-copy page transfer of ${run.container} from host ${host.name} failed${await runc.criuLogErrors(workPath, 'dump.log')}`);
+      }
+      return { seconds: (Date.now() - started) / 1000 };
+    },
+
+    async pushImages(run): Promise<TransferResult> {
+      await faults.before('pushImages');
+      await stopEarlierCopies(ctx, run);
+      const started = Date.now();
+      const bytes = await heartbeating((signal) =>
+        toReceiver(ctx, run, async (at) => {
+          // Images first (restore needs them); the pages already sit on the target, so no --delete.
+          const images = await rsync.push(layout.outgoingImages(run.runKey), { ...at, path: layout.relIncomingImages(run.runKey) }, { mirror: false }, { signal });
+          // The container is frozen now, so this last pass catches every file it wrote.
+          const rootfs = await rsync.push(layout.bundle(run.container), { ...at, path: layout.relBundle(run.container) }, { mirror: true }, { signal });
+          return images + rootfs;
+        }),
+      );
+      return { bytes, seconds: (Date.now() - started) / 1000 };
+    },
+
+    async commitSource(run) {
+      await faults.before('commitSource');
+      await heartbeating((signal) => settleEarlierAttempts(ctx, run, signal));
+      await runc.destroy(run.container);
+      await rt.remove(layout.bundle(run.container));
+      await rt.remove(layout.outgoingRoot(run.runKey));
+      await rt.remove(layout.workRoot(run.runKey));
+    },
+  };
+}

@@ -1,0 +1,161 @@
+// The target host's steps: preflight, staging the bundle, the servers that receive pages,
+// restore and verification, and finishing (a forward step once the move is done; not an undo).
+import path from 'node:path';
+import type { DumpRef, PageServerEndpoint, RestoreResult, RunRef, TargetActivities } from '../../policy/host-contract';
+import type { HealthCheck } from '../../policy/request';
+import { HostLayout } from '../../runtime/layout';
+import { placeBundle } from '../../runtime/bundle';
+import { daemonPid, startDaemon } from '../../runtime/daemon';
+import { heartbeating } from '../heartbeat';
+import { preconditionFailed } from '../errors';
+import { readText, type HostContext } from './context';
+import { checkHost, cpuinfoDir, preflightRoot } from './preflight';
+import { settleEarlierAttempts } from './stragglers';
+import { tlsFiles } from './transport';
+import { until } from './polling';
+import { restoreFromImages, restoreWorkPath } from './restore';
+
+/** Images a page server writes: a round's directory, or the final images. */
+const incomingDir = ({ layout }: HostContext, dump: DumpRef) =>
+  dump.round === undefined ? layout.incomingImages(dump.runKey) : layout.incomingRound(dump.runKey, dump.round);
+
+/** Memory pages on the target for a run: the final dump's and every pre-dump round's. */
+async function incomingPageBytes({ rt, layout }: HostContext, run: RunRef): Promise<number> {
+  const dirs = [layout.incomingImages(run.runKey)];
+  for (let round = 1; await rt.exists(layout.incomingRound(run.runKey, round)); round++) dirs.push(layout.incomingRound(run.runKey, round));
+  let total = 0;
+  for (const dir of dirs) {
+    total += (await rt.fileSizes(dir)).filter((f) => f.name.startsWith('pages-')).reduce((sum, f) => sum + f.size, 0);
+  }
+  return total;
+}
+
+async function runHealthCheck({ runc }: HostContext, container: string, check: HealthCheck, signal: AbortSignal): Promise<void> {
+  const result = await runc.exec(container, check.exec, { signal, timeoutMs: check.timeoutSeconds * 1000 });
+  if (result.code !== 0) {
+    const output = `${result.stdout}${result.stderr}`.trim().split('\n').slice(-3).join(' | ');
+    throw new Error(`health check ${JSON.stringify(check.exec)} exited ${result.code ?? result.signal}${output ? `: ${output}` : ''}`);
+  }
+}
+
+export function targetSteps(ctx: HostContext): TargetActivities {
+  const { rt, host, layout, runc, criu, faults, records } = ctx;
+  return {
+    async preflightTarget({ container, cpuinfo, requiredBytes, transport }) {
+      const facts = await checkHost(ctx, transport);
+      const containerExists = (await runc.state(container)) !== null;
+      if (containerExists) throw preconditionFailed(`host ${host.name} already has a container named ${container}`);
+      await rt.mkdirp(layout.incoming);
+      const freeBytes = await rt.freeBytes(layout.incoming);
+      if (freeBytes < requiredBytes) {
+        throw preconditionFailed(`host ${host.name} has ${freeBytes} bytes free in ${layout.incoming}; the migration needs about ${requiredBytes}`);
+      }
+      const cpuDir = cpuinfoDir(ctx, container);
+      await rt.mkdirp(cpuDir);
+      await rt.writeFile(path.join(cpuDir, 'cpuinfo.img'), Buffer.from(cpuinfo, 'base64'));
+      const cpu = await criu.cpuinfoCheck(cpuDir);
+      await rt.remove(preflightRoot(ctx, container));
+      if (!cpu.compatible) throw preconditionFailed(`host ${host.name} cannot run the source's CPU state: ${cpu.output}`);
+      return { host: host.name, criu: facts, containerExists, freeBytes, cpuCompatible: cpu.compatible, cpuCheckOutput: cpu.output };
+    },
+
+    async stageBundle(run) {
+      await faults.before('stageBundle');
+      const bundle = layout.bundle(run.container);
+      await placeBundle(rt, bundle, run.container, { netnsPath: host.netnsPath, cgroupParent: host.cgroupParent });
+      await rt.mkdirp(layout.incomingRoot(run.runKey));
+      await rt.writeFile(layout.stagedMarker(run.runKey), run.container);
+    },
+
+    async startPageServer(dump): Promise<PageServerEndpoint> {
+      await faults.before('startPageServer');
+      const pidFile = layout.pageServerPidFile(dump.runKey, dump.round);
+      const imagesDir = incomingDir(ctx, dump);
+      const existing = await records.read(records.pageServer(dump));
+      if (existing && (await daemonPid(rt, pidFile, imagesDir)) !== null) return existing;
+      await rt.mkdirp(imagesDir);
+      if (dump.parentRound !== undefined) {
+        // Pages unchanged since that round stay there; restore follows the link to them.
+        await rt.remove(path.join(imagesDir, 'parent'));
+        await rt.symlink(HostLayout.parentLink(dump.parentRound), path.join(imagesDir, 'parent'));
+      }
+      // Tunnelled: only this host's sshd may reach it, so it listens on loopback alone.
+      const address = dump.transport === 'ssh-tunnel' ? '127.0.0.1' : host.address;
+      const endpoint = { address, port: await rt.freePort(address) };
+      await criu.startPageServer({
+        imagesDir,
+        workDir: layout.work(dump.runKey, HostLayout.pageServerName(dump.round)),
+        address: endpoint.address,
+        port: endpoint.port,
+        pidFile,
+        tls: dump.transport === 'criu-tls' ? tlsFiles(ctx) : undefined,
+      });
+      await records.write(records.pageServer(dump), endpoint);
+      return endpoint;
+    },
+
+    async startLazyPages(input) {
+      await faults.before('startLazyPages');
+      const pidFile = records.lazyPagesPidFile(input);
+      const imagesDir = layout.incomingImages(input.runKey);
+      const workDir = restoreWorkPath(ctx, input);
+      const logFile = path.join(workDir, 'lazy-pages.log');
+      // Like the dump, it runs its status-ready hook once its socket accepts restore's call.
+      const ready = async () => (await readText(rt, logFile)).includes('Running status-ready scripts');
+      if ((await daemonPid(rt, pidFile, workDir)) !== null && (await ready())) return;
+      await rt.mkdirp(workDir);
+      await rt.remove(path.join(workDir, 'lazy-pages.socket'));
+      await rt.remove(logFile);
+      const args = criu.lazyPagesArgs({ imagesDir, workDir, source: input.pageServer });
+      await startDaemon(rt, { command: criu.binary, args, pidFile, logFile: path.join(workDir, 'lazy-pages.out') });
+      await heartbeating((signal) =>
+        until(async () => {
+          if (await ready()) return true;
+          if ((await daemonPid(rt, pidFile, workDir)) !== null) return false;
+          throw new Error(`CRIU lazy-pages daemon on host ${host.name} exited${await runc.criuLogErrors(workDir, 'lazy-pages.log')}`);
+        }, signal),
+      );
+    },
+
+    async restore(run): Promise<RestoreResult> {
+      const lazyPages = run.lazyPages ?? false;
+      const imagePath = layout.incomingImages(run.runKey);
+      await faults.before('restore', { imagesDir: imagePath });
+      await heartbeating((signal) => settleEarlierAttempts(ctx, run, signal));
+      const done = await records.read(records.restored(run));
+      if (done && (await runc.status(run.container)) === 'running') return done;
+      const started = Date.now();
+      const pageBytes = await incomingPageBytes(ctx, run);
+      // The placed config.json was overwritten by the final rootfs sync: place it again.
+      await placeBundle(rt, layout.bundle(run.container), run.container, { netnsPath: host.netnsPath, cgroupParent: host.cgroupParent });
+      await heartbeating((signal) => restoreFromImages(ctx, run, imagePath, signal, lazyPages)).catch(async (err: Error) => {
+        // Post-copy: the reason is often on the lazy-pages daemon's side of the socket.
+        const lazy = lazyPages ? await runc.criuLogErrors(restoreWorkPath(ctx, run), 'lazy-pages.log') : '';
+        throw lazy ? new Error(`${err.message}\nlazy-pages${lazy}`) : err;
+      });
+      const result: RestoreResult = { runningAt: Date.now(), seconds: (Date.now() - started) / 1000, pageBytes };
+      await records.write(records.restored(run), result);
+      return result;
+    },
+
+    async verify(run) {
+      await faults.before('verify');
+      await heartbeating(async (signal) => {
+        for (let i = 0; i < 2; i++) {
+          const status = await runc.status(run.container, { signal });
+          if (status !== 'running') throw new Error(`container ${run.container} on host ${host.name} is ${status} after restore`);
+          // Twice, a moment apart: a process that dies right after restore is not a success.
+          if (i === 0) await new Promise((r) => setTimeout(r, 200));
+        }
+        if (run.healthCheck) await runHealthCheck(ctx, run.container, run.healthCheck, signal);
+      });
+    },
+
+    async finishTarget(run) {
+      await rt.remove(layout.stagedMarker(run.runKey));
+      if (!run.keepImages) await rt.remove(layout.incomingRoot(run.runKey));
+      await rt.remove(layout.workRoot(run.runKey));
+      return { keptAt: run.keepImages ? layout.incomingRoot(run.runKey) : null };
+    },
+  };
+}

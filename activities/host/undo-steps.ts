@@ -1,0 +1,73 @@
+// The compensations a failed migration runs, last step first: stop the target's copy, bring
+// the source back, clear the target. Each is idempotent and safe whatever the host's state.
+import path from 'node:path';
+import { log } from '@temporalio/activity';
+import type { UndoActivities } from '../../policy/host-contract';
+import { daemonPid, stopDaemon } from '../../runtime/daemon';
+import { heartbeating } from '../heartbeat';
+import type { HostContext } from './context';
+import { settleEarlierAttempts, stopEarlierCopies } from './stragglers';
+import { restoreFromImages } from './restore';
+
+export function undoSteps(ctx: HostContext): UndoActivities {
+  const { rt, host, layout, runc, records } = ctx;
+  return {
+    async stopTargetContainer(run) {
+      // Only a container this run restored: the marker proves the bundle came from it.
+      if (!(await rt.exists(layout.stagedMarker(run.runKey)))) return;
+      // A restore a killed worker left running would bring the copy back after we stopped it.
+      await heartbeating((signal) => settleEarlierAttempts(ctx, run, signal));
+      await runc.destroy(run.container);
+    },
+
+    async resumeSource(run) {
+      // A dump a killed worker left running would freeze the container again after we resume it.
+      await stopEarlierCopies(ctx, run);
+      await heartbeating((signal) => settleEarlierAttempts(ctx, run, signal));
+      // A post-copy dump still serving pages holds the container frozen: end it first.
+      await stopDaemon(rt, records.postCopyDumpPidFile(run), layout.outgoingImages(run.runKey));
+      const status = await runc.status(run.container);
+      let action: 'resumed' | 'already-running' | 'restored-from-images';
+      if (status === 'paused') {
+        await runc.resume(run.container);
+        action = 'resumed';
+      } else if (status === 'running') {
+        action = 'already-running';
+      } else {
+        // The original is gone (a dump without --leave-running, or a crash): a full local
+        // dump is the last way back. A page-server dump has no local pages.
+        const images = layout.outgoingImages(run.runKey);
+        const files = (await rt.exists(images)) ? await rt.treeBytes(images) : 0;
+        if (files === 0 || !(await rt.exists(path.join(images, 'pages-1.img')))) {
+          throw new Error(`container ${run.container} is ${status} on host ${host.name} and no local images can bring it back`);
+        }
+        await restoreFromImages(ctx, run, images);
+        action = 'restored-from-images';
+      }
+      log.info('source back', { container: run.container, action });
+      await rt.remove(layout.outgoingRoot(run.runKey));
+      await rt.remove(layout.workRoot(run.runKey));
+      return { action };
+    },
+
+    async cleanupTarget(run) {
+      await heartbeating((signal) => settleEarlierAttempts(ctx, run, signal));
+      // Every page server this run started: one per pre-dump round, one for the final dump.
+      // ... and the lazy-pages daemon of a post-copy run (its arguments name the page server too).
+      const pidFiles = (await rt.fileSizes(layout.workRoot(run.runKey))).filter((f) => /^(page-server-.*|lazy-pages)\.pid$/.test(f.name));
+      for (const file of pidFiles) {
+        const pid = await daemonPid(rt, path.join(layout.workRoot(run.runKey), file.name), layout.workRoot(run.runKey));
+        if (pid !== null) await rt.execute('kill', ['-KILL', String(pid)]);
+      }
+      if (await rt.exists(layout.stagedMarker(run.runKey))) {
+        await runc.destroy(run.container);
+        await rt.remove(layout.bundle(run.container));
+      } else if ((await runc.state(run.container)) === null) {
+        // A push that began before staging leaves a bundle with no marker and no container.
+        await rt.remove(layout.bundle(run.container));
+      }
+      await rt.remove(layout.incomingRoot(run.runKey));
+      await rt.remove(layout.workRoot(run.runKey));
+    },
+  };
+}

@@ -1,0 +1,38 @@
+// What preflight learns of each host before anything changes.
+import { z } from 'zod';
+
+export const CriuFacts = z.object({
+  version: z.string(),
+  /** `criu check` passed. */
+  usable: z.boolean(),
+  checkOutput: z.string(),
+  memDirtyTrack: z.boolean(),
+  uffdNoncoop: z.boolean(),
+});
+export type CriuFacts = z.infer<typeof CriuFacts>;
+
+/** A container as runc reports it; `absent` when runc does not know it. */
+export const ContainerStatus = z.enum(['running', 'paused', 'stopped', 'created', 'absent']);
+export type ContainerStatus = z.infer<typeof ContainerStatus>;
+
+export const SourceFacts = z.object({
+  host: z.string(),
+  criu: CriuFacts,
+  containerStatus: ContainerStatus,
+  /** Bytes used by the container's memory cgroup, a guide to how much will move. */
+  memoryBytes: z.number().nonnegative(),
+  rootfsBytes: z.number().nonnegative(),
+  /** `criu cpuinfo dump` image, base64: the target checks it can run this CPU state. */
+  cpuinfo: z.string(),
+});
+export type SourceFacts = z.infer<typeof SourceFacts>;
+
+export const TargetFacts = z.object({
+  host: z.string(),
+  criu: CriuFacts,
+  containerExists: z.boolean(),
+  freeBytes: z.number(),
+  cpuCompatible: z.boolean(),
+  cpuCheckOutput: z.string(),
+});
+export type TargetFacts = z.infer<typeof TargetFacts>;

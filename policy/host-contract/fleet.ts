@@ -1,0 +1,17 @@
+// Activities of the orchestrator's own queue: answers from the fleet inventory.
+import type { HostEntry } from '../inventory';
+import type { RecentMove } from '../rebalance';
+
+export interface FleetActivities {
+  resolveHosts(input: { source: string; target: string }): Promise<{ source: HostEntry; target: HostEntry; maxOutboundMigrations: number }>;
+  /** Asks the source host's gate for an outbound slot (starting the gate if need be). */
+  requestSlot(input: { host: string; requester: string; limit: number }): Promise<void>;
+  /** Of these workflows, the ones that are no longer running. */
+  finishedWorkflows(input: { workflowIds: string[] }): Promise<{ finished: string[] }>;
+  /** Every host in the inventory. */
+  listHosts(): Promise<{ hosts: string[] }>;
+  /** Running rebalances other than `self` (a manual run and a scheduled one must not overlap). */
+  otherRebalances(input: { self: string }): Promise<{ workflowIds: string[] }>;
+  /** Containers migrated within the last `seconds` (from the search attributes): the cooldown. */
+  recentMigrations(input: { seconds: number }): Promise<RecentMove[]>;
+}

@@ -1,0 +1,31 @@
+// What names a run, a dump and the hosts in a host step's input: shared by every side.
+import { z } from 'zod';
+import { HostEntry } from '../inventory';
+import { Transport } from '../transport';
+
+/** Another host, as the inventory describes it. */
+export const Peer = HostEntry;
+export type Peer = HostEntry;
+
+export const RunRef = z.object({
+  container: z.string(),
+  /** Unique per migration run; names the image directories on both hosts. */
+  runKey: z.string(),
+  /** How pages and files cross to the target; absent (older runs): plain. */
+  transport: Transport.optional(),
+});
+export type RunRef = z.infer<typeof RunRef>;
+
+/** Which dump a page server serves: a pre-dump round, or the final dump (no `round`). */
+export const DumpRef = RunRef.extend({
+  round: z.number().int().min(1).optional(),
+  /** The pre-dump round this dump builds on (pre-copy), if any. */
+  parentRound: z.number().int().min(1).optional(),
+});
+export type DumpRef = z.infer<typeof DumpRef>;
+
+export const PageServerEndpoint = z.object({
+  address: z.string(),
+  port: z.number().int().min(1).max(65535),
+});
+export type PageServerEndpoint = z.infer<typeof PageServerEndpoint>;

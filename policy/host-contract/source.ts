@@ -1,0 +1,59 @@
+// The source host's steps: preflight, copies to the target, the dumps, and the commit.
+import { z } from 'zod';
+import type { Round } from '../convergence';
+import type { Transport } from '../transport';
+import type { SourceFacts } from './facts';
+import { PageServerEndpoint, type DumpRef, type Peer, type RunRef } from './refs';
+
+export const TransferResult = z.object({
+  bytes: z.number().nonnegative(),
+  seconds: z.number(),
+});
+export type TransferResult = z.infer<typeof TransferResult>;
+
+export const CheckpointResult = z.object({
+  /** Epoch ms at which the container was frozen: downtime starts here. */
+  frozenAt: z.number(),
+  seconds: z.number(),
+  /** Pages CRIU wrote in the final dump (to the page server or to disk). */
+  pagesWritten: z.number().int().nonnegative(),
+});
+export type CheckpointResult = z.infer<typeof CheckpointResult>;
+
+/** A post-copy dump: everything but the pages is written; the source serves the pages. */
+export const LazyDumpResult = CheckpointResult.extend({
+  /** Where the source's dump serves pages to the target's lazy-pages daemon. */
+  pageServer: PageServerEndpoint,
+});
+export type LazyDumpResult = z.infer<typeof LazyDumpResult>;
+
+export interface SourceActivities {
+  /** With transport ssh-tunnel, also proves this host can reach the target's sshd (pinned key). */
+  preflightSource(input: { container: string; transport?: Transport; target?: Peer }): Promise<SourceFacts>;
+  /** Source: push the bundle and root file system to the target while the container runs. */
+  pushBundle(input: RunRef & { target: Peer }): Promise<TransferResult>;
+  /**
+   * Source: how fast files reach the target, for the planner: two pushes of different sizes,
+   * so rsync's start-up cost cancels out. Null when the difference is too small to time.
+   */
+  measureLink(input: RunRef & { target: Peer }): Promise<{ bytesPerSecond: number | null }>;
+  /** Source: copy memory while the container runs (pre-copy); only pages changed since the parent round. */
+  preDump(input: DumpRef & { round: number; pageServer: PageServerEndpoint; target?: Peer }): Promise<Round>;
+  /**
+   * Source: freeze, then dump, with pages streamed to the page server when one is given (else
+   * written to disk for the transfer to carry). The source stays frozen. `target`: where the
+   * page server runs, for a tunnel to it.
+   */
+  checkpoint(input: DumpRef & { pageServer?: PageServerEndpoint; target?: Peer }): Promise<CheckpointResult>;
+  /**
+   * Source, post-copy (experimental): freeze and dump all but the memory, then keep serving
+   * the pages until the target has them all. The source stays frozen meanwhile.
+   */
+  postCopyDump(input: RunRef): Promise<LazyDumpResult>;
+  /** Source: push the remaining image files and a final root file system sync. */
+  pushImages(input: RunRef & { target: Peer }): Promise<TransferResult>;
+  /** Source, post-copy: wait until every page reached the target (the dump then ends). */
+  awaitPagesDrained(input: RunRef): Promise<{ seconds: number }>;
+  /** Source: destroy the frozen original. The point of no return. */
+  commitSource(input: RunRef): Promise<void>;
+}

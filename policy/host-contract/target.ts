@@ -1,0 +1,34 @@
+// The target host's steps: preflight, staging, the servers that receive pages, restore,
+// verification, and dropping the images once the move is done.
+import { z } from 'zod';
+import type { HealthCheck } from '../request';
+import type { Transport } from '../transport';
+import type { TargetFacts } from './facts';
+import type { DumpRef, PageServerEndpoint, RunRef } from './refs';
+
+export const RestoreResult = z.object({
+  /** Epoch ms at which the container ran again on the target: downtime ends here. */
+  runningAt: z.number(),
+  seconds: z.number(),
+  /** Memory pages that reached the target (bytes of its pages-*.img files). */
+  pageBytes: z.number().nonnegative(),
+});
+export type RestoreResult = z.infer<typeof RestoreResult>;
+
+export interface TargetActivities {
+  preflightTarget(input: { container: string; cpuinfo: string; requiredBytes: number; transport?: Transport }): Promise<TargetFacts>;
+  /** Target: make the received bundle this host's (namespace, cgroup). */
+  stageBundle(input: RunRef): Promise<void>;
+  /**
+   * Target: start a CRIU page server for one dump; it exits when the dump ends. The address
+   * is the target's own, or its loopback (transport ssh-tunnel: reached only through sshd).
+   */
+  startPageServer(input: DumpRef): Promise<PageServerEndpoint>;
+  /** Target, post-copy: start the daemon that pulls pages from the source as they are touched. */
+  startLazyPages(input: RunRef & { pageServer: PageServerEndpoint }): Promise<void>;
+  /** Target: restore from the images; with `lazyPages`, memory follows through the daemon. */
+  restore(input: RunRef & { lazyPages?: boolean }): Promise<RestoreResult>;
+  verify(input: RunRef & { healthCheck?: HealthCheck }): Promise<void>;
+  /** Target: drop the images the restore no longer needs, or keep them and say where. */
+  finishTarget(input: RunRef & { keepImages: boolean }): Promise<{ keptAt: string | null }>;
+}

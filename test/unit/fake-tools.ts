@@ -1,0 +1,172 @@
+// runc, CRIU, rsync and the few system commands host steps run, scripted on a MemoryRuntime
+// as the real tools behave as far as the steps can tell: containers with a status, dumps that
+// write the image files CRIU writes, daemons with a pidfile and a /proc/<pid>/cmdline.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { ContainerStatus } from '../../policy/host-contract';
+import type { Call, MemoryRuntime, Reply } from './memory-runtime';
+
+type Status = Exclude<ContainerStatus, 'absent'>;
+
+interface Container {
+  status: Status;
+  pid: number;
+  bundle: string;
+}
+
+/** A real stats-dump image (see criu-stats.test.ts), so dumps report real page counts. */
+const STATS_DUMP = readFileSync(path.join(__dirname, '..', 'fixtures', 'stats-dump'));
+
+/** Global options runc takes before its verb, each with a value. */
+const RUNC_GLOBALS = new Set(['--root', '--log', '--log-format', '--criu']);
+
+/** The value after `flag` in `args`, if any. */
+function option(args: readonly string[], flag: string): string | undefined {
+  const i = args.indexOf(flag);
+  return i < 0 ? undefined : args[i + 1];
+}
+
+const fail = (stderr: string): Reply => ({ code: 1, stderr });
+
+export class FakeTools {
+  readonly containers = new Map<string, Container>();
+  private nextPid = 1000;
+
+  constructor(private readonly rt: MemoryRuntime) {
+    rt.on('id', () => ({ stdout: '0\n' }));
+    rt.on('runc', (call) => this.runc(call));
+    rt.on('criu', (call) => this.criu(call));
+    rt.on('rsync', (call) => this.rsync(call));
+    rt.on('start-stop-daemon', (call) => this.startStopDaemon(call));
+    rt.on('kill', (call) => {
+      this.exit(Number(call.args[1]));
+      return {};
+    });
+  }
+
+  /** A container runc knows, with its bundle's config.json in place. */
+  container(name: string, bundle: string, status: Status = 'running'): void {
+    this.containers.set(name, { status, pid: this.nextPid++, bundle });
+    if (!this.rt.files.has(path.join(bundle, 'config.json'))) this.rt.put(path.join(bundle, 'config.json'), JSON.stringify({ linux: {} }));
+  }
+
+  /** What happens to a container behind the steps' back (it dies, an operator pauses it). */
+  setStatus(name: string, status: Status): void {
+    const c = this.containers.get(name);
+    if (!c) throw new Error(`fake runc: no container ${name}`);
+    c.status = status;
+  }
+
+  status(name: string): ContainerStatus {
+    return this.containers.get(name)?.status ?? 'absent';
+  }
+
+  /** A process that runs until killed: its pidfile, /proc/<pid>/cmdline and a `processes()` entry. */
+  spawn(argv: string[], pidFile?: string): number {
+    const pid = this.nextPid++;
+    this.rt.running.push({ pid, argv });
+    this.rt.put(`/proc/${pid}/cmdline`, `${argv.join('\0')}\0`);
+    if (pidFile) this.rt.put(pidFile, `${pid}\n`);
+    return pid;
+  }
+
+  /** The process ends (its pidfile stays, as a daemon's does). */
+  exit(pid: number): void {
+    this.rt.running = this.rt.running.filter((p) => p.pid !== pid);
+    this.rt.files.delete(`/proc/${pid}/cmdline`);
+  }
+
+  private runc(call: Call): Reply {
+    let i = 0;
+    while (RUNC_GLOBALS.has(call.args[i])) i += 2;
+    const verb = call.args[i];
+    const rest = call.args.slice(i + 1);
+    const name = rest[rest.length - 1];
+    const c = this.containers.get(name);
+    switch (verb) {
+      case 'state':
+        if (!c) return fail(`container "${name}" does not exist`);
+        return { stdout: JSON.stringify({ ociVersion: '1.0.2', id: name, pid: c.pid, status: c.status, bundle: c.bundle }) };
+      case 'list':
+        return { stdout: JSON.stringify([...this.containers].map(([id, x]) => ({ id, pid: x.pid, status: x.status, bundle: x.bundle }))) };
+      case 'pause':
+        if (c?.status !== 'running') return fail(`container ${name} is not running`);
+        c.status = 'paused';
+        return {};
+      case 'resume':
+        if (c?.status !== 'paused') return fail(`container ${name} is not paused`);
+        c.status = 'running';
+        return {};
+      case 'delete':
+        if (!c) return fail(`container "${name}" does not exist`);
+        this.containers.delete(name);
+        return {};
+      case 'checkpoint':
+        return this.checkpoint(name, rest);
+      case 'restore':
+        return this.restore(name, rest);
+      case 'exec':
+        return c?.status === 'running' ? {} : fail(`container ${name} is not running`);
+      default:
+        return fail(`fake runc: no verb ${verb}`);
+    }
+  }
+
+  /** What CRIU leaves: images (pages only without a page server), its log and stats. */
+  private checkpoint(name: string, args: readonly string[]): Reply {
+    const c = this.containers.get(name);
+    const imagePath = option(args, '--image-path') ?? '';
+    const workPath = option(args, '--work-path') ?? '';
+    if (c?.status !== 'running' && c?.status !== 'paused') return fail(`container ${name} is not running`);
+    this.rt.put(path.join(workPath, 'dump.log'), 'Dumping finished successfully\n');
+    this.rt.put(path.join(workPath, 'stats-dump'), STATS_DUMP);
+    if (!args.includes('--pre-dump')) this.rt.put(path.join(imagePath, 'pstree.img'), 'pstree');
+    if (!args.includes('--page-server')) {
+      this.rt.put(path.join(imagePath, 'pagemap-1.img'), 'pagemap');
+      this.rt.put(path.join(imagePath, 'pages-1.img'), Buffer.alloc(8192));
+    }
+    return {};
+  }
+
+  private restore(name: string, args: readonly string[]): Reply {
+    const imagePath = option(args, '--image-path') ?? '';
+    if (this.containers.has(name)) return fail(`container with id ${name} already exists`);
+    if (!this.rt.files.has(path.join(imagePath, 'pstree.img'))) return fail(`criu failed: no images in ${imagePath}`);
+    this.containers.set(name, { status: 'running', pid: this.nextPid++, bundle: option(args, '--bundle') ?? '' });
+    return {};
+  }
+
+  private criu(call: Call): Reply {
+    const [verb, sub] = call.args;
+    if (verb === '--version') return { stdout: 'Version: 4.2\n' };
+    if (verb === 'check') return { stdout: 'Looks good.\n' };
+    if (verb === 'cpuinfo' && sub === 'dump') this.rt.put(path.join(option(call.args, '--images-dir') ?? '', 'cpuinfo.img'), 'cpu');
+    if (verb === 'cpuinfo') return {};
+    if (verb === 'page-server') {
+      this.spawn(['criu', ...call.args], option(call.args, '--pidfile'));
+      return {};
+    }
+    return fail(`fake criu: no command ${verb}`);
+  }
+
+  private rsync(call: Call): Reply {
+    const source = call.args[call.args.length - 2].replace(/\/$/, '');
+    const bytes = [...this.rt.files].filter(([file]) => file.startsWith(`${source}/`)).reduce((sum, [, data]) => sum + data.length, 0);
+    return { stdout: `Number of files: 3\nTotal bytes sent: ${bytes}\n` };
+  }
+
+  /** The post-copy dump and the lazy-pages daemon, ready at once (their logs say so). */
+  private startStopDaemon(call: Call): Reply {
+    const command = option(call.args, '--startas') ?? '';
+    const args = call.args.slice(call.args.indexOf('--') + 1);
+    this.spawn([command, ...args], option(call.args, '--pidfile'));
+    if (path.basename(command) === 'runc') {
+      const imagePath = option(args, '--image-path') ?? '';
+      this.rt.put(path.join(imagePath, 'pstree.img'), 'pstree');
+      this.rt.put(path.join(option(args, '--work-path') ?? '', 'dump.log'), 'Running status-ready scripts\n');
+    } else {
+      this.rt.put(path.join(option(args, '--work-dir') ?? '', 'lazy-pages.log'), 'Running status-ready scripts\n');
+    }
+    return {};
+  }
+}

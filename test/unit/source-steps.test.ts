@@ -1,0 +1,198 @@
+// The source's steps, each run again after a crash at the points that matter: a retry
+// continues from what the host shows and never repeats what must happen once.
+import path from 'node:path';
+import type { CheckpointResult } from '../../policy/host-contract';
+import { SimulatedCrash } from './memory-runtime';
+import { RUN, TARGET, command, removing, runcCalls, testHost, writing, type TestHost } from './host-harness';
+
+const record = <T>(h: TestHost, name: string) => JSON.parse(h.rt.text(path.join(h.work, name)) ?? 'null') as T;
+const later = () => new Promise((r) => setTimeout(r, 5));
+
+function sourceWithContainer(status: 'running' | 'paused' | 'stopped' = 'running'): TestHost {
+  const h = testHost();
+  h.tools.container(RUN.container, h.layout.bundle(RUN.container), status);
+  return h;
+}
+
+describe('checkpoint', () => {
+  it('pauses once, dumps to disk and records the result', async () => {
+    const h = sourceWithContainer();
+    const result = await h.attempt('checkpoint', RUN);
+    expect(runcCalls(h.rt, 'pause')).toHaveLength(1);
+    expect(runcCalls(h.rt, 'checkpoint')).toHaveLength(1);
+    expect(h.tools.status(RUN.container)).toBe('paused'); // the source stays frozen
+    expect(result.pagesWritten).toBe(2062); // from CRIU's stats-dump
+    expect(result.frozenAt).toBe(record<{ frozenAt: number }>(h, 'frozen.json').frozenAt);
+    expect(record<CheckpointResult>(h, 'dump.json')).toEqual(result);
+    expect(h.rt.files.has(path.join(h.layout.outgoingImages(RUN.runKey), 'pages-1.img'))).toBe(true);
+  });
+
+  it('after a finished dump, answers from its record and runs nothing', async () => {
+    const h = sourceWithContainer();
+    const first = await h.attempt('checkpoint', RUN);
+    const before = h.rt.calls.length;
+    await expect(h.attempt('checkpoint', RUN)).resolves.toEqual(first);
+    expect(h.rt.calls.slice(before)).toEqual([]);
+  });
+
+  it('after a crash between pause and dump, dumps without pausing again and keeps frozenAt', async () => {
+    const h = sourceWithContainer();
+    h.rt.crashBefore(command('runc', 'checkpoint'));
+    await expect(h.attempt('checkpoint', RUN)).rejects.toThrow(SimulatedCrash);
+    const frozenAt = record<{ frozenAt: number }>(h, 'frozen.json').frozenAt;
+    await later();
+    const result = await h.attempt('checkpoint', RUN);
+    expect(runcCalls(h.rt, 'pause')).toHaveLength(1);
+    expect(runcCalls(h.rt, 'checkpoint')).toHaveLength(1);
+    expect(result.frozenAt).toBe(frozenAt); // downtime counts from the first pause
+  });
+
+  it('after a crash between pause and its record, does not pause again', async () => {
+    const h = sourceWithContainer();
+    h.rt.crashBefore(writing(path.join(h.work, 'frozen.json')));
+    await expect(h.attempt('checkpoint', RUN)).rejects.toThrow(SimulatedCrash);
+    expect(h.tools.status(RUN.container)).toBe('paused');
+    await h.attempt('checkpoint', RUN);
+    expect(runcCalls(h.rt, 'pause')).toHaveLength(1);
+    expect(runcCalls(h.rt, 'checkpoint')).toHaveLength(1);
+  });
+
+  it('after a crash between dump and record, dumps again from clean images, frozenAt kept', async () => {
+    const h = sourceWithContainer();
+    h.rt.crashBefore(writing(path.join(h.work, 'dump.json')));
+    await expect(h.attempt('checkpoint', RUN)).rejects.toThrow(SimulatedCrash);
+    const frozenAt = record<{ frozenAt: number }>(h, 'frozen.json').frozenAt;
+    const stale = path.join(h.layout.outgoingImages(RUN.runKey), 'core-99.img');
+    h.rt.put(stale, 'half a dump');
+    await later();
+    const result = await h.attempt('checkpoint', RUN);
+    expect(runcCalls(h.rt, 'pause')).toHaveLength(1);
+    expect(runcCalls(h.rt, 'checkpoint')).toHaveLength(2); // a dump without its record is not trusted
+    expect(h.rt.files.has(stale)).toBe(false);
+    expect(result.frozenAt).toBe(frozenAt);
+  });
+
+  it('waits for a dump an earlier attempt left running before touching the container', async () => {
+    const h = sourceWithContainer();
+    const straggler = h.tools.spawn(['/usr/sbin/runc', 'checkpoint', '--work-path', path.join(h.work, 'dump'), RUN.container]);
+    let exitedAt = 0;
+    setTimeout(() => {
+      exitedAt = Date.now();
+      h.tools.exit(straggler);
+    }, 250);
+    await h.attempt('checkpoint', RUN);
+    const firstRunc = h.rt.calls.find((c) => c.program === 'runc');
+    expect(exitedAt).toBeGreaterThan(0);
+    expect(firstRunc?.at).toBeGreaterThanOrEqual(exitedAt);
+  });
+
+  it('refuses a container that is not running or paused, and leaves it alone', async () => {
+    const h = sourceWithContainer('stopped');
+    await expect(h.attempt('checkpoint', RUN)).rejects.toMatchObject({ type: 'PreconditionFailed' });
+    expect(runcCalls(h.rt, 'pause')).toEqual([]);
+    expect(runcCalls(h.rt, 'checkpoint')).toEqual([]);
+  });
+
+  it('fails naming the file when its record is torn or foreign, and does not dump', async () => {
+    for (const [content, why] of [['{"frozenAt": 12', /not JSON/], ['{"frozenAt": "soon"}', /not what this step writes/]] as const) {
+      const h = sourceWithContainer();
+      const file = path.join(h.work, 'dump.json');
+      h.rt.put(file, content);
+      const failure = h.attempt('checkpoint', RUN);
+      await expect(failure).rejects.toThrow(file);
+      await expect(failure).rejects.toThrow(why);
+      expect(runcCalls(h.rt, 'pause')).toEqual([]);
+    }
+  });
+});
+
+describe('preDump', () => {
+  const round1 = { ...RUN, round: 1, pageServer: { address: '10.0.0.2', port: 40000 } };
+
+  it('copies memory without freezing, pages to the page server, and records the round', async () => {
+    const h = sourceWithContainer();
+    const round = await h.attempt('preDump', round1);
+    const [args] = runcCalls(h.rt, 'checkpoint');
+    expect(args).toEqual(expect.arrayContaining(['--pre-dump', '--page-server', '10.0.0.2:40000']));
+    expect(runcCalls(h.rt, 'pause')).toEqual([]);
+    expect(round).toMatchObject({ round: 1, pagesWritten: 2062, bytes: 2062 * 4096 });
+    expect(record(h, 'round-1.json')).toEqual(round);
+  });
+
+  it('builds on its parent round', async () => {
+    const h = sourceWithContainer();
+    await h.attempt('preDump', { ...round1, round: 2, parentRound: 1 });
+    expect(runcCalls(h.rt, 'checkpoint')[0]).toEqual(expect.arrayContaining(['--parent-path', '../round-1']));
+  });
+
+  it('does not redo a finished round; redoes one whose record was never written', async () => {
+    const h = sourceWithContainer();
+    const first = await h.attempt('preDump', round1);
+    await expect(h.attempt('preDump', round1)).resolves.toEqual(first);
+    expect(runcCalls(h.rt, 'checkpoint')).toHaveLength(1);
+
+    const g = sourceWithContainer();
+    g.rt.crashBefore(writing(path.join(g.work, 'round-1.json')));
+    await expect(g.attempt('preDump', round1)).rejects.toThrow(SimulatedCrash);
+    await g.attempt('preDump', round1);
+    expect(runcCalls(g.rt, 'checkpoint')).toHaveLength(2);
+    expect(g.rt.files.has(path.join(g.work, 'round-1.json'))).toBe(true);
+  });
+});
+
+describe('postCopyDump', () => {
+  it('starts one dump daemon serving pages and, once recorded, never a second', async () => {
+    const h = sourceWithContainer();
+    const first = await h.attempt('postCopyDump', RUN);
+    expect(first.pageServer).toEqual({ address: '10.0.0.1', port: 40000 });
+    await expect(h.attempt('postCopyDump', RUN)).resolves.toEqual(first);
+    const daemons = h.rt.calls.filter((c) => c.program === 'start-stop-daemon');
+    expect(daemons).toHaveLength(1);
+    expect(daemons[0].args).toEqual(expect.arrayContaining(['--lazy-pages', '--page-server', '10.0.0.1:40000', RUN.container]));
+  });
+});
+
+describe('pushBundle and pushImages', () => {
+  const push = { ...RUN, target: TARGET };
+
+  it('push the bundle again on a retry (rsync mirrors), stopping a copy an earlier attempt left', async () => {
+    const h = sourceWithContainer();
+    const leftover = h.tools.spawn(['/usr/bin/rsync', '-aH', `${h.layout.bundle(RUN.container)}/`, 'rsync://10.0.0.2:8873/godwit/bundles/web/']);
+    await h.attempt('pushBundle', push);
+    await h.attempt('pushBundle', push);
+    expect(h.rt.commandLines('kill')).toEqual([`kill -KILL ${leftover}`]);
+    const pushes = h.rt.commandLines('rsync');
+    expect(pushes).toHaveLength(2);
+    expect(pushes[0]).toBe(pushes[1]);
+    expect(pushes[0]).toMatch(/--delete .*\/bundles\/web\/ rsync:\/\/10\.0\.0\.2:8873\/godwit\/bundles\/web\/$/);
+  });
+
+  it('pushImages sends the images (no --delete: the pages are there) before the final bundle sync', async () => {
+    const h = sourceWithContainer();
+    await h.attempt('checkpoint', RUN);
+    const result = await h.attempt('pushImages', push);
+    const [images, bundle] = h.rt.commandLines('rsync');
+    expect(images).not.toContain('--delete');
+    expect(images).toMatch(/\/outgoing\/run-1\/images\/ rsync:\/\/10\.0\.0\.2:8873\/godwit\/incoming\/run-1\/images\/$/);
+    expect(bundle).toContain('--delete');
+    expect(result.bytes).toBeGreaterThan(8192);
+    await h.attempt('pushImages', push);
+    expect(h.rt.commandLines('rsync')).toHaveLength(4);
+  });
+});
+
+describe('commitSource', () => {
+  it('removes the original and everything of the run; a retry after a crash finishes the job', async () => {
+    const h = sourceWithContainer('paused');
+    await h.attempt('checkpoint', RUN);
+    h.rt.crashBefore(removing(h.layout.outgoingRoot(RUN.runKey)));
+    await expect(h.attempt('commitSource', RUN)).rejects.toThrow(SimulatedCrash);
+    expect(h.tools.status(RUN.container)).toBe('absent');
+    await h.attempt('commitSource', RUN);
+    await h.attempt('commitSource', RUN);
+    expect(runcCalls(h.rt, 'delete')).toHaveLength(1);
+    for (const gone of [h.layout.bundle(RUN.container), h.layout.outgoingRoot(RUN.runKey), h.work]) {
+      expect(h.filesBelow(gone)).toEqual([]);
+    }
+  });
+});
