@@ -21,11 +21,12 @@ export function undoSteps(ctx: HostContext): UndoActivities {
     },
 
     async resumeSource(run) {
+      // A post-copy dump still serving pages holds the container frozen: end it first. It is
+      // a runc command of this run, so waiting for the run's runc commands first would wait on it.
+      await stopDaemon(rt, records.postCopyDumpPidFile(run), layout.outgoingImages(run.runKey));
       // A dump a killed worker left running would freeze the container again after we resume it.
       await stopEarlierCopies(ctx, run);
       await heartbeating((signal) => settleEarlierAttempts(ctx, run, signal));
-      // A post-copy dump still serving pages holds the container frozen: end it first.
-      await stopDaemon(rt, records.postCopyDumpPidFile(run), layout.outgoingImages(run.runKey));
       const status = await runc.status(run.container);
       let action: 'resumed' | 'already-running' | 'restored-from-images';
       if (status === 'paused') {

@@ -1,6 +1,6 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { abortMigration, resultOf, startMigration } from '../../client/migrations';
-import { PreflightRefusedError } from '../../client/errors';
+import { PreflightRefusedError, RollbackFailedError } from '../../client/errors';
 import { progressQuery } from '../../workflows/definitions';
 import type { MigrationReport } from '../../policy/report';
 import type { Step } from './fake-host';
@@ -19,6 +19,17 @@ async function migrate(fleet: Fleet, container: string, extra: Record<string, un
     const handle = await startMigration(t.env.client, { container, source: 'alpha', target: 'beta', ...extra });
     return resultOf(handle);
   });
+}
+
+/** A run that failed and could not roll back: the library's RollbackFailedError carries its report. */
+async function migrateToFailure(fleet: Fleet, container: string, extra: Record<string, unknown> = {}): Promise<MigrationReport> {
+  const err = await migrate(fleet, container, extra).then(
+    (report) => new Error(`expected a failed rollback, got ${report.outcome}`),
+    (e: unknown) => e,
+  );
+  if (!(err instanceof RollbackFailedError)) throw err;
+  expect(err.kind).toBe('rollback-failed');
+  return err.report;
 }
 
 /** The steps a run took, in order, without the preflight look-ups. */
@@ -207,7 +218,7 @@ describe('MigrationWorkflow', () => {
   it('post-copy: after the target ran, a failure leaves both hosts alone and fails red', async () => {
     const fleet = newFleet();
     fleet.alpha.failAt('awaitPagesDrained');
-    const report = await migrate(fleet, name(), { strategy: 'post-copy' });
+    const report = await migrateToFailure(fleet, name(), { strategy: 'post-copy' });
     expect(report.outcome).toBe('failed');
     expect(report.rollback.map((r) => [r.step, r.ok])).toEqual([['stopTargetContainer', false]]);
     expect(report.rollback[0].detail).toMatch(/container already ran on beta with pages still on alpha/);
@@ -313,7 +324,7 @@ describe('MigrationWorkflow', () => {
   it('reports a failed rollback as failed, with the container on no host, when the target copy cannot be stopped', async () => {
     const fleet = newFleet();
     fleet.beta.failAt('verify').failAt('stopTargetContainer');
-    const report = await migrate(fleet, name());
+    const report = await migrateToFailure(fleet, name());
     expect(report.outcome).toBe('failed');
     expect(report.runningOn).toBeNull();
     // The source must stay frozen: resuming it could run the container twice.

@@ -106,7 +106,7 @@ describe('the rebalance schedule', () => {
 
     const rows = await listSchedules(env.client);
     expect(rows).toHaveLength(1);
-    expect(rows[0].nextRun).toBeInstanceOf(Date);
+    expect(Date.parse(rows[0].nextRun ?? '')).toBeGreaterThan(Date.now());
     expect(rows[0]).toEqual({
       scheduleId: REBALANCE_SCHEDULE_ID,
       workflowType: REBALANCE_WORKFLOW,
@@ -121,7 +121,7 @@ describe('the rebalance schedule', () => {
 
   it('is deleted, and deleting or pausing it again is a clear not-found error', async () => {
     await deleteSchedule(env.client);
-    const message = `no schedule "${REBALANCE_SCHEDULE_ID}"; see "godwit schedule list"`;
+    const message = `no schedule "${REBALANCE_SCHEDULE_ID}"`;
     expect(await refusal(describeSchedule(env.client))).toBe(message);
     expect(await refusal(deleteSchedule(env.client))).toBe(message);
     expect(await refusal(pauseSchedule(env.client))).toBe(message);
@@ -147,7 +147,7 @@ describe('godwit rebalance', () => {
     const description = await handle.describe();
     expect(await description.staticSummary()).toBe('rebalance (dry run)');
     expect(await refusal(startRebalance(env.client, {}))).toBe(
-      `a rebalance is already running (workflow ${REBALANCE_WORKFLOW_ID}); wait for it, or see it in the Temporal UI`,
+      `a rebalance is already running (workflow ${REBALANCE_WORKFLOW_ID})`,
     );
     expect(await refusal(startRebalance(env.client, { maxConcurrentMoves: 0 }))).toMatch(/^invalid rebalance request: maxConcurrentMoves: /);
     await handle.terminate('test over');
