@@ -129,8 +129,10 @@ export function sourceSteps(ctx: HostContext): SourceActivities {
       await rt.mkdirp(layout.workRoot(run.runKey));
       const status = await runc.status(run.container);
       if (status === 'running') {
-        await runc.pause(run.container);
+        // Recorded before the pause: a crash between the two must not let a retry count the
+        // downtime from its own, later start. (Still running on retry: it records anew.)
         await records.write(records.frozen(run), { frozenAt: Date.now() });
+        await runc.pause(run.container);
       } else if (status !== 'paused') {
         throw preconditionFailed(`container ${run.container} on host ${host.name} is ${status}; cannot checkpoint it`);
       }

@@ -5,7 +5,7 @@ import type { DumpRef, PageServerEndpoint, RestoreResult, RunRef, TargetActiviti
 import type { HealthCheck } from '../../policy/request';
 import { HostLayout } from '../../runtime/layout';
 import { placeBundle } from '../../runtime/bundle';
-import { daemonPid, startDaemon } from '../../runtime/daemon';
+import { daemonPid, startDaemon, stopDaemon } from '../../runtime/daemon';
 import { heartbeating } from '../heartbeat';
 import { preconditionFailed } from '../errors';
 import { readText, type HostContext } from './context';
@@ -72,7 +72,11 @@ export function targetSteps(ctx: HostContext): TargetActivities {
       const pidFile = layout.pageServerPidFile(dump.runKey, dump.round);
       const imagesDir = incomingDir(ctx, dump);
       const existing = await records.read(records.pageServer(dump));
-      if (existing && (await daemonPid(rt, pidFile, imagesDir)) !== null) return existing;
+      const running = await daemonPid(rt, pidFile, imagesDir);
+      if (existing && running !== null) return existing;
+      // Started, but the attempt died before recording where: a second server would take over
+      // the pid file and leave this one where no clean-up finds it.
+      if (running !== null) await stopDaemon(rt, pidFile, imagesDir);
       await rt.mkdirp(imagesDir);
       if (dump.parentRound !== undefined) {
         // Pages unchanged since that round stay there; restore follows the link to them.

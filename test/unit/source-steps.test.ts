@@ -47,14 +47,18 @@ describe('checkpoint', () => {
     expect(result.frozenAt).toBe(frozenAt); // downtime counts from the first pause
   });
 
-  it('after a crash between pause and its record, does not pause again', async () => {
+  it('records the freeze before it pauses: a crash in between leaves it running, and the retry freezes it once', async () => {
     const h = sourceWithContainer();
-    h.rt.crashBefore(writing(path.join(h.work, 'frozen.json')));
+    h.rt.crashBefore(command('runc', 'pause'));
     await expect(h.attempt('checkpoint', RUN)).rejects.toThrow(SimulatedCrash);
-    expect(h.tools.status(RUN.container)).toBe('paused');
-    await h.attempt('checkpoint', RUN);
+    expect(h.tools.status(RUN.container)).toBe('running');
+    const stale = record<{ frozenAt: number }>(h, 'frozen.json').frozenAt;
+    await later();
+    const result = await h.attempt('checkpoint', RUN);
     expect(runcCalls(h.rt, 'pause')).toHaveLength(1);
     expect(runcCalls(h.rt, 'checkpoint')).toHaveLength(1);
+    // It froze during the retry, so downtime counts from then, not from the crashed attempt.
+    expect(result.frozenAt).toBeGreaterThan(stale);
   });
 
   it('after a crash between dump and record, dumps again from clean images, frozenAt kept', async () => {

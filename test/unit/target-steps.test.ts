@@ -55,6 +55,17 @@ describe('startPageServer', () => {
     expect(JSON.parse(h.rt.text(path.join(h.work, 'page-server-final.json')) ?? '')).toEqual(second);
   });
 
+  it('stops a server an attempt started but never recorded, so none is left that clean-up cannot find', async () => {
+    const h = testHost();
+    h.rt.crashBefore(writing(path.join(h.work, 'page-server-final.json')));
+    await expect(h.attempt('startPageServer', final)).rejects.toThrow(SimulatedCrash);
+    const orphan = Number(h.rt.text(h.layout.pageServerPidFile(RUN.runKey)));
+    const endpoint = await h.attempt('startPageServer', final);
+    expect(h.rt.commandLines('kill')).toEqual([`kill -TERM ${orphan}`]);
+    expect(h.rt.commandLines('criu')).toHaveLength(2);
+    expect(JSON.parse(h.rt.text(path.join(h.work, 'page-server-final.json')) ?? '')).toEqual(endpoint);
+  });
+
   it("links a round to its parent round's pages, and listens on loopback for a tunnel", async () => {
     const h = testHost();
     const endpoint = await h.attempt('startPageServer', { ...RUN, transport: 'ssh-tunnel', round: 2, parentRound: 1 });
