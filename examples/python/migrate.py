@@ -16,7 +16,8 @@ is localhost:7233, namespace "default".
 
 Output: one JSON object on stdout (the report, or {"error": ..., "type": ...}
 when the workflow refused or failed), one line for people on stderr.
-Exit code: 0 migrated, 2 rolled back or refused, 1 any other failure.
+Exit code: 0 migrated, 2 rolled back or refused, 1 any other failure, 64 usage
+(the godwit CLI's codes).
 """
 
 import argparse
@@ -56,9 +57,9 @@ def fail(message: str, type_: str, code: int, **extra: Any) -> NoReturn:
 
 class Arguments(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        # A usage error is a refusal too, and keeps the one-JSON-object-on-stdout promise.
+        # Exit 64 as the godwit CLI does, and keep the one-JSON-object-on-stdout promise.
         self.print_usage(sys.stderr)
-        fail(message, "Usage", 2)
+        fail(message, "Usage", 64)
 
 
 def parse_args() -> argparse.Namespace:

@@ -127,7 +127,7 @@ describe('the rebalance schedule', () => {
     expect(await refusal(pauseSchedule(env.client))).toBe(message);
     expect(await refusal(unpauseSchedule(env.client))).toBe(message);
     expect(await refusal(triggerSchedule(env.client))).toBe(message);
-    expect(await refusal(deleteSchedule(env.client, 'no-such-schedule'))).toBe('no schedule "no-such-schedule"; see "godwit schedule list"');
+    expect(await refusal(deleteSchedule(env.client, 'no-such-schedule'))).toBe('no schedule "no-such-schedule"');
     expect(await listedIds(0)).toEqual([]);
   });
 
