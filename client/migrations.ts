@@ -178,21 +178,25 @@ async function abortUpdateOf(handle: MigrationHandle, reason: string): Promise<A
 
 /**
  * Asks the container's running migration to stop and roll back to the source. Refused
- * (AbortRefusedError) once commit has begun or while it already aborts; NotFoundError when
- * no migration of the container is running.
+ * (AbortRefusedError) once commit has begun, while it already aborts, or once it has ended;
+ * NotFoundError when there never was a migration of the container.
  */
 export async function abortMigration(client: Client, container: string, reason = 'aborted by operator'): Promise<AbortAccepted> {
   const handle = migrationHandle(client, container);
   try {
     return await abortUpdateOf(handle, reason);
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`no migration of ${container} is running`);
+    // The workflow's validator said no (too late, already aborting).
     if (err instanceof WorkflowUpdateFailedError) {
       throw new AbortRefusedError(`cannot abort the migration of ${container}: ${err.cause?.message ?? err.message}`);
     }
-    // A closed workflow answers updates with a failed precondition.
-    const status = await handle.describe().then((d) => d.status.name, () => null);
-    if (status !== null && status !== 'RUNNING') throw new AbortRefusedError(`cannot abort the migration of ${container}: it has ended (${status.toLowerCase()})`);
+    // A closed workflow answers an update as if it were not there: tell the two apart.
+    const status = await handle.describe().then(
+      (d) => d.status.name,
+      (e: unknown) => (e instanceof WorkflowNotFoundError ? null : undefined),
+    );
+    if (status === null) throw new NotFoundError(`no migration of ${container} found`);
+    if (status !== undefined && status !== 'RUNNING') throw new AbortRefusedError(`cannot abort the migration of ${container}: it has ended (${status.toLowerCase()})`);
     throw err;
   }
 }

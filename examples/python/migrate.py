@@ -23,6 +23,7 @@ Exit code: 0 migrated, 2 rolled back or refused, 1 any other failure, 64 usage
 import argparse
 import asyncio
 import json
+import os
 import sys
 from typing import Any, NoReturn
 
@@ -52,7 +53,7 @@ def finish(result: dict[str, Any], human: str, code: int) -> NoReturn:
 
 
 def fail(message: str, type_: str, code: int, **extra: Any) -> NoReturn:
-    finish({"error": message, "type": type_, **extra}, f"{'refused' if code == 2 else 'failed'} ({type_}): {message}", code)
+    finish({"error": message, "type": type_, **extra}, f"{ {2: 'refused', 64: 'usage'}.get(code, 'failed') } ({type_}): {message}", code)
 
 
 class Arguments(argparse.ArgumentParser):
@@ -142,4 +143,14 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+        code = 0
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else 1
+    # The SDK's Rust threads can abort the interpreter while it finalises (SIGABRT,
+    # "PyGILState_Release: thread state ... must be current"; temporalio/sdk-python#300, seen
+    # here about one run in fifteen): everything is printed, so leave without finalising.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
