@@ -2,6 +2,8 @@
 // ask where it stands, abort it, list past ones. Every function takes a Temporal Client
 // (see connect.ts), so a caller with its own connection can use it as it is.
 import {
+  ServiceError,
+  isGrpcServiceError,
   WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
   WorkflowNotFoundError,
@@ -31,6 +33,9 @@ import {
   RollbackFailedError,
   WorkflowEndedError,
 } from './errors';
+
+/** gRPC's status code for a malformed request (here: a visibility query). */
+const GRPC_INVALID_ARGUMENT = 3;
 
 export type MigrationHandle = WorkflowHandle<typeof migrationWorkflow>;
 
@@ -254,9 +259,10 @@ export async function listMigrations(client: Client, options: ListMigrationsOpti
       if (out.length >= limit) break;
     }
   } catch (err) {
-    // The server's own words say what is wrong with the query.
-    if (query && err instanceof Error && /invalid query|failed to parse|unknown|not defined/i.test(err.message)) {
-      throw new InvalidRequestError(`invalid query ${JSON.stringify(query)}: ${err.message}`);
+    // The server refuses a query it cannot parse (gRPC INVALID_ARGUMENT), in its own words.
+    const grpc = err instanceof ServiceError ? err.cause : err;
+    if (query && isGrpcServiceError(grpc) && (grpc.code as number) === GRPC_INVALID_ARGUMENT) {
+      throw new InvalidRequestError(`invalid query ${JSON.stringify(query)}: ${grpc.details || grpc.message}`);
     }
     throw err;
   }
