@@ -127,9 +127,18 @@ export function targetSteps(ctx: HostContext): TargetActivities {
       await faults.before('restore', { imagesDir: imagePath });
       await heartbeating((signal) => settleEarlierAttempts(ctx, run, signal));
       const done = await records.read(records.restored(run));
-      if (done && (await runc.status(run.container)) === 'running') return done;
-      const started = Date.now();
+      const running = (await runc.status(run.container)) === 'running';
+      if (done && running) return done;
       const pageBytes = await incomingPageBytes(ctx, run);
+      if (running && (await rt.exists(layout.stagedMarker(run.runKey)))) {
+        // Restored by an attempt that died before recording it (its runc has finished: see
+        // above). That copy may already have answered clients: restoring again from the images
+        // would turn its state back. Keep it; downtime then counts to now, an upper bound.
+        const adopted: RestoreResult = { runningAt: Date.now(), seconds: 0, pageBytes };
+        await records.write(records.restored(run), adopted);
+        return adopted;
+      }
+      const started = Date.now();
       // The placed config.json was overwritten by the final rootfs sync: place it again.
       await placeBundle(rt, layout.bundle(run.container), run.container, { netnsPath: host.netnsPath, cgroupParent: host.cgroupParent });
       await heartbeating((signal) => restoreFromImages(ctx, run, imagePath, signal, lazyPages)).catch(async (err: Error) => {

@@ -106,15 +106,16 @@ describe('restore', () => {
     expect(h.tools.status(RUN.container)).toBe('running');
   });
 
-  it('after a crash before its record, replaces the unrecorded copy rather than keep two', async () => {
+  it('after a crash before its record, keeps the copy that already runs: restoring again would turn its state back', async () => {
     const h = targetWithImages();
     h.rt.crashBefore(writing(path.join(h.work, 'restored.json')));
     await expect(h.attempt('restore', RUN)).rejects.toThrow(SimulatedCrash);
-    await h.attempt('restore', RUN);
-    expect(runcCalls(h.rt, 'delete')).toHaveLength(1);
-    expect(runcCalls(h.rt, 'restore')).toHaveLength(2);
-    expect([...h.tools.containers.keys()]).toEqual([RUN.container]);
-    expect(h.rt.files.has(path.join(h.work, 'restored.json'))).toBe(true);
+    const result = await h.attempt('restore', RUN);
+    expect(runcCalls(h.rt, 'restore')).toHaveLength(1);
+    expect(runcCalls(h.rt, 'delete')).toEqual([]); // the running copy was never destroyed
+    expect(h.tools.status(RUN.container)).toBe('running');
+    expect(result.pageBytes).toBe(4096 + 8192);
+    expect(JSON.parse(h.rt.text(path.join(h.work, 'restored.json')) ?? '')).toEqual(result);
   });
 
   it('restores again when the recorded copy has died since', async () => {
