@@ -20,3 +20,17 @@ export async function cgroupMemoryBytes(rt: HostRuntime, pid: number): Promise<n
   }
   return 0;
 }
+
+/**
+ * The processes in the freezer cgroup of process `pid` (cgroup v1's freezer controller, or
+ * v2's unified hierarchy): the ones `runc pause` froze with it.
+ */
+export async function frozenTogether(rt: HostRuntime, pid: number): Promise<number[]> {
+  const lines = (await rt.readFile(`/proc/${pid}/cgroup`)).toString('utf8').trim().split('\n');
+  const v1 = lines.map((l) => l.split(':')).find(([, controllers]) => controllers.split(',').includes('freezer'));
+  const unified = lines.find((l) => l.startsWith('0::'));
+  const dir = v1 ? `/sys/fs/cgroup/freezer${v1[2]}` : unified ? `/sys/fs/cgroup${unified.slice(3)}` : null;
+  if (dir === null) throw new Error(`process ${pid} is in no freezer cgroup`);
+  const procs = (await rt.readFile(`${dir}/cgroup.procs`)).toString('utf8');
+  return procs.split('\n').filter((l) => /^\d+$/.test(l.trim())).map(Number);
+}

@@ -39,14 +39,14 @@ export class FakeTools {
     rt.on('rsync', (call) => this.rsync(call));
     rt.on('start-stop-daemon', (call) => this.startStopDaemon(call));
     rt.on('kill', (call) => {
-      this.exit(Number(call.args[1]));
+      for (const pid of call.args.slice(1)) this.exit(Number(pid));
       return {};
     });
   }
 
   /** A container runc knows, with its bundle's config.json in place. */
   container(name: string, bundle: string, status: Status = 'running'): void {
-    this.containers.set(name, { status, pid: this.nextPid++, bundle });
+    this.containers.set(name, { status, pid: this.cgroupOf(name), bundle });
     if (!this.rt.files.has(path.join(bundle, 'config.json'))) this.rt.put(path.join(bundle, 'config.json'), JSON.stringify({ linux: {} }));
   }
 
@@ -132,8 +132,27 @@ export class FakeTools {
     const imagePath = option(args, '--image-path') ?? '';
     if (this.containers.has(name)) return fail(`container with id ${name} already exists`);
     if (!this.rt.files.has(path.join(imagePath, 'pstree.img'))) return fail(`criu failed: no images in ${imagePath}`);
-    this.containers.set(name, { status: 'running', pid: this.nextPid++, bundle: option(args, '--bundle') ?? '' });
+    this.containers.set(name, { status: 'running', pid: this.cgroupOf(name), bundle: option(args, '--bundle') ?? '' });
     return {};
+  }
+
+  /** A new init process in the container's own freezer cgroup (cgroup v1, as on the lab). */
+  private cgroupOf(name: string): number {
+    const pid = this.nextPid++;
+    this.rt.put(`/proc/${pid}/cgroup`, `12:freezer:/godwit/${name}\n11:memory:/godwit/${name}\n0::/\n`);
+    this.rt.put(this.procsFile(name), `${pid}\n`);
+    return pid;
+  }
+
+  private procsFile(name: string): string {
+    return `/sys/fs/cgroup/freezer/godwit/${name}/cgroup.procs`;
+  }
+
+  /** Another process inside the container (a forked worker), in its cgroup; returns its pid. */
+  task(name: string): number {
+    const pid = this.spawn(['worker', name]);
+    this.rt.put(this.procsFile(name), `${this.rt.text(this.procsFile(name)) ?? ''}${pid}\n`);
+    return pid;
   }
 
   private criu(call: Call): Reply {

@@ -186,6 +186,22 @@ describe('pushBundle and pushImages', () => {
 });
 
 describe('commitSource', () => {
+  it('fences the frozen original: every task of its cgroup is killed while still frozen, then runc deletes it', async () => {
+    const h = sourceWithContainer('paused');
+    const workers = [h.tools.task(RUN.container), h.tools.task(RUN.container)];
+    const init = h.tools.containers.get(RUN.container)?.pid;
+    await h.attempt('checkpoint', RUN);
+    await h.attempt('commitSource', RUN);
+    const lines = h.rt.commandLines();
+    const kill = lines.findIndex((l) => l.startsWith('kill -KILL'));
+    const remove = lines.findIndex((l) => / delete --force /.test(l));
+    expect(lines[kill]).toBe(`kill -KILL ${[init, ...workers].join(' ')}`);
+    expect(kill).toBeLessThan(remove);
+    // Never resumed on the way: a thaw before the kill would let the workers run again.
+    expect(runcCalls(h.rt, 'resume')).toEqual([]);
+    expect(runcCalls(h.rt, 'pause')).toEqual([]);
+  });
+
   it('removes the original and everything of the run; a retry after a crash finishes the job', async () => {
     const h = sourceWithContainer('paused');
     await h.attempt('checkpoint', RUN);

@@ -15,6 +15,17 @@ describe('stopTargetContainer', () => {
     expect(h.tools.status(RUN.container)).toBe('running');
   });
 
+  it('freezes a running copy before it kills its tasks, so none of them runs beside the resumed source', async () => {
+    const h = testHost();
+    h.tools.container(RUN.container, h.layout.bundle(RUN.container));
+    const worker = h.tools.task(RUN.container);
+    h.rt.put(h.layout.stagedMarker(RUN.runKey), RUN.container);
+    await h.attempt('stopTargetContainer', RUN);
+    const lines = h.rt.commandLines().filter((l) => / (pause|delete) /.test(l) || l.startsWith('kill'));
+    expect(lines.map((l) => l.split(' ').find((w) => ['pause', 'delete', 'kill'].includes(w)) ?? l.split(' ')[0])).toEqual(['pause', 'kill', 'delete']);
+    expect(lines[1]).toMatch(new RegExp(` ${worker}$`));
+  });
+
   it('stops the copy once; a second run finds nothing to stop', async () => {
     const h = testHost();
     h.tools.container(RUN.container, h.layout.bundle(RUN.container));
@@ -95,8 +106,10 @@ describe('cleanupTarget', () => {
     h.rt.put(h.layout.stagedMarker(RUN.runKey), RUN.container);
     const images = h.layout.incomingImages(RUN.runKey);
     const servers = [undefined, 1].map((round) => h.tools.spawn(['criu', 'page-server', '--images-dir', images, '--work-dir', h.work], h.layout.pageServerPidFile(RUN.runKey, round)));
+    // The page servers, then the copy's own tasks (frozen first, as any destroy fences).
+    const copy = h.tools.containers.get(RUN.container)?.pid;
     await h.attempt('cleanupTarget', RUN);
-    expect(h.rt.commandLines('kill').sort()).toEqual(servers.map((pid) => `kill -KILL ${pid}`).sort());
+    expect(h.rt.commandLines('kill').sort()).toEqual([...servers, copy].map((pid) => `kill -KILL ${pid}`).sort());
     expect(h.tools.status(RUN.container)).toBe('absent');
     for (const dir of [h.layout.bundle(RUN.container), h.layout.incomingRoot(RUN.runKey), h.work]) expect(h.filesBelow(dir)).toEqual([]);
     const before = h.rt.calls.length;
