@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { HostRuntime } from './host-runtime';
 import type { ExecOptions } from './exec';
 import { frozenTogether } from './cgroup';
+import { criuErrorLines } from './criu-log';
 import type { ContainerStatus } from '../policy/host-contract';
 
 export type { ContainerStatus };
@@ -130,8 +131,7 @@ export class Runc {
   private async criuErrors(workPath: string, logName: string): Promise<string> {
     const file = path.join(workPath, logName);
     if (!(await this.rt.exists(file))) return '';
-    const lines = (await this.rt.readFile(file)).toString('utf8').split('\n');
-    const errors = lines.filter((l) => /Error|error|fail/.test(l) && !/RLIMIT_NOFILE/.test(l)).slice(-6);
+    const errors = criuErrorLines((await this.rt.readFile(file)).toString('utf8'));
     return errors.length > 0 ? `:\n${errors.join('\n')}` : '';
   }
 
@@ -164,9 +164,8 @@ export class Runc {
     await this.detached('restore', args, path.join(restore.workPath, 'runc.log'), options);
   }
 
-  /** Removes a container in any state; a missing one is fine. */
   /**
-   * Removes the container so that none of its processes runs user code again: frozen first
+   * Removes a container in any state (a missing one is fine), so that none of its processes runs user code again: frozen first
    * (a running one is paused), then every task of its freezer cgroup killed while frozen (a
    * frozen task that is thawed dies before it returns to user space), then `runc delete
    * --force`. The delete alone does not fence: runc 1.1.5 kills only init and thaws the

@@ -390,4 +390,6 @@ export async function labRemove(hostName: string, container: string): Promise<vo
   const rt = new LocalRuntime();
   await new Runc(rt, { runc: tools().runc, criu: tools().criu, root: layout.runcRoot }).destroy(container);
   await rt.remove(layout.bundle(container));
+  // labRun's own log of starting it: nothing of the container stays.
+  await rt.remove(layout.workRoot(`run-${container}`));
 }
