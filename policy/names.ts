@@ -33,8 +33,20 @@ export const REBALANCE_WORKFLOW_ID = 'godwit-rebalance';
 /** The Schedule `godwit schedule rebalance` creates or updates. */
 export const REBALANCE_SCHEDULE_ID = 'godwit-rebalance';
 
-/** A per-run token for paths on hosts, so a retried or repeated migration never collides. */
+/**
+ * A per-run token for paths on hosts, so a retried or repeated migration never collides: the
+ * container and 8 hex digits digested from the whole run ID (FNV-1a). Run IDs are time-ordered
+ * (UUIDv7), so their first 8 digits, used before, were the same for runs ~65 s apart.
+ * Short on purpose: CRIU's unix sockets live in paths built from it (108 bytes at most).
+ */
 export function migrationRunKey(container: string, runId: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < runId.length; i++) hash = Math.imul(hash ^ runId.charCodeAt(i), 0x01000193) >>> 0;
+  return `${container}-${hash.toString(16).padStart(8, '0')}`;
+}
+
+/** The run key of runs started before migrationRunKey digested the whole run ID (replay only). */
+export function legacyMigrationRunKey(container: string, runId: string): string {
   return `${container}-${runId.slice(0, 8)}`;
 }
 

@@ -1,6 +1,6 @@
 import type { HostEntry } from '../policy/inventory';
 import type { RunRef } from '../policy/host-contract';
-import { migrationRunKey } from '../policy/names';
+import { legacyMigrationRunKey, migrationRunKey } from '../policy/names';
 import type { Phase } from '../policy/phases';
 import type { MigrationRequest } from '../policy/request';
 import { Compensations } from './compensations';
@@ -8,7 +8,7 @@ import { StepFailure } from './failures';
 import { hostStubs, type HostStubs } from './hosts';
 import { OutboundSlot } from './outbound-slot';
 import { MigrationTracker } from './tracker';
-import { isCancellation } from '@temporalio/workflow';
+import { isCancellation, patched } from '@temporalio/workflow';
 
 /** The hosts' entries in the inventory (addresses, ports, SSH), as preflight looked them up. */
 export interface InventoryHosts {
@@ -35,7 +35,9 @@ export class MigrationContext {
     workflow: { workflowId: string; runId: string },
   ) {
     this.tracker = new MigrationTracker(request, workflow.workflowId, Date.now());
-    this.run = { container: request.container, runKey: migrationRunKey(request.container, workflow.runId), transport: request.options.transport };
+    // Runs recorded before the whole run ID was digested keep their key (and their paths).
+    const runKey = (patched('run-key-whole-id') ? migrationRunKey : legacyMigrationRunKey)(request.container, workflow.runId);
+    this.run = { container: request.container, runKey, transport: request.options.transport };
     this.source = hostStubs(request.source, request.options.hostTimeoutSeconds);
     this.target = hostStubs(request.target, request.options.hostTimeoutSeconds);
     this.slot = new OutboundSlot(request.source, workflow.workflowId);

@@ -15,6 +15,8 @@ import {
   RELEASE_SLOT_SIGNAL,
   SLOT_GRANTED_SIGNAL,
   SLOTS_QUERY,
+  legacyMigrationRunKey,
+  migrationRunKey,
 } from '../../policy/names';
 
 describe('names of workflows and their messages', () => {
@@ -37,5 +39,17 @@ describe('names of workflows and their messages', () => {
     expect(releaseSlotSignal.name).toBe(RELEASE_SLOT_SIGNAL);
     expect(slotGrantedSignal.name).toBe(SLOT_GRANTED_SIGNAL);
     expect(slotsQuery.name).toBe(SLOTS_QUERY);
+  });
+});
+
+describe('run keys', () => {
+  it('differ for runs of one container started close together (their run IDs share a time prefix)', () => {
+    // UUIDv7 run IDs of one minute: the same first 8 hex digits, different tails.
+    const ids = Array.from({ length: 1000 }, (_, i) => `01a2339e-${(0x4000 + i).toString(16)}-7a31-954c-${(i * 7919).toString(16).padStart(12, '0')}`);
+    const keys = new Set(ids.map((id) => migrationRunKey('web', id)));
+    expect(keys.size).toBe(ids.length);
+    expect(new Set(ids.map((id) => legacyMigrationRunKey('web', id))).size).toBe(1);
+    for (const key of keys) expect(key).toMatch(/^web-[0-9a-f]{8}$/);
+    expect(migrationRunKey('web', ids[0])).toBe(migrationRunKey('web', ids[0]));
   });
 });
