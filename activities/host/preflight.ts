@@ -1,9 +1,11 @@
 // What both preflights check of this host before anything changes: root, the transport, CRIU.
 import type { CriuFacts, Peer } from '../../policy/host-contract';
 import type { Transport } from '../../policy/transport';
+import { dumpCapabilityProblem, parseProcStatus, type ProcessIdentity } from '../../policy/preflight';
+import { frozenTogether } from '../../runtime/cgroup';
 import { preconditionFailed } from '../errors';
 import { sshTo } from '../routes';
-import type { HostContext } from './context';
+import { readText, type HostContext } from './context';
 import { tlsFiles } from './transport';
 
 /** Root, the transport, then CRIU's facts; refused (non-retryable) when CRIU is not usable. */
@@ -46,4 +48,22 @@ async function transportReady(ctx: HostContext, transport: Transport | undefined
       await far.close();
     }
   }
+}
+
+/**
+ * Refuses, before any freeze, a container CRIU could not dump from here: one with a process
+ * under another user while this host's root lacks CAP_SYS_RESOURCE (as in this sandbox).
+ */
+export async function dumpableHere(ctx: HostContext, container: string, initPid: number): Promise<void> {
+  const { rt, host } = ctx;
+  // The capabilities Godwit's processes have here; CRIU, started by runc as root, has the same.
+  const capEff = (await readText(rt, '/proc/self/status')).match(/^CapEff:\s*([0-9a-f]+)/m)?.[1];
+  if (capEff === undefined) return; // no /proc/self/status to read: nothing to judge by
+  const processes: ProcessIdentity[] = [];
+  for (const pid of await frozenTogether(rt, initPid)) {
+    const identity = parseProcStatus(pid, await readText(rt, `/proc/${pid}/status`));
+    if (identity) processes.push(identity);
+  }
+  const problem = dumpCapabilityProblem({ host: host.name, container, capEff, processes });
+  if (problem) throw preconditionFailed(problem);
 }

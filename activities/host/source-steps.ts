@@ -11,7 +11,7 @@ import { daemonPid, startDaemon } from '../../runtime/daemon';
 import { heartbeating } from '../heartbeat';
 import { preconditionFailed } from '../errors';
 import { readText, type HostContext } from './context';
-import { checkHost, cpuinfoDir, preflightRoot } from './preflight';
+import { checkHost, cpuinfoDir, dumpableHere, preflightRoot } from './preflight';
 import { settleEarlierAttempts, stopEarlierCopies } from './stragglers';
 import { dumpOptions, toPageServer, toReceiver } from './transport';
 import { until } from './polling';
@@ -34,6 +34,7 @@ export function sourceSteps(ctx: HostContext): SourceActivities {
       const state = await runc.state(container);
       if (state === null) throw preconditionFailed(`container ${container} does not exist on host ${host.name}`);
       if (state.status !== 'running') throw preconditionFailed(`container ${container} on host ${host.name} is ${state.status}, not running`);
+      await dumpableHere(ctx, container, state.pid);
       const cpuinfo = await criu.cpuinfoDump(cpuinfoDir(ctx, container));
       await rt.remove(preflightRoot(ctx, container));
       return {

@@ -4,39 +4,23 @@
 // arrives. (runc's own `delete --force` on a paused container kills only init and thaws the
 // cgroup: the others run on until the PID namespace is torn down.)
 import path from 'node:path';
-import { promises as fs, readdirSync, statSync } from 'node:fs';
-import { executeOk } from '../../runtime/exec';
+import { readdirSync, statSync } from 'node:fs';
 import { LocalRuntime } from '../../runtime/local';
 import { HostLayout } from '../../runtime/layout';
 import { Runc } from '../../runtime/runc';
 import { labRemove, labRun } from '../../infra/lab/lab';
-import { godwitHome } from '../../infra/lab/state';
 import { tools } from '../../infra/lab/tools';
 import { waitFor } from '../../infra/lab/processes';
-import { host, statusOn, useLab } from './lab';
+import { busyboxBundle, host, statusOn, useLab } from './lab';
 
 jest.setTimeout(120_000);
 
 const session = useLab();
 const WRITERS = 4;
 
-/** A bundle of busybox whose init forks WRITERS - 1 writers and writes itself: each appends to /hb-N. */
-async function writersBundle(name: string): Promise<string> {
-  const bundle = path.join(godwitHome(), 'demo', 'bundles', name);
-  await fs.rm(bundle, { recursive: true, force: true });
-  await fs.mkdir(path.join(bundle, 'rootfs', 'bin'), { recursive: true });
-  for (const dir of ['proc', 'sys', 'dev', 'tmp']) await fs.mkdir(path.join(bundle, 'rootfs', dir));
-  await fs.copyFile('/usr/bin/busybox', path.join(bundle, 'rootfs', 'bin', 'busybox'));
-  await executeOk(tools().runc, ['spec', '--bundle', bundle]);
-  const configFile = path.join(bundle, 'config.json');
-  const config = JSON.parse(await fs.readFile(configFile, 'utf8')) as { process: { args: string[]; terminal: boolean }; root: { readonly: boolean } };
-  const forks = Array.from({ length: WRITERS - 1 }, (_, i) => `(while :; do echo x >> /hb-${i + 1}; done) &`).join(' ');
-  config.process.args = ['/bin/busybox', 'sh', '-c', `${forks} while :; do echo x >> /hb-0; done`];
-  config.process.terminal = false;
-  config.root.readonly = false;
-  await fs.writeFile(configFile, JSON.stringify(config));
-  return bundle;
-}
+/** Busybox's init forks WRITERS - 1 writers and writes itself: each appends to /hb-N. */
+const writersScript = () =>
+  `${Array.from({ length: WRITERS - 1 }, (_, i) => `(while :; do echo x >> /hb-${i + 1}; done) &`).join(' ')} while :; do echo x >> /hb-0; done`;
 
 /** Bytes each writer has written so far, by file. */
 function written(rootfs: string): Record<string, number> {
@@ -48,7 +32,7 @@ describe('destroying a frozen container', () => {
     const alpha = host(session.lab, 'alpha');
     const name = 'e2e-fence';
     await labRemove('alpha', name);
-    await labRun('alpha', name, await writersBundle(name));
+    await labRun('alpha', name, await busyboxBundle(name, writersScript()));
     const layout = new HostLayout(alpha.stateDir);
     const rootfs = path.join(layout.bundle(name), 'rootfs');
     await waitFor('every writer to write', () => Promise.resolve(Object.keys(written(rootfs)).length === WRITERS), 10_000);

@@ -13,9 +13,12 @@ import { MigrationStatus, MigrationSummary } from '../../policy/client-types';
 import { RebalanceReport } from '../../policy/rebalance-request';
 import { LabStatus } from '../../infra/lab/state';
 import type { LabState } from '../../infra/lab/state';
-import { labRemove } from '../../infra/lab/lab';
+import { labRemove, labRun } from '../../infra/lab/lab';
 import { CounterProbe } from '../../bench/probe';
-import { bringLabUp, clearFaults, host, injectFault, leftovers, startWorkload, statusOn } from './lab';
+import { bringLabUp, busyboxBundle, clearFaults, host, injectFault, leftovers, startWorkload, statusOn } from './lab';
+import { readFileSync } from 'node:fs';
+import { hasSysResource } from '../../policy/preflight';
+import { PreflightRefusedError } from '../../client/errors';
 
 jest.setTimeout(120_000);
 
@@ -170,6 +173,26 @@ describe('live migration on the lab', () => {
 });
 
 describe('refusals on the lab', () => {
+  it('refuses a container with a process under another user where root lacks CAP_SYS_RESOURCE, before any freeze; else migrates it', async () => {
+    const [alpha, beta] = [host(lab, 'alpha'), host(lab, 'beta')];
+    const container = 'e2e-uid';
+    for (const h of lab.hosts) await labRemove(h.name, container);
+    await labRun('alpha', container, await busyboxBundle(container, 'while :; do sleep 1; done', 1000));
+    const capEff = /^CapEff:\s*([0-9a-f]+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0';
+    const outcome = await resultOf(await startMigration(client, { container, source: 'alpha', target: 'beta' })).catch((e: unknown) => e);
+    if (hasSysResource(capEff)) {
+      expect(outcome).toMatchObject({ outcome: 'migrated' });
+      await labRemove('beta', container);
+      return;
+    }
+    // This sandbox: root's CapEff lacks bit 24. CRIU would fail after the freeze; preflight says why first.
+    expect(outcome).toBeInstanceOf(PreflightRefusedError);
+    expect((outcome as Error).message).toMatch(new RegExp(`preflight on host alpha failed: container ${container} on host alpha runs process \\d+ \\(\\S+, uid 1000, gid 1000\\) under another user than root; .*needs CAP_SYS_RESOURCE`));
+    expect(await statusOn(alpha, container)).toBe('running');
+    expect(await statusOn(beta, container)).toBe('absent');
+    await labRemove('alpha', container);
+  });
+
   it('refuses a target that already has a container of that name, and both keep running', async () => {
     const [alpha, beta] = [host(lab, 'alpha'), host(lab, 'beta')];
     const w = await startWorkload(lab, 'alpha', 'e2e-twin', 7104);

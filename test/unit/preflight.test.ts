@@ -1,4 +1,4 @@
-import { compareVersions, criuVersionProblem, requiredTargetBytes } from '../../policy/preflight';
+import { compareVersions, criuVersionProblem, dumpCapabilityProblem, hasSysResource, parseProcStatus, requiredTargetBytes } from '../../policy/preflight';
 
 describe('preflight rules', () => {
   it('compares versions numerically, not as text', () => {
@@ -16,5 +16,26 @@ describe('preflight rules', () => {
   it('asks the target for the root file system, the memory image and a margin', () => {
     const mib = 1024 * 1024;
     expect(requiredTargetBytes({ memoryBytes: 100 * mib, rootfsBytes: 10 * mib })).toBe(Math.ceil(10 * mib + 110 * mib + 64 * mib));
+  });
+});
+
+describe('what CRIU can dump without CAP_SYS_RESOURCE', () => {
+  const proc = (pid: number, uid: number, gid = uid) => ({ pid, name: `p${pid}`, uids: [uid, uid, uid, uid], gids: [gid, gid, gid, gid] });
+
+  it('reads the capability bit and the IDs as the kernel writes them', () => {
+    expect(hasSysResource('000001fffeffffff')).toBe(false); // this sandbox's root
+    expect(hasSysResource('000001ffffffffff')).toBe(true);
+    expect(hasSysResource('0000000001000000')).toBe(true);
+    expect(parseProcStatus(7, 'Name:\tnginx\nUmask:\t0022\nUid:\t0\t33\t33\t33\nGid:\t0\t33\t33\t33\n')).toEqual({ pid: 7, name: 'nginx', uids: [0, 33, 33, 33], gids: [0, 33, 33, 33] });
+    expect(parseProcStatus(7, '')).toBeNull();
+  });
+
+  it('refuses any process with a user or group other than root, only where the capability is missing', () => {
+    const base = { host: 'alpha', container: 'db', capEff: '000001fffeffffff' };
+    expect(dumpCapabilityProblem({ ...base, processes: [proc(1, 0), proc(2, 0)] })).toBeNull();
+    expect(dumpCapabilityProblem({ ...base, processes: [proc(1, 0), proc(2, 0, 5)] })).toMatch(/process 2 \(p2, uid 0, gid 5\)/);
+    const many = dumpCapabilityProblem({ ...base, processes: [1, 2, 3, 4, 5].map((p) => proc(p, 70)) });
+    expect(many).toMatch(/^container db on host alpha runs process 1 \(p1, uid 70, gid 70\), 2 .*, 3 .* and 2 more under another user than root; .*CAP_SYS_RESOURCE/);
+    expect(dumpCapabilityProblem({ ...base, capEff: '000001ffffffffff', processes: [proc(1, 70)] })).toBeNull();
   });
 });

@@ -14,6 +14,37 @@ function sourceWithContainer(status: 'running' | 'paused' | 'stopped' = 'running
   return h;
 }
 
+describe('preflightSource', () => {
+  /** Root here without CAP_SYS_RESOURCE (bit 24), as in this sandbox; and with it. */
+  const WITHOUT = '000001fffeffffff';
+  const WITH = '000001ffffffffff';
+  const status = (name: string, uid: number) => `Name:\t${name}\nUid:\t${uid}\t${uid}\t${uid}\t${uid}\nGid:\t${uid}\t${uid}\t${uid}\t${uid}\n`;
+
+  function sourceWithPostgres(capEff: string, uid: number): { h: TestHost; worker: number } {
+    const h = sourceWithContainer();
+    h.rt.put('/proc/self/status', `Name:\tnode\nCapEff:\t${capEff}\n`);
+    const init = h.tools.containers.get(RUN.container)?.pid ?? 0;
+    h.rt.put(`/proc/${init}/status`, status('postgres', 0));
+    const worker = h.tools.task(RUN.container);
+    h.rt.put(`/proc/${worker}/status`, status('postgres', uid));
+    return { h, worker };
+  }
+
+  it('refuses, before any freeze, a process under another user when root here lacks CAP_SYS_RESOURCE, naming both', async () => {
+    const { h, worker } = sourceWithPostgres(WITHOUT, 70);
+    await expect(h.attempt('preflightSource', { container: RUN.container })).rejects.toThrow(
+      new RegExp(`container ${RUN.container} on host alpha runs process ${worker} \\(postgres, uid 70, gid 70\\) under another user than root; .*CAP_SYS_RESOURCE.*CapEff ${WITHOUT}`),
+    );
+    expect(runcCalls(h.rt, 'pause')).toEqual([]);
+    expect(h.tools.status(RUN.container)).toBe('running');
+  });
+
+  it('lets the same container through where root has the capability, or where every process is root', async () => {
+    await expect(sourceWithPostgres(WITH, 70).h.attempt('preflightSource', { container: RUN.container })).resolves.toMatchObject({ containerStatus: 'running' });
+    await expect(sourceWithPostgres(WITHOUT, 0).h.attempt('preflightSource', { container: RUN.container })).resolves.toMatchObject({ containerStatus: 'running' });
+  });
+});
+
 describe('checkpoint', () => {
   it('pauses once, dumps to disk and records the result', async () => {
     const h = sourceWithContainer();
