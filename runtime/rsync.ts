@@ -18,12 +18,17 @@ export class Rsync {
     private readonly rsync: string,
   ) {}
 
-  async push(sourceDir: string, target: RsyncTarget, opts: { mirror: boolean }, options?: ExecOptions): Promise<number> {
+  /**
+   * `mirror` deletes what the source no longer has; `exactly` (a file of NUL-separated paths
+   * below `sourceDir`) sends just those, whatever their sizes and times say.
+   */
+  async push(sourceDir: string, target: RsyncTarget, opts: { mirror: boolean; exactly?: string }, options?: ExecOptions): Promise<number> {
     const url = `rsync://${target.address}:${target.port}/${RSYNC_MODULE}/${target.path.replace(/\/?$/, '/')}`;
     // -a keeps owners and modes (the daemon runs as root with numeric ids), -H hard links,
     // --mkpath creates the destination; `mirror` deletes what the source no longer has.
     const args = ['-aH', '--numeric-ids', '--mkpath', '--stats', '--timeout=60'];
     if (opts.mirror) args.push('--delete');
+    if (opts.exactly) args.push('--ignore-times', '--from0', `--files-from=${opts.exactly}`);
     args.push(`${sourceDir.replace(/\/?$/, '/')}`, url);
     const result = await this.rt.executeOk(this.rsync, args, options);
     return parseBytesSent(result.stdout);

@@ -6,6 +6,9 @@ import type { PageServerEndpoint } from '../policy/host-contract';
 import type { ConcreteStrategy } from '../policy/strategy';
 import { onHost, type MigrationContext } from './context';
 
+/** Covers the time between the prepare phase's start in workflow time and the first push's real start. */
+const FINAL_SYNC_MARGIN_SECONDS = 60;
+
 /** Freeze and dump; pages stream to a page server on the target, or go to disk first. */
 async function finalDump(ctx: MigrationContext, opts: { streamed: boolean; parentRound?: number }): Promise<void> {
   const { source, target, run, tracker, hosts } = ctx;
@@ -67,7 +70,11 @@ export async function transferState(ctx: MigrationContext, strategy: ConcreteStr
   }
   const { source, run, tracker, hosts } = ctx;
   ctx.enter('transfer');
-  const images = await onHost(source, 'transfer', () => source.long.pushImages({ ...run, target: hosts.target }));
+  // Files changed since the first sync began are sent exactly (runtime/final-sync.ts). A
+  // duration, not a time: the hosts' clocks need not agree with the orchestrator's.
+  const prepared = tracker.phases.find((p) => p.phase === 'prepare')?.startedAt ?? tracker.startedAt;
+  const changedWithinSeconds = Math.ceil((Date.now() - prepared) / 1000) + FINAL_SYNC_MARGIN_SECONDS;
+  const images = await onHost(source, 'transfer', () => source.long.pushImages({ ...run, target: hosts.target, changedWithinSeconds }));
   tracker.rsyncBytes += images.bytes;
   return { lazyPages };
 }

@@ -15,6 +15,7 @@ import { checkHost, cpuinfoDir, dumpableHere, preflightRoot } from './preflight'
 import { settleEarlierAttempts, stopEarlierCopies } from './stragglers';
 import { dumpOptions, toPageServer, toReceiver } from './transport';
 import { until } from './polling';
+import { syncExactly } from '../../runtime/final-sync';
 
 /** `--parent-path` for a dump that builds on a pre-dump round. */
 const parentPathOf = (dump: DumpRef) => (dump.parentRound === undefined ? undefined : HostLayout.parentLink(dump.parentRound));
@@ -215,8 +216,10 @@ export function sourceSteps(ctx: HostContext): SourceActivities {
         toReceiver(ctx, run, async (at) => {
           // Images first (restore needs them); the pages already sit on the target, so no --delete.
           const images = await rsync.push(layout.outgoingImages(run.runKey), { ...at, path: layout.relIncomingImages(run.runKey) }, { mirror: false }, { signal });
-          // The container is frozen now, so this last pass catches every file it wrote.
-          const rootfs = await rsync.push(layout.bundle(run.container), { ...at, path: layout.relBundle(run.container) }, { mirror: true }, { signal });
+          // The container is frozen now, so this last pass catches every file it wrote, exactly.
+          const bundle = { ...at, path: layout.relBundle(run.container) };
+          const listFile = path.join(layout.workRoot(run.runKey), 'changed-files');
+          const rootfs = await syncExactly(rt, rsync, layout.bundle(run.container), bundle, { changedWithinSeconds: run.changedWithinSeconds, listFile }, { signal });
           return images + rootfs;
         }),
       );

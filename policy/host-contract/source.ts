@@ -50,8 +50,12 @@ export interface SourceActivities {
    * the pages until the target has them all. The source stays frozen meanwhile.
    */
   postCopyDump(input: RunRef): Promise<LazyDumpResult>;
-  /** Source: push the remaining image files and a final root file system sync. */
-  pushImages(input: RunRef & { target: Peer }): Promise<TransferResult>;
+  /**
+   * Source: push the remaining image files and a final root file system sync, exact for every
+   * file changed within `changedWithinSeconds` (since the first sync began, and a margin);
+   * absent (an older orchestrator): exact for every file.
+   */
+  pushImages(input: RunRef & { target: Peer; changedWithinSeconds?: number }): Promise<TransferResult>;
   /** Source, post-copy: wait until every page reached the target (the dump then ends). */
   awaitPagesDrained(input: RunRef): Promise<{ seconds: number }>;
   /** Source: destroy the frozen original. The point of no return. */

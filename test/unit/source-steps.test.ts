@@ -3,6 +3,7 @@
 import path from 'node:path';
 import type { CheckpointResult } from '../../policy/host-contract';
 import { SimulatedCrash } from './memory-runtime';
+import { FakeTools } from './fake-tools';
 import { RUN, TARGET, command, removing, runcCalls, testHost, writing, type TestHost } from './host-harness';
 
 const record = <T>(h: TestHost, name: string) => JSON.parse(h.rt.text(path.join(h.work, name)) ?? 'null') as T;
@@ -205,14 +206,42 @@ describe('pushBundle and pushImages', () => {
   it('pushImages sends the images (no --delete: the pages are there) before the final bundle sync', async () => {
     const h = sourceWithContainer();
     await h.attempt('checkpoint', RUN);
-    const result = await h.attempt('pushImages', push);
+    const result = await h.attempt('pushImages', { ...push, changedWithinSeconds: 90 });
     const [images, bundle] = h.rt.commandLines('rsync');
     expect(images).not.toContain('--delete');
     expect(images).toMatch(/\/outgoing\/run-1\/images\/ rsync:\/\/10\.0\.0\.2:8873\/godwit\/incoming\/run-1\/images\/$/);
     expect(bundle).toContain('--delete');
     expect(result.bytes).toBeGreaterThan(8192);
-    await h.attempt('pushImages', push);
+    // Nothing changed within the window: no file is read a second time.
+    await h.attempt('pushImages', { ...push, changedWithinSeconds: 90 });
     expect(h.rt.commandLines('rsync')).toHaveLength(4);
+  });
+
+  it('the final sync sends again, quick check off, exactly the files changed within the window', async () => {
+    const h = sourceWithContainer();
+    const bundleDir = h.layout.bundle(RUN.container);
+    h.rt.put(path.join(bundleDir, 'rootfs/var/lib/db/wal-0001'), 'x'.repeat(4096));
+    h.rt.put(path.join(bundleDir, 'rootfs/etc/untouched.conf'), 'same');
+    h.tools.recentlyChanged = ['rootfs/var/lib/db/wal-0001'];
+    await h.attempt('checkpoint', RUN);
+    await h.attempt('pushImages', { ...push, changedWithinSeconds: 90 });
+    expect(h.rt.commandLines('find')).toEqual([
+      `find ${bundleDir} -newerct @${FakeTools.NOW - 90} ( -type f -o -type l ) -printf %P\\0`,
+    ]);
+    const exact = h.rt.commandLines('rsync')[2];
+    const listFile = path.join(h.work, 'changed-files');
+    expect(exact).toContain(`--ignore-times --from0 --files-from=${listFile}`);
+    expect(exact).not.toContain('--delete');
+    expect(h.rt.text(listFile)).toBe('rootfs/var/lib/db/wal-0001\0');
+  });
+
+  it('with no window (a run of an older orchestrator), the final sync is exact for every file', async () => {
+    const h = sourceWithContainer();
+    h.rt.put(path.join(h.layout.bundle(RUN.container), 'rootfs/etc/a.conf'), 'a');
+    await h.attempt('checkpoint', RUN);
+    await h.attempt('pushImages', push);
+    expect(h.rt.commandLines('find')[0]).not.toContain('-newerct');
+    expect(h.rt.text(path.join(h.work, 'changed-files'))?.split('\0')).toEqual(expect.arrayContaining(['config.json', 'rootfs/etc/a.conf']));
   });
 });
 

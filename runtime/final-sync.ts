@@ -1,0 +1,45 @@
+// The root file system's last sync, after the freeze, exact whatever the clock says. rsync's
+// quick check skips a file whose size and mtime (whole seconds) match the target's copy, so a
+// file rewritten with the same size in the second of the previous sync arrived stale
+// (measured). Every write moves a file's ctime, though, and ctime cannot be set back: the
+// files whose ctime is within the window since the first sync began are sent again with the
+// quick check off. The rest, unchanged since then, are not read twice.
+import path from 'node:path';
+import type { ExecOptions } from './exec';
+import type { HostRuntime } from './host-runtime';
+import type { Rsync, RsyncTarget } from './rsync';
+
+/**
+ * Regular files and links below `dir` (relative to it) whose ctime is within the last
+ * `seconds` by its host's clock, the clock that set them; every one when `seconds` is null.
+ */
+export async function changedWithin(rt: HostRuntime, dir: string, seconds: number | null, options?: ExecOptions): Promise<string[]> {
+  const recent: string[] = [];
+  if (seconds !== null) {
+    const now = Number((await rt.executeOk('date', ['+%s'], options)).stdout.trim());
+    recent.push('-newerct', `@${now - Math.ceil(seconds)}`);
+  }
+  const found = await rt.executeOk('find', [dir, ...recent, '(', '-type', 'f', '-o', '-type', 'l', ')', '-printf', '%P\\0'], options);
+  return found.stdout.split('\0').filter((p) => p !== '');
+}
+
+/**
+ * Mirrors `dir` to `target` (new, changed and deleted files, by the quick check), then sends
+ * again, quick check off, every file changed within `changedWithinSeconds`; with no window
+ * given (a run started by an older orchestrator), every file. Returns the bytes sent.
+ */
+export async function syncExactly(
+  rt: HostRuntime,
+  rsync: Rsync,
+  dir: string,
+  target: RsyncTarget,
+  opts: { changedWithinSeconds?: number; listFile: string },
+  options?: ExecOptions,
+): Promise<number> {
+  const mirrored = await rsync.push(dir, target, { mirror: true }, options);
+  const changed = await changedWithin(rt, dir, opts.changedWithinSeconds ?? null, options);
+  if (changed.length === 0) return mirrored;
+  await rt.mkdirp(path.dirname(opts.listFile));
+  await rt.writeFile(opts.listFile, `${changed.join('\0')}\0`);
+  return mirrored + (await rsync.push(dir, target, { mirror: false, exactly: opts.listFile }, options));
+}
