@@ -11,14 +11,13 @@ import type { Rsync, RsyncTarget } from './rsync';
 
 /**
  * Regular files and links below `dir` (relative to it) whose ctime is within the last
- * `seconds` by its host's clock, the clock that set them; every one when `seconds` is null.
+ * `seconds` by its host's clock (find runs there: the clock that set them); every one when
+ * `seconds` is null.
  */
 export async function changedWithin(rt: HostRuntime, dir: string, seconds: number | null, options?: ExecOptions): Promise<string[]> {
-  const recent: string[] = [];
-  if (seconds !== null) {
-    const now = Number((await rt.executeOk('date', ['+%s'], options)).stdout.trim());
-    recent.push('-newerct', `@${now - Math.ceil(seconds)}`);
-  }
+  // GNU find compares fractional minutes exactly; rounded up, so the window only grows. One
+  // command: over SSH each is a round trip, and the container is frozen.
+  const recent = seconds === null ? [] : ['-cmin', `-${Math.ceil((seconds / 60) * 1000) / 1000}`];
   const found = await rt.executeOk('find', [dir, ...recent, '(', '-type', 'f', '-o', '-type', 'l', ')', '-printf', '%P\\0'], options);
   return found.stdout.split('\0').filter((p) => p !== '');
 }

@@ -29,8 +29,6 @@ function option(args: readonly string[], flag: string): string | undefined {
 const fail = (stderr: string): Reply => ({ code: 1, stderr });
 
 export class FakeTools {
-  /** The host's clock (`date +%s`). */
-  static readonly NOW = 1_764_600_000;
   readonly containers = new Map<string, Container>();
   /** Files (relative to the directory asked about) whose ctime find reports as recent. */
   recentlyChanged: string[] = [];
@@ -42,12 +40,11 @@ export class FakeTools {
     rt.on('criu', (call) => this.criu(call));
     rt.on('rsync', (call) => this.rsync(call));
     rt.on('start-stop-daemon', (call) => this.startStopDaemon(call));
-    rt.on('date', () => ({ stdout: `${FakeTools.NOW}\n` }));
-    // find DIR [-newerct @T] ( -type f -o -type l ) -printf '%P\0': the files a test says changed, or all.
+    // find DIR [-cmin -M] ( -type f -o -type l ) -printf '%P\0': the files a test says changed, or all.
     rt.on('find', (call) => {
       const dir = call.args[0];
       const below = [...this.rt.files.keys()].filter((f) => f.startsWith(`${dir}/`)).map((f) => f.slice(dir.length + 1));
-      const listed = call.args.includes('-newerct') ? below.filter((f) => this.recentlyChanged.includes(f)) : below;
+      const listed = call.args.includes('-cmin') ? below.filter((f) => this.recentlyChanged.includes(f)) : below;
       return { stdout: listed.map((f) => `${f}\0`).join('') };
     });
     rt.on('kill', (call) => {

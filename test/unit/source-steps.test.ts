@@ -3,7 +3,6 @@
 import path from 'node:path';
 import type { CheckpointResult } from '../../policy/host-contract';
 import { SimulatedCrash } from './memory-runtime';
-import { FakeTools } from './fake-tools';
 import { RUN, TARGET, command, removing, runcCalls, testHost, writing, type TestHost } from './host-harness';
 
 const record = <T>(h: TestHost, name: string) => JSON.parse(h.rt.text(path.join(h.work, name)) ?? 'null') as T;
@@ -226,7 +225,7 @@ describe('pushBundle and pushImages', () => {
     await h.attempt('checkpoint', RUN);
     await h.attempt('pushImages', { ...push, changedWithinSeconds: 90 });
     expect(h.rt.commandLines('find')).toEqual([
-      `find ${bundleDir} -newerct @${FakeTools.NOW - 90} ( -type f -o -type l ) -printf %P\\0`,
+      `find ${bundleDir} -cmin -1.5 ( -type f -o -type l ) -printf %P\\0`,
     ]);
     const exact = h.rt.commandLines('rsync')[2];
     const listFile = path.join(h.work, 'changed-files');
@@ -240,7 +239,7 @@ describe('pushBundle and pushImages', () => {
     h.rt.put(path.join(h.layout.bundle(RUN.container), 'rootfs/etc/a.conf'), 'a');
     await h.attempt('checkpoint', RUN);
     await h.attempt('pushImages', push);
-    expect(h.rt.commandLines('find')[0]).not.toContain('-newerct');
+    expect(h.rt.commandLines('find')[0]).not.toContain('-cmin');
     expect(h.rt.text(path.join(h.work, 'changed-files'))?.split('\0')).toEqual(expect.arrayContaining(['config.json', 'rootfs/etc/a.conf']));
   });
 });
