@@ -10,8 +10,8 @@ const dir = path.join(__dirname, '..', 'histories');
 const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
 
 describe('replay of recorded migrations', () => {
-  it('has histories of a migration, a pre-copy, a rollback and an abort to replay', () => {
-    expect(files.sort()).toEqual(['aborted-transfer.json', 'migrated.json', 'pre-copy.json', 'rolled-back-restore.json']);
+  it('has histories of a migration (before and after the whole-run-ID key), a pre-copy, a rollback and an abort to replay', () => {
+    expect(files.sort()).toEqual(['aborted-transfer.json', 'migrated-whole-run-key.json', 'migrated.json', 'pre-copy.json', 'rolled-back-restore.json']);
   });
 
   it.each(files)('replays %s deterministically', async (file) => {
