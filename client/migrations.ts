@@ -113,9 +113,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * ends. Polls the progress query, `intervalMs` apart; a phase shorter than that may pass
  * unseen (the report lists every phase).
  */
-export async function* watchMigration(handle: MigrationHandle, options: { intervalMs?: number } = {}): AsyncGenerator<Progress> {
+export async function* watchMigration(
+  handle: MigrationHandle,
+  options: { intervalMs?: number; /** Settles when the run has ended; by default, its result. */ ended?: Promise<unknown> } = {},
+): AsyncGenerator<Progress> {
   let closed = false;
-  const ended = handle.result().then(
+  const ended = (options.ended ?? handle.result()).then(
     () => (closed = true),
     () => (closed = true),
   );
@@ -155,12 +158,14 @@ export async function followMigration(handle: MigrationHandle, options: FollowOp
   };
   if (signal?.aborted) onAbort();
   else signal?.addEventListener('abort', onAbort, { once: true });
+  // One wait for the result serves both the report and the watcher's end.
+  const report = resultOf(handle);
   const watching = (async () => {
     if (!onProgress) return;
-    for await (const progress of watchMigration(handle)) onProgress(progress);
+    for await (const progress of watchMigration(handle, { ended: report })) onProgress(progress);
   })();
   try {
-    return await resultOf(handle);
+    return await report;
   } finally {
     signal?.removeEventListener('abort', onAbort);
     await watching.catch(() => undefined);

@@ -30,31 +30,49 @@ async function workloadBinary(): Promise<string> {
   return binary;
 }
 
-/** Builds (afresh) an OCI bundle running the workload; returns its directory. */
-export async function buildWorkloadBundle(options: WorkloadOptions): Promise<string> {
-  const bundle = path.join(godwitHome(), 'demo', 'bundles', options.name);
+/**
+ * Builds (afresh) a minimal OCI bundle under $GODWIT_HOME/demo/bundles/<name>: `files` (path in
+ * the rootfs -> file on this machine) copied in as executables, `args` as its process, root
+ * fs writable. Returns its directory.
+ */
+export async function buildBundle(
+  name: string,
+  files: Readonly<Record<string, string>>,
+  args: string[],
+  extra: { user?: number; hostname?: string; annotations?: Record<string, string> } = {},
+): Promise<string> {
+  const bundle = path.join(godwitHome(), 'demo', 'bundles', name);
   await fs.rm(bundle, { recursive: true, force: true });
   const rootfs = path.join(bundle, 'rootfs');
   for (const dir of ['bin', 'proc', 'sys', 'dev', 'tmp']) await fs.mkdir(path.join(rootfs, dir), { recursive: true });
-  await fs.copyFile(await workloadBinary(), path.join(rootfs, 'workload'));
-  await fs.chmod(path.join(rootfs, 'workload'), 0o755);
+  for (const [inside, from] of Object.entries(files)) {
+    await fs.mkdir(path.dirname(path.join(rootfs, inside)), { recursive: true });
+    await fs.copyFile(from, path.join(rootfs, inside));
+    await fs.chmod(path.join(rootfs, inside), 0o755);
+  }
   await executeOk(tools().runc, ['spec', '--bundle', bundle]);
   const configFile = path.join(bundle, 'config.json');
   const config = JSON.parse(await fs.readFile(configFile, 'utf8')) as {
-    process: { args: string[]; terminal: boolean };
+    process: { args: string[]; terminal: boolean; user: { uid: number; gid: number } };
     root: { readonly: boolean };
     hostname?: string;
     annotations?: Record<string, string>;
   };
-  config.process.args = [
-    '/workload', '--memory-mib', String(options.memoryMib), '--dirty-mib-per-sec', String(options.dirtyMibPerSec), '--port', String(options.port),
-  ];
+  config.process.args = args;
   config.process.terminal = false;
+  // uid = gid: a container of one other user, as a packaged daemon would run.
+  if (extra.user !== undefined) config.process.user = { uid: extra.user, gid: extra.user };
   config.root.readonly = false;
-  config.hostname = 'godwit-demo';
-  if (options.annotations) config.annotations = options.annotations;
+  if (extra.hostname) config.hostname = extra.hostname;
+  if (extra.annotations) config.annotations = extra.annotations;
   await fs.writeFile(configFile, `${JSON.stringify(config, null, 2)}\n`);
   return bundle;
+}
+
+/** Builds (afresh) an OCI bundle running the workload; returns its directory. */
+export async function buildWorkloadBundle(options: WorkloadOptions): Promise<string> {
+  const args = ['/workload', '--memory-mib', String(options.memoryMib), '--dirty-mib-per-sec', String(options.dirtyMibPerSec), '--port', String(options.port)];
+  return buildBundle(options.name, { workload: await workloadBinary() }, args, { hostname: 'godwit-demo', annotations: options.annotations });
 }
 
 /** The workload's counter, read over TCP from outside the container. */

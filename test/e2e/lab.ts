@@ -1,17 +1,15 @@
 // The real lab for end-to-end tests: a workload container on a real host, and checks of
 // what a migration must leave behind (one running copy, nothing else).
 import path from 'node:path';
-import { writeFileSync, rmSync, readdirSync, existsSync, readFileSync, promises as fs } from 'node:fs';
-import { executeOk } from '../../runtime/exec';
-import { tools } from '../../infra/lab/tools';
+import { writeFileSync, rmSync, readdirSync, existsSync, readFileSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
 import { connectToLab } from '../../infra/lab/client';
 import { defaultLabOptions, labRemove, labRun, labUp, listContainers, type LabOptions } from '../../infra/lab/lab';
-import { buildWorkloadBundle, readCounter } from '../../infra/demo/workload';
+import { buildBundle, buildWorkloadBundle, readCounter } from '../../infra/demo/workload';
 import { waitFor } from '../../infra/lab/processes';
 import { LocalRuntime } from '../../runtime/local';
 import { mentions } from '../../runtime/daemon';
-import { godwitHome, labStateFile, readLabState } from '../../infra/lab/state';
+import { labStateFile, readLabState } from '../../infra/lab/state';
 import { stopProcess } from '../../infra/lab/processes';
 import type { LabHostState, LabState } from '../../infra/lab/state';
 import type { Fault } from '../../activities/faults';
@@ -130,22 +128,6 @@ export function clearFaults(lab: LabState): void {
 }
 
 /** An OCI bundle of Debian's static busybox running `sh -c script`, as `user` (uid = gid) if given. */
-export async function busyboxBundle(name: string, script: string, user?: number): Promise<string> {
-  const bundle = path.join(godwitHome(), 'demo', 'bundles', name);
-  await fs.rm(bundle, { recursive: true, force: true });
-  await fs.mkdir(path.join(bundle, 'rootfs', 'bin'), { recursive: true });
-  for (const dir of ['proc', 'sys', 'dev', 'tmp']) await fs.mkdir(path.join(bundle, 'rootfs', dir));
-  await fs.copyFile('/usr/bin/busybox', path.join(bundle, 'rootfs', 'bin', 'busybox'));
-  await executeOk(tools().runc, ['spec', '--bundle', bundle]);
-  const configFile = path.join(bundle, 'config.json');
-  const config = JSON.parse(await fs.readFile(configFile, 'utf8')) as {
-    process: { args: string[]; terminal: boolean; user: { uid: number; gid: number } };
-    root: { readonly: boolean };
-  };
-  config.process.args = ['/bin/busybox', 'sh', '-c', script];
-  config.process.terminal = false;
-  if (user !== undefined) config.process.user = { uid: user, gid: user };
-  config.root.readonly = false;
-  await fs.writeFile(configFile, JSON.stringify(config));
-  return bundle;
+export function busyboxBundle(name: string, script: string, user?: number): Promise<string> {
+  return buildBundle(name, { 'bin/busybox': '/usr/bin/busybox' }, ['/bin/busybox', 'sh', '-c', script], { user });
 }
