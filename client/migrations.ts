@@ -232,8 +232,6 @@ export async function migrationStatus(client: Client, container: string): Promis
   }
 }
 
-/** Quotes a value for a visibility query. */
-const quoted = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 /**
  * Migrations, newest first, optionally filtered by a visibility query over Godwit's search
@@ -243,7 +241,7 @@ export async function listMigrations(client: Client, options: ListMigrationsOpti
   const parsed = ListMigrationsOptions.safeParse(options);
   if (!parsed.success) throw new InvalidRequestError(`invalid list options: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
   const { query, limit } = parsed.data;
-  const byType = `WorkflowType = ${quoted(MIGRATION_WORKFLOW)}`;
+  const byType = `WorkflowType = '${MIGRATION_WORKFLOW}'`;
   const out: MigrationSummary[] = [];
   try {
     for await (const wf of client.workflow.list({ query: query ? `${byType} AND (${query})` : byType })) {
