@@ -1,6 +1,7 @@
 // `godwit lab up | down | status | run | rm` and `godwit demo`: the local lab on this machine.
 import { z } from 'zod';
 import { ContainerName, HostName } from '../policy/request';
+import { parseVolumeArgument } from '../infra/lab/volumes';
 import { defaultLabOptions, labDown, labRemove, labRun, labStatus, labUp } from '../infra/lab/lab';
 import type { LabStatus } from '../infra/lab/state';
 import { DemoResult, formatDemo, runDemo } from './demo';
@@ -13,7 +14,7 @@ export function formatLabStatus(s: LabStatus): string {
   const lines = [`Temporal ${s.temporal?.address} (${s.temporal?.running ? 'running' : 'DOWN'}), UI ${s.temporal?.ui}; orchestrator ${s.orchestrator ? 'running' : 'DOWN'}`];
   for (const h of s.hosts) {
     const containers = h.containers.map((c) => `${c.name}(${c.status})`).join(' ') || '-';
-    lines.push(`  ${h.name.padEnd(10)} ${h.address.padEnd(15)} worker ${h.worker ? 'up' : 'DOWN'}  receiver ${h.receiver ? 'up' : 'DOWN'}  containers: ${containers}`);
+    lines.push(`  ${h.name.padEnd(10)} ${h.address.padEnd(15)} worker ${h.worker ? 'up' : 'DOWN'}  receiver ${h.receiver ? 'up' : 'DOWN'}  containers: ${containers}${h.volumesDir ? `  volumes: ${h.volumesDir}` : ''}`);
   }
   return lines.join('\n');
 }
@@ -48,11 +49,19 @@ export async function lab(args: readonly string[], _ctx: CommandContext): Promis
       return answer(s, formatLabStatus(s));
     }
     case 'run': {
-      const [hostName, container, bundle] = positionalsOf(readOptions(rest, {}).positionals, ['host', 'container', 'bundle-dir'], 'lab run');
+      const { values, positionals } = readOptions(rest, { volume: 'strings' });
+      const [hostName, container, bundle] = positionalsOf(positionals, ['host', 'container', 'bundle-dir'], 'lab run');
       const host = checkedValue(HostName, hostName, 'host');
       const name = checkedValue(ContainerName, container, 'container');
-      await labRun(host, name, bundle);
-      return answer({ host, container: name, status: 'running' }, `${name} running on ${host}`);
+      const volumes = (values.volume ?? []).map((v) => {
+        try {
+          return parseVolumeArgument(v);
+        } catch (err) {
+          throw new UsageError((err as Error).message);
+        }
+      });
+      await labRun(host, name, bundle, { unique: true, volumes });
+      return answer({ host, container: name, status: 'running', volumes }, `${name} running on ${host}`);
     }
     case 'rm': {
       const [hostName, container] = positionalsOf(readOptions(rest, {}).positionals, ['host', 'container'], 'lab rm');

@@ -18,6 +18,8 @@ const MIGRATE_OPTIONS = {
   'max-downtime': 'string',
   'allow-experimental': 'boolean',
   'keep-images': 'boolean',
+  'shared-path': 'strings',
+  'keep-source-volumes': 'boolean',
   detach: 'boolean',
 } as const;
 
@@ -37,6 +39,8 @@ export function parseMigrateArgs(args: readonly string[]): MigrateCommand {
       maxDowntimeSeconds: seconds('max-downtime'),
       allowExperimental: values['allow-experimental'] ?? false,
       keepImages: values['keep-images'] ?? false,
+      sharedPaths: values['shared-path'] ?? [],
+      keepSourceVolumes: values['keep-source-volumes'] ?? false,
       healthCheck: values['health-check'] ? { exec: values['health-check'] } : undefined,
       transport: values.transport,
     },

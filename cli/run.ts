@@ -17,6 +17,7 @@ export const USAGE = `usage: godwit <command> [options] [--json]
   migrate <container> --from <host> --to <host> [--strategy auto|page-server|stop-and-copy|pre-copy|post-copy]
           [--health-check CMD]... [--max-downtime SECONDS] [--allow-experimental]
           [--transport plain|ssh-tunnel|criu-tls] [--host-timeout SECONDS] [--keep-images] [--detach]
+          [--shared-path DIR]... (bind mounts both hosts see)  [--keep-source-volumes]
   status <container>                      phase and progress, or the report once it ended
   abort <container> [--reason TEXT]       stop it and roll back to the source
   list [--query VISIBILITY-QUERY] [--limit N]
@@ -32,7 +33,9 @@ export const USAGE = `usage: godwit <command> [options] [--json]
                                           --ssh hosts get sshd and a gateway worker instead of their own
   lab down                                remove everything the lab made
   lab status
-  lab run <host> <container> <bundle-dir> start any OCI bundle on a lab host
+  lab run <host> <container> <bundle-dir> [--volume NAME:/path]...
+                                          start any OCI bundle on a lab host; each volume
+                                          is a directory of the host's volumesDir, bound in
   lab rm <host> <container>
   demo [--memory-mib 256]                 lab up, migrate a live container, print the report
   --version

@@ -59,6 +59,13 @@ export function formatReport(report: MigrationReport): string {
   );
   const carried = (t: string) => (t === 'plain' ? 'plain TCP' : t === 'ssh-tunnel' ? 'inside SSH' : "CRIU's TLS");
   lines.push(`transport: pages ${carried(report.transport.pages)}, files ${carried(report.transport.files)}`);
+  const secs = (v: number | null) => (v === null ? '-' : `${v.toFixed(3)}s`);
+  for (const v of report.volumes) {
+    lines.push(
+      `volume ${v.name} at ${v.destination}: ${formatBytes(v.bytes)}, sent ${formatBytes(v.sentBytes)} (copy ${secs(v.prepareSeconds)}, ` +
+        `final sync ${secs(v.finalSyncSeconds)}); source copy ${report.outcome !== 'migrated' ? 'untouched' : v.keptOnSource ? 'kept' : 'removed'}`,
+    );
+  }
   if (report.rollback.length > 0) {
     lines.push('rollback:');
     for (const step of report.rollback) lines.push(`  ${step.ok ? 'ok  ' : 'FAIL'} ${step.step}${step.detail ? `: ${step.detail}` : ''}`);

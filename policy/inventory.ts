@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { HostName, describeZodError, type ParseResult } from './request';
 import { DEFAULT_OUTBOUND_LIMIT } from './slots';
 import { ResourceAmounts } from './rebalance';
+import { AbsolutePath } from './volumes';
 
 const IPv4 = z.string().regex(/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/, 'an IPv4 address');
 const Port = z.number().int().min(1).max(65535);
@@ -96,6 +97,12 @@ export const HostConfig = HostEntry.extend({
   capacity: ResourceAmounts.optional(),
   /** Certificates for transport criu-tls (paths on the host); absent: the host cannot use it. */
   tls: TlsFiles.optional(),
+  /**
+   * Where this host keeps container volumes: a bind mount from below it moves with its
+   * container. The host's file receiver serves it as module godwit-volumes. Absent: the host
+   * has no volumes, and a container with one cannot move to or from it.
+   */
+  volumesDir: AbsolutePath.optional(),
 }).strict();
 export type HostConfig = z.infer<typeof HostConfig>;
 

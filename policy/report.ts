@@ -55,6 +55,22 @@ const MigrationIdentity = z.object({
   target: z.string(),
 });
 
+/** One volume's move: its size, what crossed for it, and how long each copy took. */
+export const VolumeReport = z.object({
+  name: z.string(),
+  destination: z.string(),
+  /** Its size on the source at preflight. */
+  bytes: z.number().nonnegative(),
+  /** What rsync sent for it, both copies together. */
+  sentBytes: z.number().nonnegative(),
+  /** The copy while the container ran, and the exact sync after the freeze (part of the downtime). */
+  prepareSeconds: Seconds,
+  finalSyncSeconds: Seconds,
+  /** The source's copy was kept (option keepSourceVolumes); otherwise removed at commit. */
+  keptOnSource: z.boolean(),
+});
+export type VolumeReport = z.infer<typeof VolumeReport>;
+
 export const MigrationReport = MigrationIdentity.extend({
   /** The strategy that ran (never `auto`), and why it was chosen. */
   strategy: Strategy,
@@ -79,6 +95,8 @@ export const MigrationReport = MigrationIdentity.extend({
   warnings: z.array(z.string()),
   /** Images left on a host on purpose (option keepImages); nothing else of a run stays. */
   keptImages: z.array(z.object({ host: z.string(), path: z.string() })).default([]),
+  /** The container's volumes and how they moved (none: empty). */
+  volumes: z.array(VolumeReport).default([]),
 });
 export type MigrationReport = z.infer<typeof MigrationReport>;
 

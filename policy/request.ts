@@ -3,6 +3,7 @@ import { CONTAINER_NAME_PATTERN, HOST_NAME_PATTERN } from './names';
 import { Strategy } from './strategy';
 import { ConvergencePolicy } from './convergence';
 import { Transport } from './transport';
+import { AbsolutePath } from './volumes';
 
 export const HostName = z
   .string()
@@ -39,6 +40,13 @@ export const MigrationOptions = z
     convergence: ConvergencePolicy.default(ConvergencePolicy.parse({})),
     /** How pages and files cross the network; see policy/transport.ts. */
     transport: Transport.default('plain'),
+    /**
+     * Bind-mount sources on storage both hosts see (NFS, a cluster file system): left as they
+     * are. Any other bind mount outside the source's volumesDir is refused in preflight.
+     */
+    sharedPaths: z.array(AbsolutePath).max(64).default([]),
+    /** Keep the source's copy of the volumes after the move (they are removed by default). */
+    keepSourceVolumes: z.boolean().default(false),
   })
   .strict();
 export type MigrationOptions = z.infer<typeof MigrationOptions>;

@@ -2,6 +2,7 @@
 // name that host. Moving a bundle means rewriting those two things and nothing else.
 import path from 'node:path';
 import type { HostRuntime } from './host-runtime';
+import { mountsOnTarget, type OciMount, type VolumeRef } from '../policy/volumes';
 
 interface Namespace {
   type: string;
@@ -11,6 +12,7 @@ interface Namespace {
 interface OciConfig {
   process?: { terminal?: boolean };
   root?: { path?: string };
+  mounts?: OciMount[];
   linux?: { namespaces?: Namespace[]; cgroupsPath?: string };
   [key: string]: unknown;
 }
@@ -19,6 +21,8 @@ export interface HostPlacement {
   /** Network namespace to join; undefined keeps the bundle's own choice. */
   netnsPath?: string;
   cgroupParent: string;
+  /** The container's volumes and where this host keeps them: their mounts point there. */
+  volumes?: { dir: string; refs: readonly Pick<VolumeRef, 'name' | 'destination'>[] };
 }
 
 export function placeConfig(config: OciConfig, container: string, host: HostPlacement): OciConfig {
@@ -28,8 +32,15 @@ export function placeConfig(config: OciConfig, container: string, host: HostPlac
     linux.namespaces = [...others, { type: 'network', path: host.netnsPath }];
   }
   linux.cgroupsPath = `/${host.cgroupParent}/${container}`;
+  const mounts = host.volumes && config.mounts ? { mounts: mountsOnTarget(config.mounts, host.volumes.refs, host.volumes.dir) } : {};
   // A terminal would tie the container to a console we do not keep; CRIU needs plain stdio.
-  return { ...config, process: { ...(config.process ?? {}), terminal: false }, linux };
+  return { ...config, ...mounts, process: { ...(config.process ?? {}), terminal: false }, linux };
+}
+
+/** The mounts of the bundle's config.json. */
+export async function bundleMounts(rt: HostRuntime, bundleDir: string): Promise<OciMount[]> {
+  const config = JSON.parse((await rt.readFile(path.join(bundleDir, 'config.json'))).toString('utf8')) as OciConfig;
+  return config.mounts ?? [];
 }
 
 export async function placeBundle(rt: HostRuntime, bundleDir: string, container: string, host: HostPlacement): Promise<void> {

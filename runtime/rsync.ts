@@ -4,12 +4,16 @@ import type { ExecOptions } from './exec';
 export interface RsyncTarget {
   address: string;
   port: number;
-  /** Path below the receiving host's state directory. */
+  /** Path below the module's directory (the receiving host's state directory by default). */
   path: string;
+  /** The receiver's module; default RSYNC_MODULE. */
+  module?: string;
 }
 
 /** Name of the module every host's file receiver exports (its state directory). */
 export const RSYNC_MODULE = 'godwit';
+/** The module over a host's volumesDir, on receivers of hosts that have one. */
+export const VOLUMES_MODULE = 'godwit-volumes';
 
 /** Pushes directories to another host's rsync daemon and reports the bytes it sent. */
 export class Rsync {
@@ -23,7 +27,7 @@ export class Rsync {
    * below `sourceDir`) sends just those, whatever their sizes and times say.
    */
   async push(sourceDir: string, target: RsyncTarget, opts: { mirror: boolean; exactly?: string }, options?: ExecOptions): Promise<number> {
-    const url = `rsync://${target.address}:${target.port}/${RSYNC_MODULE}/${target.path.replace(/\/?$/, '/')}`;
+    const url = `rsync://${target.address}:${target.port}/${target.module ?? RSYNC_MODULE}/${target.path.replace(/\/?$/, '/')}`;
     // -a keeps owners and modes (the daemon runs as root with numeric ids), -H hard links,
     // --mkpath creates the destination; `mirror` deletes what the source no longer has.
     const args = ['-aH', '--numeric-ids', '--mkpath', '--stats', '--timeout=60'];

@@ -21,7 +21,8 @@ export interface InventoryHosts {
  * to every step, from preflight to commit or rollback.
  */
 export class MigrationContext {
-  readonly run: RunRef;
+  /** Names the run in every host step; gains the volumes once preflight has found them. */
+  run: RunRef;
   readonly tracker: MigrationTracker;
   readonly compensations = new Compensations();
   readonly source: HostStubs;

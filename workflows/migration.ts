@@ -125,9 +125,22 @@ async function preflight(ctx: MigrationContext): Promise<Planned> {
   ctx.setHosts({ source: fleetView.source, target: fleetView.target });
   const { hosts } = ctx;
   const { transport } = request.options;
-  const sourceFacts = await onHost(source, 'preflight', () => source.quick.preflightSource({ container: run.container, transport, target: hosts.target }));
+  const { sharedPaths } = request.options;
+  const sourceFacts = await onHost(source, 'preflight', () =>
+    source.quick.preflightSource({ container: run.container, transport, target: hosts.target, ...(sharedPaths.length ? { sharedPaths } : {}) }),
+  );
+  // Every later step of both hosts knows the volumes (inputs unchanged when there are none).
+  const volumes = sourceFacts.volumes ?? [];
+  if (volumes.length > 0) ctx.run = { ...run, volumes };
+  tracker.setVolumes(volumes);
   const targetFacts = await onHost(target, 'preflight', () =>
-    target.quick.preflightTarget({ container: run.container, cpuinfo: sourceFacts.cpuinfo, requiredBytes: requiredTargetBytes(sourceFacts), transport }),
+    target.quick.preflightTarget({
+      container: run.container,
+      cpuinfo: sourceFacts.cpuinfo,
+      requiredBytes: requiredTargetBytes(sourceFacts),
+      transport,
+      ...(volumes.length ? { volumes } : {}),
+    }),
   );
   tracker.preflight = {
     sourceCriu: sourceFacts.criu.version,
@@ -169,6 +182,7 @@ async function prepare(ctx: MigrationContext, planned: Planned): Promise<Concret
   ctx.compensations.push('cleanupTarget', () => target.undo.cleanupTarget(run), { essential: false });
   const bundle = await onHost(source, 'prepare', () => source.long.pushBundle({ ...run, target: hosts.target }));
   tracker.rsyncBytes += bundle.bytes;
+  tracker.volumeCopies(bundle.volumes, 'prepareSeconds');
   await onHost(target, 'prepare', () => target.quick.stageBundle(run));
   // `auto` chooses by how long a frozen copy would take: measure the link, then plan again.
   if (request.strategy === 'auto' && patched('plan-with-measured-link')) {
@@ -254,7 +268,9 @@ async function commit(ctx: MigrationContext): Promise<MigrationReport> {
   // From here on the only way is forward.
   await CancellationScope.nonCancellable(async () => {
     try {
-      await source.undo.commitSource(run);
+      const { keepSourceVolumes } = request.options;
+      await source.undo.commitSource({ ...run, ...(keepSourceVolumes ? { keepVolumes: true } : {}) });
+      if (keepSourceVolumes) for (const v of tracker.volumes) v.keptOnSource = true;
     } catch (err) {
       tracker.warnings.push(`the frozen original could not be removed from ${request.source}: ${describeFailure(err)}`);
     }

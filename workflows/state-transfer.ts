@@ -76,5 +76,6 @@ export async function transferState(ctx: MigrationContext, strategy: ConcreteStr
   const changedWithinSeconds = Math.ceil((Date.now() - prepared) / 1000) + FINAL_SYNC_MARGIN_SECONDS;
   const images = await onHost(source, 'transfer', () => source.long.pushImages({ ...run, target: hosts.target, changedWithinSeconds }));
   tracker.rsyncBytes += images.bytes;
+  tracker.volumeCopies(images.volumes, 'finalSyncSeconds');
   return { lazyPages };
 }

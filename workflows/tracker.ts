@@ -13,7 +13,10 @@ import {
   type PreflightSummary,
   type Progress,
   type RollbackStep,
+  type VolumeReport,
 } from '../policy/report';
+import type { VolumeCopy } from '../policy/host-contract';
+import type { VolumeRef } from '../policy/volumes';
 
 export class MigrationTracker {
   phase: Phase = 'starting';
@@ -31,6 +34,7 @@ export class MigrationTracker {
   preflight: PreflightSummary | null = null;
   readonly warnings: string[] = [];
   readonly keptImages: { host: string; path: string }[] = [];
+  readonly volumes: VolumeReport[] = [];
 
   private listener: ((tracker: MigrationTracker) => void) | null = null;
 
@@ -39,6 +43,20 @@ export class MigrationTracker {
     readonly workflowId: string,
     readonly startedAt: number,
   ) {}
+
+  /** The volumes preflight found; their copies are counted in by `volumeCopies`. */
+  setVolumes(volumes: readonly VolumeRef[]): void {
+    this.volumes.splice(0, this.volumes.length, ...volumes.map((v) => ({ ...v, sentBytes: 0, prepareSeconds: null, finalSyncSeconds: null, keptOnSource: false })));
+  }
+
+  volumeCopies(copies: readonly VolumeCopy[] | undefined, stage: 'prepareSeconds' | 'finalSyncSeconds'): void {
+    for (const copy of copies ?? []) {
+      const volume = this.volumes.find((v) => v.name === copy.name);
+      if (!volume) continue;
+      volume.sentBytes += copy.bytes;
+      volume[stage] = Math.round(((volume[stage] ?? 0) + copy.seconds) * 1000) / 1000;
+    }
+  }
 
   /** `listener` hears of every new phase and round (the UI's view is kept current by it). */
   watch(listener: (tracker: MigrationTracker) => void): void {
@@ -127,6 +145,7 @@ export class MigrationTracker {
       rollback: details.rollback,
       warnings: [...this.warnings],
       keptImages: this.keptImages.map((k) => ({ ...k })),
+      volumes: this.volumes.map((v) => ({ ...v })),
     };
   }
 }

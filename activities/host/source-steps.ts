@@ -16,6 +16,9 @@ import { settleEarlierAttempts, stopEarlierCopies } from './stragglers';
 import { dumpOptions, toPageServer, toReceiver } from './transport';
 import { until } from './polling';
 import { syncExactly } from '../../runtime/final-sync';
+import { findVolumes, pushVolumes, removeVolumes, type VolumeCopy } from './volumes';
+
+const sumBytes = (copies: readonly VolumeCopy[]) => copies.reduce((sum, c) => sum + c.bytes, 0);
 
 /** `--parent-path` for a dump that builds on a pre-dump round. */
 const parentPathOf = (dump: DumpRef) => (dump.parentRound === undefined ? undefined : HostLayout.parentLink(dump.parentRound));
@@ -29,13 +32,14 @@ async function dumpStats({ rt }: HostContext, workDir: string): Promise<DumpStat
 export function sourceSteps(ctx: HostContext): SourceActivities {
   const { rt, host, layout, runc, criu, rsync, faults, records } = ctx;
   return {
-    async preflightSource({ container, transport, target: peer }) {
+    async preflightSource({ container, transport, target: peer, sharedPaths }) {
       await faults.before('preflightSource');
       const facts = await checkHost(ctx, transport, peer);
       const state = await runc.state(container);
       if (state === null) throw preconditionFailed(`container ${container} does not exist on host ${host.name}`);
       if (state.status !== 'running') throw preconditionFailed(`container ${container} on host ${host.name} is ${state.status}, not running`);
       await dumpableHere(ctx, container, state.pid);
+      const volumes = await findVolumes(ctx, container, sharedPaths ?? []);
       const cpuinfo = await criu.cpuinfoDump(cpuinfoDir(ctx, container));
       await rt.remove(preflightRoot(ctx, container));
       return {
@@ -45,6 +49,7 @@ export function sourceSteps(ctx: HostContext): SourceActivities {
         memoryBytes: await cgroupMemoryBytes(rt, state.pid),
         rootfsBytes: await rt.treeBytes(path.join(layout.bundle(container), 'rootfs')),
         cpuinfo: cpuinfo.toString('base64'),
+        volumes,
       };
     },
 
@@ -52,10 +57,13 @@ export function sourceSteps(ctx: HostContext): SourceActivities {
       await faults.before('pushBundle');
       await stopEarlierCopies(ctx, run);
       const started = Date.now();
-      const bytes = await heartbeating((signal) =>
-        toReceiver(ctx, run, (at) => rsync.push(layout.bundle(run.container), { ...at, path: layout.relBundle(run.container) }, { mirror: true }, { signal })),
+      const { bundle, volumes } = await heartbeating((signal) =>
+        toReceiver(ctx, run, async (at) => ({
+          bundle: await rsync.push(layout.bundle(run.container), { ...at, path: layout.relBundle(run.container) }, { mirror: true }, { signal }),
+          volumes: await pushVolumes(ctx, run, at, { exact: false }, signal),
+        })),
       );
-      return { bytes, seconds: (Date.now() - started) / 1000 };
+      return { bytes: bundle + sumBytes(volumes), seconds: (Date.now() - started) / 1000, ...(volumes.length ? { volumes } : {}) };
     },
 
     async measureLink(run) {
@@ -212,24 +220,27 @@ export function sourceSteps(ctx: HostContext): SourceActivities {
       await faults.before('pushImages');
       await stopEarlierCopies(ctx, run);
       const started = Date.now();
-      const bytes = await heartbeating((signal) =>
+      const { bytes, volumes } = await heartbeating((signal) =>
         toReceiver(ctx, run, async (at) => {
           // Images first (restore needs them); the pages already sit on the target, so no --delete.
           const images = await rsync.push(layout.outgoingImages(run.runKey), { ...at, path: layout.relIncomingImages(run.runKey) }, { mirror: false }, { signal });
           // The container is frozen now, so this last pass catches every file it wrote, exactly.
           const bundle = { ...at, path: layout.relBundle(run.container) };
           const listFile = path.join(layout.workRoot(run.runKey), 'changed-files');
-          const rootfs = await syncExactly(rt, rsync, layout.bundle(run.container), bundle, { changedWithinSeconds: run.changedWithinSeconds, listFile }, { signal });
-          return images + rootfs;
+          const window = { changedWithinSeconds: run.changedWithinSeconds };
+          const rootfs = await syncExactly(rt, rsync, layout.bundle(run.container), bundle, { ...window, listFile }, { signal });
+          const volumes = await pushVolumes(ctx, run, at, { exact: true, ...window }, signal);
+          return { bytes: images + rootfs + sumBytes(volumes), volumes };
         }),
       );
-      return { bytes, seconds: (Date.now() - started) / 1000 };
+      return { bytes, seconds: (Date.now() - started) / 1000, ...(volumes.length ? { volumes } : {}) };
     },
 
     async commitSource(run) {
       await faults.before('commitSource');
       await heartbeating((signal) => settleEarlierAttempts(ctx, run, signal));
       await runc.destroy(run.container);
+      if (!run.keepVolumes) await removeVolumes(ctx, run);
       await rt.remove(layout.bundle(run.container));
       await rt.remove(layout.outgoingRoot(run.runKey));
       await rt.remove(layout.workRoot(run.runKey));

@@ -14,6 +14,7 @@ import { settleEarlierAttempts } from './stragglers';
 import { tlsFiles } from './transport';
 import { until } from './polling';
 import { restoreFromImages, restoreWorkPath } from './restore';
+import { checkVolumesRoom, placementOf } from './volumes';
 
 /** Images a page server writes: a round's directory, or the final images. */
 const incomingDir = ({ layout }: HostContext, dump: DumpRef) =>
@@ -41,7 +42,7 @@ async function runHealthCheck({ runc }: HostContext, container: string, check: H
 export function targetSteps(ctx: HostContext): TargetActivities {
   const { rt, host, layout, runc, criu, faults, records } = ctx;
   return {
-    async preflightTarget({ container, cpuinfo, requiredBytes, transport }) {
+    async preflightTarget({ container, cpuinfo, requiredBytes, transport, volumes }) {
       const facts = await checkHost(ctx, transport);
       const containerExists = (await runc.state(container)) !== null;
       if (containerExists) throw preconditionFailed(`host ${host.name} already has a container named ${container}`);
@@ -50,6 +51,7 @@ export function targetSteps(ctx: HostContext): TargetActivities {
       if (freeBytes < requiredBytes) {
         throw preconditionFailed(`host ${host.name} has ${freeBytes} bytes free in ${layout.incoming}; the migration needs about ${requiredBytes}`);
       }
+      await checkVolumesRoom(ctx, container, volumes ?? []);
       const cpuDir = cpuinfoDir(ctx, container);
       await rt.mkdirp(cpuDir);
       await rt.writeFile(path.join(cpuDir, 'cpuinfo.img'), Buffer.from(cpuinfo, 'base64'));
@@ -62,7 +64,7 @@ export function targetSteps(ctx: HostContext): TargetActivities {
     async stageBundle(run) {
       await faults.before('stageBundle');
       const bundle = layout.bundle(run.container);
-      await placeBundle(rt, bundle, run.container, { netnsPath: host.netnsPath, cgroupParent: host.cgroupParent });
+      await placeBundle(rt, bundle, run.container, placementOf(ctx, run));
       await rt.mkdirp(layout.incomingRoot(run.runKey));
       await rt.writeFile(layout.stagedMarker(run.runKey), run.container);
     },
@@ -140,7 +142,7 @@ export function targetSteps(ctx: HostContext): TargetActivities {
       }
       const started = Date.now();
       // The placed config.json was overwritten by the final rootfs sync: place it again.
-      await placeBundle(rt, layout.bundle(run.container), run.container, { netnsPath: host.netnsPath, cgroupParent: host.cgroupParent });
+      await placeBundle(rt, layout.bundle(run.container), run.container, placementOf(ctx, run));
       await heartbeating((signal) => restoreFromImages(ctx, run, imagePath, signal, lazyPages)).catch(async (err: Error) => {
         // Post-copy: the reason is often on the lazy-pages daemon's side of the socket.
         const lazy = lazyPages ? await runc.criuLogErrors(restoreWorkPath(ctx, run), 'lazy-pages.log') : '';

@@ -8,6 +8,7 @@ import { heartbeating } from '../heartbeat';
 import type { HostContext } from './context';
 import { settleEarlierAttempts, stopEarlierCopies } from './stragglers';
 import { restoreFromImages } from './restore';
+import { removeVolumes } from './volumes';
 
 export function undoSteps(ctx: HostContext): UndoActivities {
   const { rt, host, layout, runc, records } = ctx;
@@ -67,6 +68,9 @@ export function undoSteps(ctx: HostContext): UndoActivities {
         // A push that began before staging leaves a bundle with no marker and no container.
         await rt.remove(layout.bundle(run.container));
       }
+      // Copies of the volumes this run made here (preflight refused the run had anything been
+      // at their paths before); the source's own are untouched by a rollback.
+      await removeVolumes(ctx, run);
       await rt.remove(layout.incomingRoot(run.runKey));
       await rt.remove(layout.workRoot(run.runKey));
     },

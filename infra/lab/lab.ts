@@ -21,6 +21,8 @@ import { processAlive, stopProcess, waitFor } from './processes';
 import { removeCgroupParent } from './cgroups';
 import { LabError, labDir, labStateFile, readLabState, type LabHostState, type LabState, type LabStatus } from './state';
 import { tools } from './tools';
+import { bindVolumes, type LabVolume } from './volumes';
+import { VOLUMES_MODULE } from '../../runtime/rsync';
 import { projectRoot } from '../project-root';
 import { DEFAULT_OUTBOUND_LIMIT } from '../../policy/slots';
 
@@ -77,8 +79,12 @@ export function hostConfig(state: LabHostState): HostConfig {
     rsync: tools().rsync,
     capacity: LAB_HOST_CAPACITY,
     tls: tlsFilesOf(state),
+    volumesDir: labVolumesDir(state),
   };
 }
+
+/** Each lab host keeps its volumes apart from the others', so a migration really moves them. */
+export const labVolumesDir = (host: Pick<LabHostState, 'stateDir'>) => path.join(host.stateDir, 'volumes');
 
 /** sshd of an SSH lab host listens on the host's address, in its namespace. */
 const SSH_PORT = 22;
@@ -132,7 +138,13 @@ export function receiverConfig(host: LabHostState, subnet: string): string {
     `  hosts allow = ${subnet}`,
     '  hosts deny = *',
     // Peers may write bundles and incoming images, nothing that drives the host itself.
-    '  exclude = /runc/ /work/ /outgoing/ /faults.json /host.json /rsyncd.conf',
+    '  exclude = /runc/ /work/ /outgoing/ /volumes/ /faults.json /host.json /rsyncd.conf',
+    // Volumes arrive through a module of their own, as on a host whose volumesDir lies elsewhere.
+    `[${VOLUMES_MODULE}]`,
+    `  path = ${labVolumesDir(host)}`,
+    '  read only = no',
+    `  hosts allow = ${subnet}`,
+    '  hosts deny = *',
     '',
   ].join('\n');
 }
@@ -352,14 +364,23 @@ export async function labStatus(): Promise<LabStatus> {
         address: h.address,
         worker: processAlive(h.workerPid, h.configFile),
         receiver: processAlive(h.receiverPid, path.join(h.stateDir, 'rsyncd.conf')),
+        volumesDir: labVolumesDir(h),
         containers: await listContainers(h),
       })),
     ),
   };
 }
 
-/** Starts any OCI bundle as a container on a lab host (copied into the host's bundles). */
-export async function labRun(hostName: string, container: string, bundleDir: string, opts: { unique: boolean } = { unique: true }): Promise<void> {
+/**
+ * Starts any OCI bundle as a container on a lab host (copied into the host's bundles). Each of
+ * `volumes` is created (if new) as <volumesDir>/<container>/<name> and bind-mounted at its path.
+ */
+export async function labRun(
+  hostName: string,
+  container: string,
+  bundleDir: string,
+  opts: { unique: boolean; volumes?: readonly LabVolume[] } = { unique: true },
+): Promise<void> {
   ContainerName.parse(container);
   if (!existsSync(bundleDir)) throw new LabError(`no bundle at ${bundleDir}`);
   const state = readLabState();
@@ -377,6 +398,7 @@ export async function labRun(hostName: string, container: string, bundleDir: str
   const bundle = layout.bundle(container);
   await rt.mkdirp(bundle);
   await rt.executeOk(tools().rsync, ['-aH', '--delete', `${path.resolve(bundleDir)}/`, `${bundle}/`]);
+  if (opts.volumes?.length) await bindVolumes(rt, bundle, path.join(labVolumesDir(host), container), opts.volumes);
   await placeBundle(rt, bundle, container, { netnsPath: netnsPath(host), cgroupParent: hostConfig(host).cgroupParent });
   await runc.run(container, bundle, path.join(layout.work(`run-${container}`, 'run'), 'runc.log'));
 }
@@ -389,6 +411,8 @@ export async function labRemove(hostName: string, container: string): Promise<vo
   const layout = new HostLayout(host.stateDir);
   const rt = new LocalRuntime();
   await new Runc(rt, { runc: tools().runc, criu: tools().criu, root: layout.runcRoot }).destroy(container);
+  // Its volumes too (`godwit lab run --volume` puts them in one directory per container).
+  await rt.remove(path.join(labVolumesDir(host), container));
   await rt.remove(layout.bundle(container));
   // labRun's own log of starting it: nothing of the container stays.
   await rt.remove(layout.workRoot(`run-${container}`));

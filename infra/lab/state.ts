@@ -74,6 +74,8 @@ export const LabStatus = z.object({
       address: z.string(),
       worker: z.boolean(),
       receiver: z.boolean(),
+      /** Where the host keeps its containers' volumes. */
+      volumesDir: z.string().optional(),
       containers: z.array(z.object({ name: z.string(), status: z.string() })),
     }),
   ),

@@ -1,5 +1,6 @@
 // What preflight learns of each host before anything changes.
 import { z } from 'zod';
+import { VolumeRef } from '../volumes';
 
 export const CriuFacts = z.object({
   version: z.string(),
@@ -24,6 +25,8 @@ export const SourceFacts = z.object({
   rootfsBytes: z.number().nonnegative(),
   /** `criu cpuinfo dump` image, base64: the target checks it can run this CPU state. */
   cpuinfo: z.string(),
+  /** The container's volumes (bind mounts from the source's volumesDir); absent from older workers. */
+  volumes: z.array(VolumeRef).optional(),
 });
 export type SourceFacts = z.infer<typeof SourceFacts>;
 

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { HostEntry } from '../inventory';
 import { Transport } from '../transport';
+import { VolumeRef } from '../volumes';
 
 /** Another host, as the inventory describes it. */
 export const Peer = HostEntry;
@@ -13,6 +14,8 @@ export const RunRef = z.object({
   runKey: z.string(),
   /** How pages and files cross to the target; absent (older runs): plain. */
   transport: Transport.optional(),
+  /** The container's volumes, as the source's preflight found them; absent: none. */
+  volumes: z.array(VolumeRef).optional(),
 });
 export type RunRef = z.infer<typeof RunRef>;
 

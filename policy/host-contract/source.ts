@@ -5,9 +5,16 @@ import type { Transport } from '../transport';
 import type { SourceFacts } from './facts';
 import { PageServerEndpoint, type DumpRef, type Peer, type RunRef } from './refs';
 
+/** What one push sent of one volume. */
+export const VolumeCopy = z.object({ name: z.string(), bytes: z.number().nonnegative(), seconds: z.number() });
+export type VolumeCopy = z.infer<typeof VolumeCopy>;
+
 export const TransferResult = z.object({
+  /** Everything sent, volumes included. */
   bytes: z.number().nonnegative(),
   seconds: z.number(),
+  /** Of that, each volume's part; absent from older workers (and for no volumes). */
+  volumes: z.array(VolumeCopy).optional(),
 });
 export type TransferResult = z.infer<typeof TransferResult>;
 
@@ -29,8 +36,8 @@ export type LazyDumpResult = z.infer<typeof LazyDumpResult>;
 
 export interface SourceActivities {
   /** With transport ssh-tunnel, also proves this host can reach the target's sshd (pinned key). */
-  preflightSource(input: { container: string; transport?: Transport; target?: Peer }): Promise<SourceFacts>;
-  /** Source: push the bundle and root file system to the target while the container runs. */
+  preflightSource(input: { container: string; transport?: Transport; target?: Peer; sharedPaths?: string[] }): Promise<SourceFacts>;
+  /** Source: push the bundle, root file system and volumes to the target while the container runs. */
   pushBundle(input: RunRef & { target: Peer }): Promise<TransferResult>;
   /**
    * Source: how fast files reach the target, for the planner: two pushes of different sizes,
@@ -58,6 +65,6 @@ export interface SourceActivities {
   pushImages(input: RunRef & { target: Peer; changedWithinSeconds?: number }): Promise<TransferResult>;
   /** Source, post-copy: wait until every page reached the target (the dump then ends). */
   awaitPagesDrained(input: RunRef): Promise<{ seconds: number }>;
-  /** Source: destroy the frozen original. The point of no return. */
-  commitSource(input: RunRef): Promise<void>;
+  /** Source: destroy the frozen original, and its volumes unless `keepVolumes`. The point of no return. */
+  commitSource(input: RunRef & { keepVolumes?: boolean }): Promise<void>;
 }

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { HealthCheck } from '../request';
 import type { Transport } from '../transport';
 import type { TargetFacts } from './facts';
+import type { VolumeRef } from '../volumes';
 import type { DumpRef, PageServerEndpoint, RunRef } from './refs';
 
 export const RestoreResult = z.object({
@@ -16,7 +17,8 @@ export const RestoreResult = z.object({
 export type RestoreResult = z.infer<typeof RestoreResult>;
 
 export interface TargetActivities {
-  preflightTarget(input: { container: string; cpuinfo: string; requiredBytes: number; transport?: Transport }): Promise<TargetFacts>;
+  /** `volumes`: the source's, to check there is room for them and nothing of them here yet. */
+  preflightTarget(input: { container: string; cpuinfo: string; requiredBytes: number; transport?: Transport; volumes?: VolumeRef[] }): Promise<TargetFacts>;
   /** Target: make the received bundle this host's (namespace, cgroup). */
   stageBundle(input: RunRef): Promise<void>;
   /**

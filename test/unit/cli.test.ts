@@ -182,9 +182,14 @@ describe('godwit --json: one object per command', () => {
     expect(oneObject(await godwit('lab', 'down', '--json'), z.object({ down: z.literal(true) }).strict())).toEqual({ down: true });
     labFns.labStatus.mockResolvedValue({ up: false, hosts: [] });
     expect(oneObject(await godwit('lab', 'status', '--json'), LabStatus.strict()).up).toBe(false);
-    const ran = await godwit('lab', 'run', 'alpha', 'web', '/bundles/web', '--json');
-    expect(oneObject(ran, z.object({ host: z.string(), container: z.string(), status: z.literal('running') }).strict())).toEqual({ host: 'alpha', container: 'web', status: 'running' });
-    expect(labFns.labRun).toHaveBeenCalledWith('alpha', 'web', '/bundles/web');
+    const ran = await godwit('lab', 'run', 'alpha', 'web', '/bundles/web', '--volume', 'pgdata:/var/lib/postgresql/data', '--json');
+    const volumes = [{ name: 'pgdata', path: '/var/lib/postgresql/data' }];
+    const ranAnswer = z.object({ host: z.string(), container: z.string(), status: z.literal('running'), volumes: z.array(z.unknown()) }).strict();
+    expect(oneObject(ran, ranAnswer)).toEqual({ host: 'alpha', container: 'web', status: 'running', volumes });
+    expect(labFns.labRun).toHaveBeenCalledWith('alpha', 'web', '/bundles/web', { unique: true, volumes });
+    const badVolume = await godwit('lab', 'run', 'alpha', 'web', '/bundles/web', '--volume', 'pgdata:relative', '--json');
+    expect(badVolume.code).toBe(64);
+    expect(badVolume.stdout.join('')).toContain('--volume \\"pgdata:relative\\"');
     const removed = await godwit('lab', 'rm', 'alpha', 'web', '--json');
     expect(oneObject(removed, z.object({ host: z.string(), container: z.string(), removed: z.literal(true) }).strict()).removed).toBe(true);
     labFns.labRun.mockRejectedValue(new LabError('no bundle at /nope'));

@@ -44,9 +44,10 @@ export interface TestHost {
 
 const quiet = new DefaultLogger('ERROR');
 
-export function testHost(): TestHost {
+/** `host` changes the host file (e.g. a volumesDir). */
+export function testHost(host: Partial<HostConfig> = {}): TestHost {
   const rt = new MemoryRuntime([STATE_DIR]);
-  const steps = createHostActivities(rt, HOST);
+  const steps = createHostActivities(rt, { ...HOST, ...host });
   const attemptFor = <K extends keyof HostActivities>(ms: number, step: K, ...input: Parameters<HostActivities[K]>) => {
     const fn = steps[step] as (...args: unknown[]) => Promise<unknown>;
     const env = new MockActivityEnvironment(undefined, { logger: quiet });

@@ -17,6 +17,8 @@ describe('migration request', () => {
           allowExperimental: false,
           convergence: { maxRounds: 8, minPages: 64, growthPercent: 10, inSyncPercent: 70, timeBudgetSeconds: 300 },
           transport: 'plain',
+          sharedPaths: [],
+          keepSourceVolumes: false,
         },
       },
     });
