@@ -13,6 +13,7 @@ import {
   type PreflightSummary,
   type Progress,
   type RollbackStep,
+  type RunDiagnostics,
 } from '../policy/report';
 
 export class MigrationTracker {
@@ -31,6 +32,8 @@ export class MigrationTracker {
   preflight: PreflightSummary | null = null;
   readonly warnings: string[] = [];
   readonly keptImages: { host: string; path: string }[] = [];
+  /** Where hosts kept the logs of this run, when it did not migrate. */
+  readonly diagnostics: RunDiagnostics[] = [];
 
   private listener: ((tracker: MigrationTracker) => void) | null = null;
 
@@ -127,6 +130,7 @@ export class MigrationTracker {
       rollback: details.rollback,
       warnings: [...this.warnings],
       keptImages: this.keptImages.map((k) => ({ ...k })),
+      diagnostics: this.diagnostics.map((d) => ({ ...d, files: [...d.files] })),
     };
   }
 }

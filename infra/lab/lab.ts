@@ -131,8 +131,9 @@ export function receiverConfig(host: LabHostState, subnet: string): string {
     '  read only = no',
     `  hosts allow = ${subnet}`,
     '  hosts deny = *',
-    // Peers may write bundles and incoming images, nothing that drives the host itself.
-    '  exclude = /runc/ /work/ /outgoing/ /faults.json /host.json /rsyncd.conf',
+    // Peers may write bundles and incoming images, nothing that drives the host itself, nor
+    // the logs it keeps of failed runs (a peer could forge or hide what a person reads there).
+    '  exclude = /runc/ /work/ /outgoing/ /diagnostics/ /faults.json /host.json /rsyncd.conf',
     '',
   ].join('\n');
 }
@@ -390,6 +391,8 @@ export async function labRemove(hostName: string, container: string): Promise<vo
   const rt = new LocalRuntime();
   await new Runc(rt, { runc: tools().runc, criu: tools().criu, root: layout.runcRoot }).destroy(container);
   await rt.remove(layout.bundle(container));
-  // labRun's own log of starting it: nothing of the container stays.
+  // labRun's own log of starting it, and the logs kept of its runs that did not migrate
+  // (activities/host/diagnostics.ts): nothing of the container stays.
   await rt.remove(layout.workRoot(`run-${container}`));
+  await rt.remove(layout.diagnosticsRoot(container));
 }
