@@ -19,6 +19,7 @@ export const USAGE = `usage: godwit <command> [options] [--json]
           [--transport plain|ssh-tunnel|criu-tls] [--host-timeout SECONDS] [--keep-images] [--detach]
           [--shared-path DIR]... (bind mounts both hosts see)  [--keep-source-volumes]
   status <container>                      phase and progress, or the report once it ended
+                                          (for a run that did not migrate, where its CRIU logs are kept)
   abort <container> [--reason TEXT]       stop it and roll back to the source
   list [--query VISIBILITY-QUERY] [--limit N]
                                           migrations, newest first (e.g. --query "GodwitOutcome = 'rolled-back'")

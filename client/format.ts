@@ -70,6 +70,11 @@ export function formatReport(report: MigrationReport): string {
     lines.push('rollback:');
     for (const step of report.rollback) lines.push(`  ${step.ok ? 'ok  ' : 'FAIL'} ${step.step}${step.detail ? `: ${step.detail}` : ''}`);
   }
+  // Where to look for why: CRIU's own account, on each host (files relative to the directory).
+  if (report.diagnostics.length > 0) {
+    lines.push('logs kept (CRIU, runc):');
+    for (const kept of report.diagnostics) lines.push(`  ${kept.host} ${kept.path}: ${kept.files.join(', ')}`);
+  }
   for (const warning of report.warnings) lines.push(`warning: ${warning}`);
   lines.push(`workflow: ${report.workflowId}`);
   return lines.join('\n');

@@ -48,7 +48,7 @@ export * from './format';
 
 // Schemas and the types inferred from them: requests, reports, progress, answers.
 export { MigrationRequest, MigrationOptions, HealthCheck, type MigrationRequestInput } from '../policy/request';
-export { MigrationReport, Progress, Outcome, PhaseSeconds } from '../policy/report';
+export { MigrationReport, Progress, Outcome, PhaseSeconds, RunDiagnostics } from '../policy/report';
 export { RebalanceRequest, RebalanceReport, MoveResult, type RebalanceRequestInput } from '../policy/rebalance-request';
 export { RebalancePolicy, RebalancePlan } from '../policy/rebalance';
 export { AbortAccepted, ConnectOptions, ListMigrationsOptions, MigrationStatus, MigrationSummary } from '../policy/client-types';

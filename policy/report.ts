@@ -44,6 +44,10 @@ export const PreflightSummary = z.object({
 });
 export type PreflightSummary = z.infer<typeof PreflightSummary>;
 
+/** Where a host kept the logs of a run that did not migrate (files relative to `path`). */
+export const RunDiagnostics = z.object({ host: z.string(), path: z.string(), files: z.array(z.string()) });
+export type RunDiagnostics = z.infer<typeof RunDiagnostics>;
+
 export const RollbackStep = z.object({ step: z.string(), ok: z.boolean(), detail: z.string().optional() });
 export type RollbackStep = z.infer<typeof RollbackStep>;
 
@@ -97,6 +101,11 @@ export const MigrationReport = MigrationIdentity.extend({
   keptImages: z.array(z.object({ host: z.string(), path: z.string() })).default([]),
   /** The container's volumes and how they moved (none: empty). */
   volumes: z.array(VolumeReport).default([]),
+  /**
+   * CRIU's and runc's logs of a rolled-back or failed run, on each host that had them; empty
+   * for a migrated run (and absent from reports written before this field).
+   */
+  diagnostics: z.array(RunDiagnostics).default([]),
 });
 export type MigrationReport = z.infer<typeof MigrationReport>;
 

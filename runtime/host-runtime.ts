@@ -21,6 +21,10 @@ export interface HostRuntime {
   freeBytes(path: string): Promise<number>;
   /** Regular files directly in `dir` with their sizes; empty when it does not exist. */
   fileSizes(dir: string): Promise<{ name: string; size: number }[]>;
+  /** Regular files anywhere below `root`, as paths relative to it; empty when it does not exist. */
+  listFiles(root: string): Promise<string[]>;
+  /** Moves a file to `to` (replacing what is there), on the same file system as a rename. */
+  rename(from: string, to: string): Promise<void>;
   /** Apparent size of the files below `path`; 0 when it does not exist. */
   treeBytes(path: string): Promise<number>;
   /** Every process on the host with its argument vector (argv[0] first). */

@@ -61,6 +61,19 @@ export class HostLayout {
     return path.join(this.stateDir, 'work', runKey);
   }
 
+  /**
+   * CRIU's and runc's logs of the runs of `container` that did not migrate, one directory a
+   * run. Not below work/ (a run's work directory goes when the run ends) nor incoming/ (peers
+   * write there): the file receiver excludes this directory as it excludes work/.
+   */
+  diagnosticsRoot(container: string): string {
+    return path.join(this.stateDir, 'diagnostics', container);
+  }
+
+  diagnostics(container: string, runKey: string): string {
+    return path.join(this.diagnosticsRoot(container), runKey);
+  }
+
   /** Names what belongs to one dump's page server: a pre-dump round's, or the final dump's. */
   static pageServerName(round?: number): string {
     return `page-server-${round ?? 'final'}`;

@@ -58,6 +58,31 @@ export class LocalRuntime implements HostRuntime {
     return Promise.all(files.map(async (e) => ({ name: e.name, size: (await fs.lstat(path.join(dir, e.name))).size })));
   }
 
+  async listFiles(root: string): Promise<string[]> {
+    const found: string[] = [];
+    const walk = async (rel: string): Promise<void> => {
+      const entries = await fs.readdir(path.join(root, rel), { withFileTypes: true }).catch(() => []);
+      for (const entry of entries) {
+        const child = path.join(rel, entry.name);
+        if (entry.isDirectory()) await walk(child);
+        else if (entry.isFile()) found.push(child);
+      }
+    };
+    await walk('');
+    return found;
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    try {
+      await fs.rename(from, to);
+    } catch (err) {
+      // Another file system (a separate volume): copy, then remove the original.
+      if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+      await fs.copyFile(from, to);
+      await fs.rm(from, { force: true });
+    }
+  }
+
   async treeBytes(root: string): Promise<number> {
     let total = 0;
     const walk = async (dir: string): Promise<void> => {

@@ -225,6 +225,17 @@ export class SshRuntime implements HostRuntime {
       });
   }
 
+  async listFiles(root: string): Promise<string[]> {
+    const result = await this.execute('find', [root, '-mindepth', '1', '-type', 'f', '-printf', '%P\\0']);
+    if (result.code !== 0) return [];
+    return result.stdout.split('\0').filter(Boolean);
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    // mv renames, or copies and removes across file systems.
+    await this.executeOk('mv', ['-f', '--', from, to]);
+  }
+
   async treeBytes(root: string): Promise<number> {
     const result = await this.execute('find', [root, '-type', 'f', '-printf', '%s\\n']);
     if (result.code !== 0) return 0;

@@ -21,6 +21,11 @@ export class Compensations {
     this.stack.push({ step, run, essential: opts.essential, haltOnFailure: opts.haltOnFailure ?? false });
   }
 
+  /** The steps waiting to run, oldest first. */
+  get pending(): string[] {
+    return this.stack.map((c) => c.step);
+  }
+
   /** Past the point of no return there is nothing left to undo. */
   clear(): void {
     this.stack = [];

@@ -13,9 +13,10 @@ import { parseMigrationRequest, type MigrationRequest, type MigrationRequestInpu
 import { criuVersionProblem, requiredTargetBytes } from '../policy/preflight';
 import { planStrategy, type ConcreteStrategy, type PlanFacts, type PlanOptions } from '../policy/strategy';
 import type { MigrationReport } from '../policy/report';
-import type { PageServerEndpoint } from '../policy/host-contract';
+import type { KeptDiagnostics, PageServerEndpoint } from '../policy/host-contract';
 import { abortUpdate, progressQuery } from './definitions';
 import { describeFailure } from './failures';
+import { keepUnfinishedLogs, noteKept } from './diagnostics';
 import { fleet } from './hosts';
 import { MigrationContext, onHost } from './context';
 import { transferState } from './state-transfer';
@@ -95,7 +96,15 @@ async function moveContainer(ctx: MigrationContext): Promise<void> {
 
   // From here the source may be frozen (and pre-dump images exist): undo brings it back.
   const { request, run, source, tracker } = ctx;
-  ctx.compensations.push('resumeSource', () => source.undo.resumeSource(run), { essential: true });
+  ctx.compensations.push(
+    'resumeSource',
+    async () => {
+      const resumed = await source.undo.resumeSource(run);
+      noteKept(ctx, source.name, resumed);
+      return resumed;
+    },
+    { essential: true },
+  );
   const { lazyPages } = await transferState(ctx, strategy);
   if (lazyPages) tracker.warnings.push(`post-copy (experimental): rollback to ${request.source} was possible only until the restore on ${request.target} started`);
 
@@ -179,7 +188,15 @@ async function preflight(ctx: MigrationContext): Promise<Planned> {
 async function prepare(ctx: MigrationContext, planned: Planned): Promise<ConcreteStrategy> {
   const { request, run, tracker, source, target, hosts } = ctx;
   ctx.enter('prepare');
-  ctx.compensations.push('cleanupTarget', () => target.undo.cleanupTarget(run), { essential: false });
+  ctx.compensations.push(
+    'cleanupTarget',
+    async () => {
+      // Undefined from workers older than this answer: they kept nothing.
+      const cleaned: KeptDiagnostics | undefined = await target.undo.cleanupTarget(run);
+      noteKept(ctx, target.name, cleaned);
+    },
+    { essential: false },
+  );
   const bundle = await onHost(source, 'prepare', () => source.long.pushBundle({ ...run, target: hosts.target }));
   tracker.rsyncBytes += bundle.bytes;
   tracker.volumeCopies(bundle.volumes, 'prepareSeconds');
@@ -250,7 +267,10 @@ async function rollBack(ctx: MigrationContext, err: unknown): Promise<MigrationR
   const reason = tracker.aborting ? `aborted: ${tracker.abortReason}` : describeFailure(err);
   ctx.enter('rollback', { previousFailed: true });
   // Nothing may interrupt a rollback: not an abort, not a cancellation of the workflow.
+  const due = compensations.pending;
   const { steps, essentialFailed } = await CancellationScope.nonCancellable(() => compensations.unwind(describeFailure));
+  // The undo steps kept the run's logs on their way; where one did not finish, keep them now.
+  await CancellationScope.nonCancellable(() => keepUnfinishedLogs(ctx, due, steps));
   tracker.close(Date.now(), !essentialFailed);
   tracker.phase = 'done';
   const report = tracker.report(essentialFailed ? 'failed' : 'rolled-back', Date.now(), { reason, rollback: steps });

@@ -14,6 +14,7 @@ import {
   type Progress,
   type RollbackStep,
   type VolumeReport,
+  type RunDiagnostics,
 } from '../policy/report';
 import type { VolumeCopy } from '../policy/host-contract';
 import type { VolumeRef } from '../policy/volumes';
@@ -35,6 +36,8 @@ export class MigrationTracker {
   readonly warnings: string[] = [];
   readonly keptImages: { host: string; path: string }[] = [];
   readonly volumes: VolumeReport[] = [];
+  /** Where hosts kept the logs of this run, when it did not migrate. */
+  readonly diagnostics: RunDiagnostics[] = [];
 
   private listener: ((tracker: MigrationTracker) => void) | null = null;
 
@@ -146,6 +149,7 @@ export class MigrationTracker {
       warnings: [...this.warnings],
       keptImages: this.keptImages.map((k) => ({ ...k })),
       volumes: this.volumes.map((v) => ({ ...v })),
+      diagnostics: this.diagnostics.map((d) => ({ ...d, files: [...d.files] })),
     };
   }
 }

@@ -1,5 +1,7 @@
 // The compensations a failed migration runs, last step first: stop the target's copy, bring
 // the source back, clear the target. Each is idempotent and safe whatever the host's state.
+// The two that end a run's work directory keep its logs first (activities/host/diagnostics.ts):
+// a run that did not migrate leaves a person CRIU's account of why.
 import path from 'node:path';
 import { log } from '@temporalio/activity';
 import type { UndoActivities } from '../../policy/host-contract';
@@ -9,6 +11,7 @@ import type { HostContext } from './context';
 import { settleEarlierAttempts, stopEarlierCopies } from './stragglers';
 import { restoreFromImages } from './restore';
 import { removeVolumes } from './volumes';
+import { keptDiagnostics } from './diagnostics';
 
 export function undoSteps(ctx: HostContext): UndoActivities {
   const { rt, host, layout, runc, records } = ctx;
@@ -48,8 +51,10 @@ export function undoSteps(ctx: HostContext): UndoActivities {
       }
       log.info('source back', { container: run.container, action });
       await rt.remove(layout.outgoingRoot(run.runKey));
+      // Best effort (it never throws): a rollback does not fail for want of its logs.
+      const kept = await keptDiagnostics(ctx, run);
       await rt.remove(layout.workRoot(run.runKey));
-      return { action };
+      return { action, ...kept };
     },
 
     async cleanupTarget(run) {
@@ -72,7 +77,18 @@ export function undoSteps(ctx: HostContext): UndoActivities {
       // at their paths before); the source's own are untouched by a rollback.
       await removeVolumes(ctx, run);
       await rt.remove(layout.incomingRoot(run.runKey));
+      // Best effort (it never throws): a rollback does not fail for want of its logs.
+      const kept = await keptDiagnostics(ctx, run);
       await rt.remove(layout.workRoot(run.runKey));
+      return kept;
+    },
+
+    async keepDiagnostics(run) {
+      // After a failed rollback: the work directory (records, pid files) stays for a person,
+      // only the logs move, to where the report says and retention bounds them. Nothing to
+      // wait for: a daemon still writing its log (a post-copy dump left serving pages) goes on
+      // writing to the moved file, a rename keeps its open file.
+      return keptDiagnostics(ctx, run);
     },
   };
 }

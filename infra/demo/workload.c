@@ -6,6 +6,10 @@
  * the counter: connect to --port and it writes "<counter>\n". If a migration lost the
  * process's memory, the counter would start again from zero.
  *
+ * With --heartbeat FILE it also appends "<counter>\n" to FILE at every tick: a file two
+ * copies of the process would share (a bind mount of storage both hosts see) shows whether
+ * they ever ran at once, or one ran on after it was frozen: the numbers would not only rise.
+ *
  * `workload --check [--port N]` connects to a running workload on this network and exits 0
  * if it answers: the health check run inside the restored container.
  */
@@ -30,6 +34,12 @@ static long arg_long(int argc, char **argv, const char *name, long fallback) {
     for (int i = 1; i + 1 < argc; i++)
         if (strcmp(argv[i], name) == 0) return strtol(argv[i + 1], NULL, 10);
     return fallback;
+}
+
+static const char *arg_string(int argc, char **argv, const char *name) {
+    for (int i = 1; i + 1 < argc; i++)
+        if (strcmp(argv[i], name) == 0) return argv[i + 1];
+    return NULL;
 }
 
 static int has_flag(int argc, char **argv, const char *name) {
@@ -64,6 +74,10 @@ int main(int argc, char **argv) {
     size_t bytes = (size_t)arg_long(argc, argv, "--memory-mib", 64) << 20;
     size_t dirty_per_sec = (size_t)arg_long(argc, argv, "--dirty-mib-per-sec", 4) << 20;
     signal(SIGPIPE, SIG_IGN);
+    const char *heartbeat = arg_string(argc, argv, "--heartbeat");
+    /* O_APPEND: each tick's line lands whole at the end, whoever else writes the file. */
+    int hfd = heartbeat ? open(heartbeat, O_WRONLY | O_CREAT | O_APPEND, 0644) : -1;
+    if (heartbeat && hfd < 0) return perror("heartbeat"), 1;
 
     unsigned char *mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (mem == MAP_FAILED) return perror("mmap"), 1;
@@ -83,6 +97,11 @@ int main(int argc, char **argv) {
     long long next = now_ms();
     for (;;) {
         counter++;
+        if (hfd >= 0) {
+            char beat[32];
+            int len = snprintf(beat, sizeof beat, "%llu\n", counter);
+            (void)!write(hfd, beat, (size_t)len);
+        }
         /* Dirty the next slice of memory, wrapping around. */
         for (size_t done = 0; done < dirty_per_tick && bytes > 0; done += PAGE) {
             mem[cursor] = (unsigned char)counter;

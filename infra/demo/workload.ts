@@ -18,7 +18,15 @@ export interface WorkloadOptions {
   port: number;
   /** OCI annotations, e.g. godwit.io/no-rebalance. */
   annotations?: Record<string, string>;
+  /**
+   * A directory of this machine bind-mounted at /heartbeat, where the workload appends its
+   * counter at every tick (file beats): shared by every copy, it shows whether two ever ran.
+   */
+  heartbeatDir?: string;
 }
+
+/** The heartbeat file's name in `heartbeatDir`. */
+export const HEARTBEAT_FILE = 'beats';
 
 /** Compiles workload.c statically (the rootfs has no libc) when the binary is stale. */
 async function workloadBinary(): Promise<string> {
@@ -39,7 +47,7 @@ export async function buildBundle(
   name: string,
   files: Readonly<Record<string, string>>,
   args: string[],
-  extra: { user?: number; hostname?: string; annotations?: Record<string, string> } = {},
+  extra: { user?: number; hostname?: string; annotations?: Record<string, string>; binds?: { source: string; destination: string }[] } = {},
 ): Promise<string> {
   const bundle = path.join(godwitHome(), 'demo', 'bundles', name);
   await fs.rm(bundle, { recursive: true, force: true });
@@ -57,6 +65,7 @@ export async function buildBundle(
     root: { readonly: boolean };
     hostname?: string;
     annotations?: Record<string, string>;
+    mounts: object[];
   };
   config.process.args = args;
   config.process.terminal = false;
@@ -65,6 +74,7 @@ export async function buildBundle(
   config.root.readonly = false;
   if (extra.hostname) config.hostname = extra.hostname;
   if (extra.annotations) config.annotations = extra.annotations;
+  for (const bind of extra.binds ?? []) config.mounts.push({ ...bind, type: 'bind', options: ['rbind', 'rw'] });
   await fs.writeFile(configFile, `${JSON.stringify(config, null, 2)}\n`);
   return bundle;
 }
@@ -72,7 +82,9 @@ export async function buildBundle(
 /** Builds (afresh) an OCI bundle running the workload; returns its directory. */
 export async function buildWorkloadBundle(options: WorkloadOptions): Promise<string> {
   const args = ['/workload', '--memory-mib', String(options.memoryMib), '--dirty-mib-per-sec', String(options.dirtyMibPerSec), '--port', String(options.port)];
-  return buildBundle(options.name, { workload: await workloadBinary() }, args, { hostname: 'godwit-demo', annotations: options.annotations });
+  const binds = options.heartbeatDir ? [{ source: options.heartbeatDir, destination: '/heartbeat' }] : [];
+  if (options.heartbeatDir) args.push('--heartbeat', `/heartbeat/${HEARTBEAT_FILE}`);
+  return buildBundle(options.name, { workload: await workloadBinary() }, args, { hostname: 'godwit-demo', annotations: options.annotations, binds });
 }
 
 /** The workload's counter, read over TCP from outside the container. */

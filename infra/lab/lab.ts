@@ -137,8 +137,9 @@ export function receiverConfig(host: LabHostState, subnet: string): string {
     '  read only = no',
     `  hosts allow = ${subnet}`,
     '  hosts deny = *',
-    // Peers may write bundles and incoming images, nothing that drives the host itself.
-    '  exclude = /runc/ /work/ /outgoing/ /volumes/ /faults.json /host.json /rsyncd.conf',
+    // Peers may write bundles and incoming images, nothing that drives the host itself, nor
+    // the logs it keeps of failed runs (a peer could forge or hide what a person reads there).
+    '  exclude = /runc/ /work/ /outgoing/ /volumes/ /diagnostics/ /faults.json /host.json /rsyncd.conf',
     // Volumes arrive through a module of their own, as on a host whose volumesDir lies elsewhere.
     `[${VOLUMES_MODULE}]`,
     `  path = ${labVolumesDir(host)}`,
@@ -414,6 +415,8 @@ export async function labRemove(hostName: string, container: string): Promise<vo
   // Its volumes too (`godwit lab run --volume` puts them in one directory per container).
   await rt.remove(path.join(labVolumesDir(host), container));
   await rt.remove(layout.bundle(container));
-  // labRun's own log of starting it: nothing of the container stays.
+  // labRun's own log of starting it, and the logs kept of its runs that did not migrate
+  // (activities/host/diagnostics.ts): nothing of the container stays.
   await rt.remove(layout.workRoot(`run-${container}`));
+  await rt.remove(layout.diagnosticsRoot(container));
 }

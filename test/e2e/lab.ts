@@ -64,10 +64,10 @@ export async function startWorkload(
   on: string,
   container: string,
   port: number,
-  opts: { alone: boolean; memoryMib?: number; annotations?: Record<string, string> } = { alone: true },
+  opts: { alone: boolean; memoryMib?: number; annotations?: Record<string, string>; heartbeatDir?: string } = { alone: true },
 ): Promise<Workload> {
   if (opts.alone) for (const h of lab.hosts) await labRemove(h.name, container);
-  const bundle = await buildWorkloadBundle({ name: `${container}-${on}`, memoryMib: opts.memoryMib ?? 64, dirtyMibPerSec: 2, port, annotations: opts.annotations });
+  const bundle = await buildWorkloadBundle({ name: `${container}-${on}`, memoryMib: opts.memoryMib ?? 64, dirtyMibPerSec: 2, port, annotations: opts.annotations, heartbeatDir: opts.heartbeatDir });
   await labRun(on, container, bundle, { unique: opts.alone });
   const workload: Workload = { container, port, counterOn: (h) => readCounter(h.address, port) };
   await waitFor(`${container} to count`, async () => (await workload.counterOn(host(lab, on))) > 0, 30_000);

@@ -17,9 +17,12 @@ import type { Phase } from '../../policy/phases';
 import type { Fault } from '../../activities/faults';
 import { execute, executeOk } from '../../runtime/exec';
 import type { Strategy } from '../../policy/strategy';
+import type { MigrationRequestInput } from '../../policy/request';
 import type { MigrationReport } from '../../policy/report';
 import { clearLink, shapeLink } from '../../bench/link';
 import { GodwitError, RollbackFailedError } from '../../client/errors';
+import { HEARTBEAT_FILE } from '../../infra/demo/workload';
+import { heartbeatProblem } from './heartbeat';
 
 jest.setTimeout(15 * 60_000);
 
@@ -155,13 +158,24 @@ interface Cell {
 
 type Undo = () => Promise<void>;
 
-const request = (container: string, strategy: Strategy = 'page-server', keepImages = false) =>
-  ({ container, source: 'alpha', target: 'beta', strategy, options: { hostTimeoutSeconds: 60, keepImages } }) as const;
+/** Every cell's workload writes its heartbeat below this directory, which both hosts see. */
+const heartbeats = () => path.join(godwitHome(), 'faults', 'heartbeats');
+
+const request = (container: string, strategy: Strategy = 'page-server', keepImages = false): MigrationRequestInput => ({
+  container,
+  source: 'alpha',
+  target: 'beta',
+  strategy,
+  options: { hostTimeoutSeconds: 60, keepImages, sharedPaths: [heartbeats()] },
+});
 
 /** Runs one cell: a workload, the fault, the migration, then the invariant. */
 async function runCell(cell: Cell): Promise<void> {
   const container = `fm-${cell.id}`;
-  const w = await startWorkload(lab, 'alpha', container, port++);
+  const heartbeatDir = path.join(heartbeats(), container);
+  rmSync(heartbeatDir, { recursive: true, force: true });
+  mkdirSync(heartbeatDir, { recursive: true });
+  const w = await startWorkload(lab, 'alpha', container, port++, { alone: true, heartbeatDir });
   const before = await w.counterOn(host(lab, 'alpha'));
   const undo: Undo[] = [];
   const logFile = cell.mustLog && path.join(host(lab, cell.mustLog.host).stateDir, 'worker.log');
@@ -200,6 +214,12 @@ async function runCell(cell: Cell): Promise<void> {
   }
   const outcome = report?.outcome ?? (refused ? 'refused' : 'stuck');
   const violations = [...settled.violations, ...(outcome === 'stuck' ? ['did not settle within 240 s'] : [])];
+  // A rolled-back run may have let the target's copy run before it was stopped; any other
+  // must show one copy throughout, the source never running after its freeze.
+  if (outcome !== 'rolled-back') {
+    const problem = heartbeatProblem(readFileSync(path.join(heartbeatDir, HEARTBEAT_FILE), 'utf8'));
+    if (problem) violations.push(problem);
+  }
   if (cell.mustLog && logFile && !readFileSync(logFile).subarray(logFrom).toString('utf8').includes(cell.mustLog.text)) {
     violations.push(`${cell.mustLog.host}'s worker never logged "${cell.mustLog.text}"`);
   }
@@ -214,6 +234,7 @@ async function runCell(cell: Cell): Promise<void> {
     violations,
   });
   for (const h of lab.hosts) await labRemove(h.name, container);
+  rmSync(heartbeatDir, { recursive: true, force: true });
   for (const k of report?.keptImages ?? []) rmSync(k.path, { recursive: true, force: true });
   expect(violations).toEqual([]);
   expect(cell.outcomes ?? ['migrated', 'rolled-back']).toContain(outcome);

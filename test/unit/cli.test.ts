@@ -116,6 +116,29 @@ describe('godwit --json: one object per command', () => {
     expect(oneObject(none, ErrorAnswer).error.kind).toBe('not-found');
   });
 
+  it('status of a rolled-back run: where each host kept its CRIU logs, in the text and in --json', async () => {
+    const diagnostics = [
+      { host: 'alpha', path: '/var/lib/godwit/alpha/diagnostics/web/run-1', files: ['dump/dump.log', 'round-1/dump.log'] },
+      { host: 'beta', path: '/var/lib/godwit/beta/diagnostics/web/run-1', files: ['page-server-final/page-server.log', 'restore/restore.log', 'restore/runc.log'] },
+    ];
+    const report = reportOf({ outcome: 'rolled-back', runningOn: 'alpha', reason: 'restore on host beta failed', diagnostics });
+    lib.migrationStatus.mockResolvedValue({ state: 'finished', workflowId: 'godwit-migrate-web', report });
+    const text = await godwit('status', 'web');
+    expect(text.code).toBe(0);
+    const lines = text.stdout.join('\n').split('\n');
+    const at = lines.indexOf('logs kept (CRIU, runc):');
+    expect(at).toBeGreaterThan(0);
+    expect(lines.slice(at + 1, at + 3)).toEqual([
+      '  alpha /var/lib/godwit/alpha/diagnostics/web/run-1: dump/dump.log, round-1/dump.log',
+      '  beta /var/lib/godwit/beta/diagnostics/web/run-1: page-server-final/page-server.log, restore/restore.log, restore/runc.log',
+    ]);
+    const json = oneObject(await godwit('status', 'web', '--json'), MigrationStatus);
+    expect(json.state === 'finished' && json.report.diagnostics).toEqual(diagnostics);
+    // A migrated run kept nothing, and says nothing of it.
+    lib.migrationStatus.mockResolvedValue({ state: 'finished', workflowId: 'godwit-migrate-web', report: reportOf() });
+    expect((await godwit('status', 'web')).stdout.join('\n')).not.toContain('logs kept');
+  });
+
   it('abort: the phase it arrived in; refused too late with exit 2', async () => {
     lib.abortMigration.mockResolvedValue({ phase: 'transfer' });
     const accepted = await godwit('abort', 'web', '--reason', 'maintenance over', '--json');

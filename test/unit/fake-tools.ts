@@ -1,6 +1,7 @@
 // runc, CRIU, rsync and the few system commands host steps run, scripted on a MemoryRuntime
 // as the real tools behave as far as the steps can tell: containers with a status, dumps that
-// write the image files CRIU writes, daemons with a pidfile and a /proc/<pid>/cmdline.
+// write the image files CRIU writes and the logs CRIU and runc write, daemons with a pidfile
+// and a /proc/<pid>/cmdline.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ContainerStatus } from '../../policy/host-contract';
@@ -113,7 +114,7 @@ export class FakeTools {
       case 'checkpoint':
         return this.checkpoint(name, rest);
       case 'restore':
-        return this.restore(name, rest);
+        return this.restore(name, rest, option(call.args, '--log'));
       case 'exec':
         return c?.status === 'running' ? {} : fail(`container ${name} is not running`);
       default:
@@ -137,8 +138,11 @@ export class FakeTools {
     return {};
   }
 
-  private restore(name: string, args: readonly string[]): Reply {
+  /** CRIU's log goes to the work path, runc's where its --log option says. */
+  private restore(name: string, args: readonly string[], runcLog: string | undefined): Reply {
     const imagePath = option(args, '--image-path') ?? '';
+    this.rt.put(path.join(option(args, '--work-path') ?? '', 'restore.log'), 'Restoring\n');
+    if (runcLog) this.rt.put(runcLog, 'restoring\n');
     if (this.containers.has(name)) return fail(`container with id ${name} already exists`);
     if (!this.rt.files.has(path.join(imagePath, 'pstree.img'))) return fail(`criu failed: no images in ${imagePath}`);
     this.containers.set(name, { status: 'running', pid: this.cgroupOf(name), bundle: option(args, '--bundle') ?? '' });
@@ -171,6 +175,7 @@ export class FakeTools {
     if (verb === 'cpuinfo' && sub === 'dump') this.rt.put(path.join(option(call.args, '--images-dir') ?? '', 'cpuinfo.img'), 'cpu');
     if (verb === 'cpuinfo') return {};
     if (verb === 'page-server') {
+      this.rt.put(path.join(option(call.args, '--work-dir') ?? '', 'page-server.log'), 'Starting page server\n');
       this.spawn(['criu', ...call.args], option(call.args, '--pidfile'));
       return {};
     }

@@ -50,6 +50,7 @@ export function testHost(host: Partial<HostConfig> = {}): TestHost {
   const steps = createHostActivities(rt, { ...HOST, ...host });
   const attemptFor = <K extends keyof HostActivities>(ms: number, step: K, ...input: Parameters<HostActivities[K]>) => {
     const fn = steps[step] as (...args: unknown[]) => Promise<unknown>;
+    rt.revive(); // a new attempt runs on a live worker, whatever the last one crashed before
     const env = new MockActivityEnvironment(undefined, { logger: quiet });
     const timer = Number.isFinite(ms) ? setTimeout(() => env.cancel(), ms) : undefined;
     return env.run<unknown[], unknown, typeof fn>(fn, ...input).finally(() => clearTimeout(timer)) as ReturnType<HostActivities[K]>;

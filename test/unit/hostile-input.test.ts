@@ -10,6 +10,8 @@ import { parseMigrateArgs } from '../../cli/migrate-args';
 import { UsageError } from '../../cli/options';
 
 const RUNS = { numRuns: 1000 };
+// A thousand cases take a second alone, and past jest's 5 s default on a loaded 2-core machine.
+jest.setTimeout(60_000);
 /** What a name that reaches a path or an argument may look like (policy/names.ts). */
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 

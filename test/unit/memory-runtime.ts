@@ -1,6 +1,8 @@
 // A HostRuntime in memory, for unit tests of host steps: files live in a Map, every command
 // is recorded with its arguments and answered by scripted handlers, and a test can make the
-// runtime "crash" (throw) just before a given operation, as a killed worker would stop there.
+// runtime "crash" (throw) just before a given operation, as a killed worker would stop there:
+// from then on every change throws too (code that catches the first error does nothing more,
+// as a dead worker does nothing more) until the next attempt revives it.
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { CommandError, type ExecOptions, type ExecResult } from '../../runtime/exec';
@@ -20,7 +22,7 @@ export type Reply = Partial<ExecResult>;
 export type Handler = (call: Call, rt: MemoryRuntime) => Reply | Promise<Reply>;
 
 /** An operation the runtime is about to do, for crash points. */
-export type Operation = { op: 'execute'; call: Call } | { op: 'write' | 'remove' | 'mkdirp'; path: string };
+export type Operation = { op: 'execute'; call: Call } | { op: 'write' | 'remove' | 'mkdirp' | 'rename'; path: string };
 
 export class SimulatedCrash extends Error {
   constructor(what: string) {
@@ -39,6 +41,8 @@ export class MemoryRuntime implements HostRuntime {
   private nextPort = 40_000;
   private readonly handlers: { program: string; handle: Handler }[] = [];
   private readonly crashes: ((op: Operation) => boolean)[] = [];
+  /** What the runtime crashed before, while the "worker" is dead. */
+  private crashed: string | null = null;
 
   /** `dirs`: directories there from the start (the host's state directory). */
   constructor(dirs: readonly string[] = []) {
@@ -57,6 +61,11 @@ export class MemoryRuntime implements HostRuntime {
     return this;
   }
 
+  /** A new attempt, as a restarted worker: operations work again. */
+  revive(): void {
+    this.crashed = null;
+  }
+
   /** The recorded commands as command lines (`runc --root … pause web`), for assertions. */
   commandLines(program?: string): string[] {
     return this.calls.filter((c) => !program || c.program === program).map((c) => [c.program, ...c.args].join(' '));
@@ -73,10 +82,12 @@ export class MemoryRuntime implements HostRuntime {
   }
 
   private check(op: Operation): void {
+    if (this.crashed !== null) throw new SimulatedCrash(this.crashed);
     const i = this.crashes.findIndex((when) => when(op));
     if (i < 0) return;
     this.crashes.splice(i, 1);
-    throw new SimulatedCrash(op.op === 'execute' ? [op.call.program, ...op.call.args].join(' ') : `${op.op} ${op.path}`);
+    this.crashed = op.op === 'execute' ? [op.call.program, ...op.call.args].join(' ') : `${op.op} ${op.path}`;
+    throw new SimulatedCrash(this.crashed);
   }
 
   async execute(command: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
@@ -138,6 +149,20 @@ export class MemoryRuntime implements HostRuntime {
   fileSizes(dir: string): Promise<{ name: string; size: number }[]> {
     const inDir = [...this.files].filter(([file]) => path.dirname(file) === dir);
     return Promise.resolve(inDir.map(([file, data]) => ({ name: path.basename(file), size: data.length })));
+  }
+
+  listFiles(root: string): Promise<string[]> {
+    return Promise.resolve([...this.files.keys()].filter((file) => file.startsWith(`${root}/`)).map((file) => file.slice(root.length + 1)));
+  }
+
+  rename(from: string, to: string): Promise<void> {
+    this.check({ op: 'rename', path: from });
+    const data = this.files.get(from);
+    if (!data) return Promise.reject(Object.assign(new Error(`ENOENT: ${from}`), { code: 'ENOENT' }));
+    if (!this.dirs.has(path.dirname(to))) return Promise.reject(new Error(`ENOENT: no directory for ${to}`));
+    this.files.delete(from);
+    this.files.set(to, data);
+    return Promise.resolve();
   }
 
   treeBytes(root: string): Promise<number> {

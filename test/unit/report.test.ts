@@ -1,4 +1,6 @@
-import { computeSeconds, phaseSeconds, type PhaseRecord } from '../../policy/report';
+import { MigrationReport, computeSeconds, phaseSeconds, type PhaseRecord } from '../../policy/report';
+import { formatStatus } from '../../client/format';
+import { reportOf } from './cli-fixtures';
 
 const phases: PhaseRecord[] = [
   { phase: 'preflight', startedAt: 0, endedAt: 400, ok: true },
@@ -37,5 +39,24 @@ describe('report arithmetic', () => {
     ];
     expect(phaseSeconds(twice, 'checkpoint')).toBe(1.5);
     expect(phaseSeconds(twice, 'restore')).toBeNull();
+  });
+});
+
+describe('diagnostics in the report', () => {
+  it('are absent from reports written before them, and read as none', () => {
+    const old: Record<string, unknown> = { ...reportOf() };
+    delete old.diagnostics;
+    expect(MigrationReport.parse(old).diagnostics).toEqual([]);
+  });
+
+  it("a failed run's status says where its logs are, after the rollback steps", () => {
+    const report = reportOf({
+      outcome: 'failed',
+      runningOn: null,
+      rollback: [{ step: 'stopTargetContainer', ok: false, detail: 'post-copy: ...' }],
+      diagnostics: [{ host: 'alpha', path: '/s/diagnostics/web/run-1', files: ['dump/dump.log', 'dump/runc.out'] }],
+    });
+    const text = formatStatus({ state: 'finished', workflowId: report.workflowId, report });
+    expect(text).toContain('rollback:\n  FAIL stopTargetContainer: post-copy: ...\nlogs kept (CRIU, runc):\n  alpha /s/diagnostics/web/run-1: dump/dump.log, dump/runc.out\n');
   });
 });

@@ -80,8 +80,10 @@ describe('resumeSource', () => {
     h.rt.put(path.join(h.layout.bundle(RUN.container), 'config.json'), '{}');
     h.rt.put(path.join(h.layout.outgoingImages(RUN.runKey), 'pstree.img'), 'pstree');
     h.rt.put(path.join(h.layout.outgoingImages(RUN.runKey), 'pages-1.img'), Buffer.alloc(4096));
-    await expect(h.attempt('resumeSource', RUN)).resolves.toEqual({ action: 'restored-from-images' });
-    await expect(h.attempt('resumeSource', RUN)).resolves.toEqual({ action: 'already-running' });
+    // The restore's own logs are kept, as any rolled-back run's are.
+    const diagnostics = { path: h.layout.diagnostics(RUN.container, RUN.runKey), files: ['restore/restore.log', 'restore/runc.log'] };
+    await expect(h.attempt('resumeSource', RUN)).resolves.toEqual({ action: 'restored-from-images', diagnostics });
+    await expect(h.attempt('resumeSource', RUN)).resolves.toEqual({ action: 'already-running', diagnostics });
     expect(runcCalls(h.rt, 'restore')).toHaveLength(1);
   });
 

@@ -1,7 +1,7 @@
 // A host that does nothing but say what it was asked, and fails or stalls where a test
 // tells it to. Only the workflow's decisions are under test here.
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { HostActivities } from '../../policy/host-contract';
+import type { HostActivities, KeptDiagnostics } from '../../policy/host-contract';
 import type { Round } from '../../policy/convergence';
 import type { ContainerUsage, HostUsage } from '../../policy/rebalance';
 
@@ -22,6 +22,8 @@ export class FakeHost {
   /** The host's size, and the containers it runs (for rebalancing). */
   capacity = { cpuCores: 4, memoryBytes: 1000 };
   containers: ContainerUsage[] = [];
+  /** What the undo steps that end a run's work directory say they kept of its logs. */
+  keptLogs: KeptDiagnostics = {};
 
   constructor(
     readonly name: string,
@@ -96,8 +98,9 @@ export class FakeHost {
       commitSource: () => this.step('commitSource', undefined),
       finishTarget: ({ keepImages }) => this.step('finishTarget', { keptAt: keepImages ? '/state/incoming/run' : null }),
       stopTargetContainer: () => this.step('stopTargetContainer', undefined),
-      resumeSource: () => this.step('resumeSource', { action: 'resumed' as const }),
-      cleanupTarget: () => this.step('cleanupTarget', undefined),
+      resumeSource: () => this.step('resumeSource', { action: 'resumed' as const, ...this.keptLogs }),
+      cleanupTarget: () => this.step('cleanupTarget', this.keptLogs),
+      keepDiagnostics: () => this.step('keepDiagnostics', this.keptLogs),
       utilisation: () => this.step('utilisation', this.usage()),
     };
   }

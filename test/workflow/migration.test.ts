@@ -64,6 +64,7 @@ describe('MigrationWorkflow', () => {
     expect(report.bytes).toEqual({ pages: 64 << 20, viaPageServer: 64 << 20, viaRsync: 1500, total: (64 << 20) + 1500 });
     expect(report.seconds.downtime).not.toBeNull();
     expect(report.seconds.total).toBeGreaterThanOrEqual(report.seconds.checkpoint ?? 0);
+    expect(report.diagnostics).toEqual([]); // a migrated run keeps no logs
     // Recorded since run keys digest the whole run ID (patch run-key-whole-id); migrated.json
     // is the same run from before that, kept so that older runs are proven to replay too.
     await maybeRecordHistory(t.env, report.workflowId, 'migrated-whole-run-key');
@@ -226,6 +227,33 @@ describe('MigrationWorkflow', () => {
     expect(report.rollback[0].detail).toMatch(/container already ran on beta with pages still on alpha/);
     // Neither the running target copy is stopped nor the stale source resumed.
     expect(undoSteps(fleet)).toEqual([]);
+  });
+
+  /** Both hosts say they kept the run's logs (the undo steps that end its work directory). */
+  const keepingLogs = (fleet: Fleet) => {
+    for (const host of [fleet.alpha, fleet.beta]) host.keptLogs = { diagnostics: { path: `/state/${host.name}/diagnostics/web/run`, files: ['dump/dump.log'] } };
+    return ['alpha', 'beta'].map((host) => ({ host, path: `/state/${host}/diagnostics/web/run`, files: ['dump/dump.log'] }));
+  };
+
+  it('a rolled-back run reports where each host kept its logs, with no step after the unwind', async () => {
+    const fleet = newFleet();
+    const expected = keepingLogs(fleet);
+    fleet.beta.failAt('restore');
+    const report = await migrate(fleet, name());
+    expect(report.outcome).toBe('rolled-back');
+    expect(report.diagnostics).toEqual(expected); // in the unwind's order: resumeSource, then cleanupTarget
+    expect(fleet.log.filter((s) => s.endsWith(':keepDiagnostics'))).toEqual([]);
+  });
+
+  it('a failed rollback asks the hosts it did not clean up to keep their logs, and reports them', async () => {
+    const fleet = newFleet();
+    const expected = keepingLogs(fleet);
+    fleet.alpha.failAt('awaitPagesDrained');
+    const report = await migrateToFailure(fleet, name(), { strategy: 'post-copy' });
+    expect(report.outcome).toBe('failed');
+    expect(undoSteps(fleet)).toEqual([]);
+    expect(fleet.log.filter((s) => s.endsWith(':keepDiagnostics')).sort()).toEqual(['alpha:keepDiagnostics', 'beta:keepDiagnostics']);
+    expect(report.diagnostics).toEqual(expected);
   });
 
   it('fails the migration, changing nothing, when preflight finds a problem', async () => {
