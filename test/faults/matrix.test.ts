@@ -2,7 +2,7 @@
 // phase, then the invariant (test/faults/invariant.ts) checked. The migration is held in the
 // phase by a test-only delay at the phase's step (activities/faults.ts), the failure is
 // applied, the delay is lifted, and the workflow must settle as migrated or rolled back.
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { connectToLab } from '../../infra/lab/client';
@@ -146,6 +146,8 @@ interface Cell {
   arrange?: (undo: Undo[]) => Promise<void>;
   /** Acts once the migration runs (after `hold`, when the phase is reached). */
   act?: (container: string, undo: Undo[]) => Promise<void>;
+  /** A CRIU log (path in the run's work directory) the rolled-back run must keep on a host, with an `Error (` line. */
+  keepsLog?: { host: string; file: string };
   /** A line the host's worker must log during the cell: proof the path under test ran. */
   mustLog?: { host: string; text: string };
   /** Outcomes that keep the promise here; by default migrated or rolled back. */
@@ -219,6 +221,15 @@ async function runCell(cell: Cell): Promise<void> {
   if (outcome !== 'rolled-back') {
     const problem = heartbeatProblem(readFileSync(path.join(heartbeatDir, HEARTBEAT_FILE), 'utf8'));
     if (problem) violations.push(problem);
+  }
+  // The logs a report lists are there; the one that says why, where the cell expects it.
+  for (const d of report?.diagnostics ?? []) {
+    for (const f of d.files) if (!existsSync(path.join(d.path, f))) violations.push(`the report lists ${d.host}:${d.path}/${f}, but it is not there`);
+  }
+  if (cell.keepsLog) {
+    const kept = report?.diagnostics.find((d) => d.host === cell.keepsLog?.host && d.files.includes(cell.keepsLog.file));
+    const text = kept ? readFileSync(path.join(kept.path, cell.keepsLog.file), 'utf8') : '';
+    if (!text.includes('Error (')) violations.push(`${cell.keepsLog.host} did not keep ${cell.keepsLog.file} with CRIU's error in it`);
   }
   if (cell.mustLog && logFile && !readFileSync(logFile).subarray(logFrom).toString('utf8').includes(cell.mustLog.text)) {
     violations.push(`${cell.mustLog.host}'s worker never logged "${cell.mustLog.text}"`);
@@ -297,12 +308,14 @@ const singleCells: Cell[] = [
     phase: 'checkpoint',
     id: 'criu-dump',
     arrange: injecting('alpha', 'checkpoint', { action: 'criu-fault', code: 3 }),
+    keepsLog: { host: 'alpha', file: 'dump/dump.log' },
   },
   {
     scenario: 'CRIU fails on restore (corrupted image)',
     phase: 'restore',
     id: 'criu-restore',
     arrange: injecting('beta', 'restore', { action: 'corrupt-images' }),
+    keepsLog: { host: 'beta', file: 'restore/restore.log' },
   },
   {
     scenario: 'target disk already full (16 MiB free for images)',
