@@ -45,6 +45,11 @@ export const MigrationOptions = z
      * are. Any other bind mount outside the source's volumesDir is refused in preflight.
      */
     sharedPaths: z.array(AbsolutePath).max(64).default([]),
+    /**
+     * New connections to the frozen source, from the freeze: `refuse` (a TCP reset: clients
+     * fail over to the live copy at once) or `drop` (they wait for their own timeout).
+     */
+    frozenConnections: z.enum(['refuse', 'drop']).default('refuse'),
     /** Keep the source's copy of the volumes after the move (they are removed by default). */
     keepSourceVolumes: z.boolean().default(false),
   })

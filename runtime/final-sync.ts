@@ -23,9 +23,10 @@ export async function changedWithin(rt: HostRuntime, dir: string, seconds: numbe
 }
 
 /**
- * Mirrors `dir` to `target` (new, changed and deleted files, by the quick check), then sends
- * again, quick check off, every file changed within `changedWithinSeconds`; with no window
- * given (a run started by an older orchestrator), every file. Returns the bytes sent.
+ * Sends every file changed within `changedWithinSeconds` with the quick check off (with no
+ * window given, a run started by an older orchestrator: every file), then mirrors `dir` to
+ * `target` (new and deleted files; the ones just sent now match and are skipped, so no file is
+ * sent twice). Returns the bytes sent.
  */
 export async function syncExactly(
   rt: HostRuntime,
@@ -35,10 +36,12 @@ export async function syncExactly(
   opts: { changedWithinSeconds?: number; listFile: string },
   options?: ExecOptions,
 ): Promise<number> {
-  const mirrored = await rsync.push(dir, target, { mirror: true }, options);
   const changed = await changedWithin(rt, dir, opts.changedWithinSeconds ?? null, options);
-  if (changed.length === 0) return mirrored;
-  await rt.mkdirp(path.dirname(opts.listFile));
-  await rt.writeFile(opts.listFile, `${changed.join('\0')}\0`);
-  return mirrored + (await rsync.push(dir, target, { mirror: false, exactly: opts.listFile }, options));
+  let sent = 0;
+  if (changed.length > 0) {
+    await rt.mkdirp(path.dirname(opts.listFile));
+    await rt.writeFile(opts.listFile, `${changed.join('\0')}\0`);
+    sent += await rsync.push(dir, target, { mirror: false, exactly: opts.listFile }, options);
+  }
+  return sent + (await rsync.push(dir, target, { mirror: true }, options));
 }

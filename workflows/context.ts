@@ -38,7 +38,9 @@ export class MigrationContext {
     this.tracker = new MigrationTracker(request, workflow.workflowId, Date.now());
     // Runs recorded before the whole run ID was digested keep their key (and their paths).
     const runKey = (patched('run-key-whole-id') ? migrationRunKey : legacyMigrationRunKey)(request.container, workflow.runId);
-    this.run = { container: request.container, runKey, transport: request.options.transport };
+    // Inputs stay as before for the default (refuse), as old histories recorded them.
+    const drop = request.options.frozenConnections === 'drop' ? { frozenConnections: 'drop' as const } : {};
+    this.run = { container: request.container, runKey, transport: request.options.transport, ...drop };
     this.source = hostStubs(request.source, request.options.hostTimeoutSeconds);
     this.target = hostStubs(request.target, request.options.hostTimeoutSeconds);
     this.slot = new OutboundSlot(request.source, workflow.workflowId);

@@ -16,6 +16,7 @@ import { settleEarlierAttempts, stopEarlierCopies } from './stragglers';
 import { dumpOptions, toPageServer, toReceiver } from './transport';
 import { until } from './polling';
 import { syncExactly } from '../../runtime/final-sync';
+import { fenceNewConnections, unfenceNewConnections } from './fence';
 import { findVolumes, pushVolumes, removeVolumes, type VolumeCopy } from './volumes';
 
 const sumBytes = (copies: readonly VolumeCopy[]) => copies.reduce((sum, c) => sum + c.bytes, 0);
@@ -138,13 +139,16 @@ export function sourceSteps(ctx: HostContext): SourceActivities {
       if (done) return done;
       await rt.mkdirp(layout.workRoot(run.runKey));
       const status = await runc.status(run.container);
+      if (status !== 'running' && status !== 'paused') {
+        throw preconditionFailed(`container ${run.container} on host ${host.name} is ${status}; cannot checkpoint it`);
+      }
+      // From the freeze on, new clients are turned away (a retry finds the rules in place).
+      await fenceNewConnections(ctx, run);
       if (status === 'running') {
         // Recorded before the pause: a crash between the two must not let a retry count the
         // downtime from its own, later start. (Still running on retry: it records anew.)
         await records.write(records.frozen(run), { frozenAt: Date.now() });
         await runc.pause(run.container);
-      } else if (status !== 'paused') {
-        throw preconditionFailed(`container ${run.container} on host ${host.name} is ${status}; cannot checkpoint it`);
       }
       const frozen = await records.read(records.frozen(run));
       const frozenAt = frozen?.frozenAt ?? Date.now();
@@ -183,6 +187,7 @@ export function sourceSteps(ctx: HostContext): SourceActivities {
       await rt.mkdirp(workPath);
       const pageServer = { address: host.address, port: await rt.freePort(host.address) };
       const pidFile = records.postCopyDumpPidFile(run);
+      await fenceNewConnections(ctx, run); // CRIU freezes the container as the daemon starts
       const frozenAt = Date.now();
       await startDaemon(rt, {
         command: host.runc,
@@ -240,6 +245,7 @@ export function sourceSteps(ctx: HostContext): SourceActivities {
       await faults.before('commitSource');
       await heartbeating((signal) => settleEarlierAttempts(ctx, run, signal));
       await runc.destroy(run.container);
+      await unfenceNewConnections(ctx, run.container);
       if (!run.keepVolumes) await removeVolumes(ctx, run);
       await rt.remove(layout.bundle(run.container));
       await rt.remove(layout.outgoingRoot(run.runKey));

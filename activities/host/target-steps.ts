@@ -15,6 +15,7 @@ import { tlsFiles } from './transport';
 import { until } from './polling';
 import { restoreFromImages, restoreWorkPath } from './restore';
 import { checkVolumesRoom, placementOf } from './volumes';
+import { unfenceNewConnections } from './fence';
 
 /** Images a page server writes: a round's directory, or the final images. */
 const incomingDir = ({ layout }: HostContext, dump: DumpRef) =>
@@ -141,6 +142,8 @@ export function targetSteps(ctx: HostContext): TargetActivities {
         return adopted;
       }
       const started = Date.now();
+      // Rules an earlier, abandoned move of this container away from here may have left.
+      await unfenceNewConnections(ctx, run.container);
       // The placed config.json was overwritten by the final rootfs sync: place it again.
       await placeBundle(rt, layout.bundle(run.container), run.container, placementOf(ctx, run));
       await heartbeating((signal) => restoreFromImages(ctx, run, imagePath, signal, lazyPages)).catch(async (err: Error) => {

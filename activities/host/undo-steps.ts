@@ -11,6 +11,7 @@ import type { HostContext } from './context';
 import { settleEarlierAttempts, stopEarlierCopies } from './stragglers';
 import { restoreFromImages } from './restore';
 import { removeVolumes } from './volumes';
+import { unfenceNewConnections } from './fence';
 import { keptDiagnostics } from './diagnostics';
 
 export function undoSteps(ctx: HostContext): UndoActivities {
@@ -31,6 +32,8 @@ export function undoSteps(ctx: HostContext): UndoActivities {
       // A dump a killed worker left running would freeze the container again after we resume it.
       await stopEarlierCopies(ctx, run);
       await heartbeating((signal) => settleEarlierAttempts(ctx, run, signal));
+      // Clients may come in again before it runs again, whichever way it comes back.
+      await unfenceNewConnections(ctx, run.container);
       const status = await runc.status(run.container);
       let action: 'resumed' | 'already-running' | 'restored-from-images';
       if (status === 'paused') {

@@ -14,6 +14,8 @@ export const RunRef = z.object({
   runKey: z.string(),
   /** How pages and files cross to the target; absent (older runs): plain. */
   transport: Transport.optional(),
+  /** What the frozen source does with new connections: refuse them (absent) or drop them. */
+  frozenConnections: z.enum(['refuse', 'drop']).optional(),
   /** The container's volumes, as the source's preflight found them; absent: none. */
   volumes: z.array(VolumeRef).optional(),
 });

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ContainerStatus } from '../../policy/host-contract';
 import type { Call, MemoryRuntime, Reply } from './memory-runtime';
+import { FakeIptables } from './fake-iptables';
 
 type Status = Exclude<ContainerStatus, 'absent'>;
 
@@ -33,6 +34,9 @@ export class FakeTools {
   readonly containers = new Map<string, Container>();
   /** Files (relative to the directory asked about) whose ctime find reports as recent. */
   recentlyChanged: string[] = [];
+  /** TCP ports each process listens on (0.0.0.0), as /proc shows them to the connection fence. */
+  readonly listening = new Map<number, number[]>();
+  readonly iptables: FakeIptables;
   private nextPid = 1000;
 
   constructor(private readonly rt: MemoryRuntime) {
@@ -41,8 +45,11 @@ export class FakeTools {
     rt.on('criu', (call) => this.criu(call));
     rt.on('rsync', (call) => this.rsync(call));
     rt.on('start-stop-daemon', (call) => this.startStopDaemon(call));
+    this.iptables = new FakeIptables(rt);
+    rt.on('cat', (call) => this.procTables(call));
     // find DIR [-cmin -M] ( -type f -o -type l ) -printf '%P\0': the files a test says changed, or all.
     rt.on('find', (call) => {
+      if (call.args[0].startsWith('/proc/')) return this.socketLinks(call);
       const dir = call.args[0];
       const below = [...this.rt.files.keys()].filter((f) => f.startsWith(`${dir}/`)).map((f) => f.slice(dir.length + 1));
       const listed = call.args.includes('-cmin') ? below.filter((f) => this.recentlyChanged.includes(f)) : below;
@@ -52,6 +59,21 @@ export class FakeTools {
       for (const pid of call.args.slice(1)) this.exit(Number(pid));
       return {};
     });
+  }
+
+  /** find /proc/PID/fd ... -lname socket:* -printf '%l\n': one socket per listening port. */
+  private socketLinks(call: Call): Reply {
+    const pids = call.args.filter((a) => /^\/proc\/\d+\/fd$/.test(a)).map((a) => Number(a.split('/')[2]));
+    return { stdout: pids.flatMap((pid) => (this.listening.get(pid) ?? []).map((port) => `socket:[${900000 + port}]\n`)).join('') };
+  }
+
+  /** cat /proc/PID/net/tcp /proc/PID/net/tcp6: a LISTEN row for every port any process listens on. */
+  private procTables(call: Call): Reply {
+    if (!call.args.every((a) => /^\/proc\/\d+\/net\/tcp6?$/.test(a))) return fail(`fake cat: ${call.args.join(' ')}`);
+    const header = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
+    const ports = [...this.listening.values()].flat();
+    const rows = ports.map((port, i) => `   ${i}: 00000000:${port.toString(16).toUpperCase().padStart(4, '0')} 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 ${900000 + port} 1 0000000000000000 100 0 0 10 0\n`);
+    return { stdout: header + rows.join('') };
   }
 
   /** A container runc knows, with its bundle's config.json in place. */

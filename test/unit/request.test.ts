@@ -19,6 +19,7 @@ describe('migration request', () => {
           transport: 'plain',
           sharedPaths: [],
           keepSourceVolumes: false,
+          frozenConnections: 'refuse',
         },
       },
     });

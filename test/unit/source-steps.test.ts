@@ -45,6 +45,47 @@ describe('preflightSource', () => {
   });
 });
 
+describe('the frozen source turns new clients away', () => {
+  const fenced = (h: TestHost) => h.tools.iptables.rules.ipv4.filter((r) => r.includes(`godwit-fence:${RUN.container}`));
+
+  it('refuses new connections to the container\'s own ports from before the pause; a retry adds nothing', async () => {
+    const h = sourceWithContainer();
+    const init = h.tools.containers.get(RUN.container)?.pid ?? 0;
+    h.tools.listening.set(init, [5432]);
+    h.tools.iptables.preset('ipv4', '-p tcp -m tcp --dport 22 -j ACCEPT'); // the host's own: left alone
+    await h.attempt('checkpoint', RUN);
+    expect(fenced(h)).toEqual([expect.stringMatching(/--dport 5432 .*-j REJECT --reject-with tcp-reset/)]);
+    const lines = h.rt.commandLines();
+    expect(lines.findIndex((l) => / -I INPUT .*--dport 5432/.test(l))).toBeLessThan(lines.findIndex((l) => / pause /.test(l)));
+    h.rt.files.delete(path.join(h.work, 'dump.json')); // a retry that must dump again
+    await h.attempt('checkpoint', RUN);
+    expect(fenced(h)).toHaveLength(1);
+    expect(h.tools.iptables.rules.ipv4).toContain('-p tcp -m tcp --dport 22 -j ACCEPT');
+  });
+
+  it('drops them instead when the request says so', async () => {
+    const h = sourceWithContainer();
+    h.tools.listening.set(h.tools.containers.get(RUN.container)?.pid ?? 0, [80]);
+    await h.attempt('checkpoint', { ...RUN, frozenConnections: 'drop' });
+    expect(fenced(h)).toEqual([expect.stringMatching(/--dport 80 .*-j DROP/)]);
+  });
+
+  it('lets them in again before a rollback resumes it, and once commit has destroyed it', async () => {
+    for (const step of ['resumeSource', 'commitSource'] as const) {
+      const h = sourceWithContainer();
+      h.tools.listening.set(h.tools.containers.get(RUN.container)?.pid ?? 0, [6379]);
+      await h.attempt('checkpoint', RUN);
+      expect(fenced(h)).toHaveLength(1);
+      await h.attempt(step, RUN);
+      expect(fenced(h)).toEqual([]);
+      if (step === 'resumeSource') {
+        const lines = h.rt.commandLines();
+        expect(lines.findIndex((l) => / -D INPUT .*--dport 6379/.test(l))).toBeLessThan(lines.findIndex((l) => / resume /.test(l)));
+      }
+    }
+  });
+});
+
 describe('checkpoint', () => {
   it('pauses once, dumps to disk and records the result', async () => {
     const h = sourceWithContainer();
@@ -224,10 +265,12 @@ describe('pushBundle and pushImages', () => {
     h.tools.recentlyChanged = ['rootfs/var/lib/db/wal-0001'];
     await h.attempt('checkpoint', RUN);
     await h.attempt('pushImages', { ...push, changedWithinSeconds: 90 });
-    expect(h.rt.commandLines('find')).toEqual([
+    expect(h.rt.commandLines('find').filter((l) => !l.startsWith('find /proc/'))).toEqual([
       `find ${bundleDir} -cmin -1.5 ( -type f -o -type l ) -printf %P\\0`,
     ]);
-    const exact = h.rt.commandLines('rsync')[2];
+    // Sent first, the changed files then match and the mirror pass skips them: never sent twice.
+    const [, exact, mirror] = h.rt.commandLines('rsync');
+    expect(mirror).toContain('--delete');
     const listFile = path.join(h.work, 'changed-files');
     expect(exact).toContain(`--ignore-times --from0 --files-from=${listFile}`);
     expect(exact).not.toContain('--delete');
@@ -239,7 +282,9 @@ describe('pushBundle and pushImages', () => {
     h.rt.put(path.join(h.layout.bundle(RUN.container), 'rootfs/etc/a.conf'), 'a');
     await h.attempt('checkpoint', RUN);
     await h.attempt('pushImages', push);
-    expect(h.rt.commandLines('find')[0]).not.toContain('-cmin');
+    const finds = h.rt.commandLines('find').filter((l) => !l.startsWith('find /proc/'));
+    expect(finds).toHaveLength(1);
+    expect(finds[0]).not.toContain('-cmin');
     expect(h.rt.text(path.join(h.work, 'changed-files'))?.split('\0')).toEqual(expect.arrayContaining(['config.json', 'rootfs/etc/a.conf']));
   });
 });
