@@ -126,8 +126,10 @@ async function preflight(ctx: MigrationContext): Promise<Planned> {
   const { hosts } = ctx;
   const { transport } = request.options;
   const sourceFacts = await onHost(source, 'preflight', () => source.quick.preflightSource({ container: run.container, transport, target: hosts.target }));
+  // A ghost file travels inside the images: the target must have room for one at the limit.
+  const requiredBytes = requiredTargetBytes(sourceFacts, { ghostLimitBytes: request.options.ghostLimitBytes });
   const targetFacts = await onHost(target, 'preflight', () =>
-    target.quick.preflightTarget({ container: run.container, cpuinfo: sourceFacts.cpuinfo, requiredBytes: requiredTargetBytes(sourceFacts), transport }),
+    target.quick.preflightTarget({ container: run.container, cpuinfo: sourceFacts.cpuinfo, requiredBytes, transport }),
   );
   tracker.preflight = {
     sourceCriu: sourceFacts.criu.version,

@@ -32,6 +32,8 @@ export class FakeTools {
   readonly containers = new Map<string, Container>();
   /** Files (relative to the directory asked about) whose ctime find reports as recent. */
   recentlyChanged: string[] = [];
+  /** Image files every final dump also writes, by name (e.g. a dump with a link remap's files.img). */
+  dumpImages: Record<string, Buffer> = {};
   private nextPid = 1000;
 
   constructor(private readonly rt: MemoryRuntime) {
@@ -129,7 +131,10 @@ export class FakeTools {
     if (c?.status !== 'running' && c?.status !== 'paused') return fail(`container ${name} is not running`);
     this.rt.put(path.join(workPath, 'dump.log'), 'Dumping finished successfully\n');
     this.rt.put(path.join(workPath, 'stats-dump'), STATS_DUMP);
-    if (!args.includes('--pre-dump')) this.rt.put(path.join(imagePath, 'pstree.img'), 'pstree');
+    if (!args.includes('--pre-dump')) {
+      this.rt.put(path.join(imagePath, 'pstree.img'), 'pstree');
+      for (const [name, data] of Object.entries(this.dumpImages)) this.rt.put(path.join(imagePath, name), data);
+    }
     if (!args.includes('--page-server')) {
       this.rt.put(path.join(imagePath, 'pagemap-1.img'), 'pagemap');
       this.rt.put(path.join(imagePath, 'pages-1.img'), Buffer.alloc(8192));
