@@ -21,11 +21,15 @@ export function criuVersionProblem(source: string, target: string): string | nul
 
 /**
  * Disk the target needs: the root file system, the memory image (pages plus CRIU's
- * metadata, about a tenth more) and a fixed margin so the host is never filled to the brim.
+ * metadata, about a tenth more), room for one ghost file at the migration's limit (a
+ * deleted-but-open file travels inside the images, whole), and a fixed margin so the host is
+ * never filled to the brim. The ghost limit applies per file, so a container holding several
+ * large ones can still need more: this reserves for the common case, one, and the dump
+ * refuses any single file above the limit.
  */
-export function requiredTargetBytes(facts: { memoryBytes: number; rootfsBytes: number }): number {
+export function requiredTargetBytes(facts: { memoryBytes: number; rootfsBytes: number }, options: { ghostLimitBytes?: number } = {}): number {
   const margin = 64 * 1024 * 1024;
-  return Math.ceil(facts.rootfsBytes + facts.memoryBytes * 1.1 + margin);
+  return Math.ceil(facts.rootfsBytes + facts.memoryBytes * 1.1 + (options.ghostLimitBytes ?? 0) + margin);
 }
 
 /** CAP_SYS_RESOURCE's bit in a capability set (linux/capability.h). */

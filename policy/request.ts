@@ -25,6 +25,25 @@ export const HealthCheck = z
   .strict();
 export type HealthCheck = z.infer<typeof HealthCheck>;
 
+const MiB = 1024 * 1024;
+
+/**
+ * The largest deleted-but-open file (a "ghost": open, with no name left) the dump may carry,
+ * in bytes; CRIU's `ghost-limit`, which applies to each such file. CRIU's own default, 1 MiB,
+ * is smaller than what services keep (a log rotated while the daemon still writes it, a spill
+ * file unlinked on creation), and a dump that meets a bigger one fails after the freeze. The
+ * ghost's bytes are copied into the images while the container is frozen and land on the
+ * target's disk, so the limit is bounded: 1 GiB of them already costs seconds of downtime.
+ */
+export const DEFAULT_GHOST_LIMIT_BYTES = 64 * MiB;
+export const MAX_GHOST_LIMIT_BYTES = 1024 * MiB;
+export const GhostLimitBytes = z
+  .number()
+  .int()
+  .min(0)
+  .max(MAX_GHOST_LIMIT_BYTES, `at most ${MAX_GHOST_LIMIT_BYTES} bytes (1 GiB): a ghost file is copied while the container is frozen`);
+export type GhostLimitBytes = z.infer<typeof GhostLimitBytes>;
+
 export const MigrationOptions = z
   .object({
     /** How long a phase waits for a host's worker to pick up work before calling the host dead. */
@@ -52,6 +71,8 @@ export const MigrationOptions = z
     frozenConnections: z.enum(['refuse', 'drop']).default('refuse'),
     /** Keep the source's copy of the volumes after the move (they are removed by default). */
     keepSourceVolumes: z.boolean().default(false),
+    /** Per deleted-but-open file; see DEFAULT_GHOST_LIMIT_BYTES. */
+    ghostLimitBytes: GhostLimitBytes.default(DEFAULT_GHOST_LIMIT_BYTES),
   })
   .strict();
 export type MigrationOptions = z.infer<typeof MigrationOptions>;

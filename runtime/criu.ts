@@ -20,6 +20,15 @@ export function criuTlsOptions(tls: TlsFiles): string[] {
   return ['tls', ...tlsFileArgs(tls).map(([name, file]) => `${name} ${file}`)];
 }
 
+/**
+ * CRIU's ghost-limit as a config-file line (runc has no flag for it): the largest
+ * deleted-but-open file a dump copies into the images. Whole bytes, written out in digits.
+ */
+export function criuGhostLimitOption(bytes: number): string {
+  if (!Number.isSafeInteger(bytes) || bytes < 0) throw new Error(`a ghost limit is a whole number of bytes, not ${bytes}`);
+  return `ghost-limit ${bytes}`;
+}
+
 /** CRIU's own commands that Godwit runs directly (runc drives dump and restore). */
 export class Criu {
   constructor(

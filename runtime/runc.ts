@@ -21,8 +21,23 @@ export interface RuncPaths {
  * no flags for them. tcp-close: a connection cannot follow the container to a host with
  * another address, so it is closed and the client reconnects. skip-in-flight: a client that
  * connects while the container is frozen must not fail the dump (measured: it did).
+ * link-remap: a file open under a name that was unlinked while another hard link keeps it is
+ * dumped by a temporary hard link `link_remap.<id>` beside the old name; without the option
+ * CRIU refuses (`Can't create link remap ... Use link-remap option`). Restore needs no option
+ * for it, only the link (see activities/host/link-remaps.ts). runc sends neither option over
+ * its RPC, so the file's value stands. Not file-locks: runc always sends its own (false
+ * without `--file-locks`), and RPC options override this file's (measured: a file-locks line
+ * here still failed `Some file locks are hold by dumping tasks!`).
  */
-export const CRIU_CONFIG = 'tcp-close\nskip-in-flight\n';
+export const CRIU_CONFIG = 'tcp-close\nskip-in-flight\nlink-remap\n';
+
+/**
+ * runc's flag for CRIU's file-locks, on every final dump and every restore. A dump without
+ * it fails on any held lock; a restore without it succeeds and silently drops the locks the
+ * images hold (measured: the probe was then granted both), so both sides always pass it. It
+ * costs nothing when no lock is held.
+ */
+const FILE_LOCKS = '--file-locks';
 
 interface RuncState {
   status: Exclude<ContainerStatus, 'absent'>;
@@ -107,24 +122,33 @@ export class Runc {
     options?: ExecOptions,
   ): Promise<void> {
     await this.rt.mkdirp(dump.workPath); // runc creates the last component only
-    const args = [...this.base(), '--criu', this.paths.criu, 'checkpoint', dump.preDump ? '--pre-dump' : '--leave-running'];
+    const args = [...this.base(), '--criu', this.paths.criu, 'checkpoint'];
+    // A pre-dump copies memory only: no files, so no locks to carry.
+    args.push(...(dump.preDump ? ['--pre-dump'] : ['--leave-running', FILE_LOCKS]));
     args.push('--image-path', dump.imagePath, '--work-path', dump.workPath);
     if (dump.pageServer) args.push('--page-server', `${dump.pageServer.address}:${dump.pageServer.port}`);
     if (dump.parentPath) args.push('--parent-path', dump.parentPath);
     args.push(name);
-    let env = { ...((await this.criuEnvironment()) ?? process.env), ...dump.criuEnv };
-    if (dump.criuOptions?.length) {
-      // In the dump's own directory: two migrations with other options never share a file.
-      const config = path.join(dump.workPath, 'criu.conf');
-      await this.rt.writeFile(config, `${CRIU_CONFIG}${dump.criuOptions.join('\n')}\n`);
-      env = { ...env, CRIU_CONFIG_FILE: config };
-    }
+    const env = { ...(await this.dumpEnvironment(dump.workPath, dump.criuOptions)), ...dump.criuEnv };
     const result = await this.rt.execute(this.paths.runc, args, { ...options, env });
     if (result.code !== 0) {
       const runcSays = result.stderr.trim().split('\n').slice(-2).join('\n');
       const criuSays = await this.criuErrors(dump.workPath, 'dump.log'); // runc names the pre-dump's log dump.log too
       throw new Error(`runc checkpoint${dump.preDump ? ' --pre-dump' : ''} ${name} failed (exit ${result.code})${runcSays ? `: ${runcSays}` : ''}${criuSays}`);
     }
+  }
+
+  /**
+   * The environment for one dump: Godwit's CRIU options plus `criuOptions` (config-file lines)
+   * when there are any, written in the dump's own work directory so that two migrations with
+   * other options never share a file.
+   */
+  async dumpEnvironment(workPath: string, criuOptions: readonly string[] = []): Promise<NodeJS.ProcessEnv> {
+    const env = (await this.criuEnvironment()) ?? process.env;
+    if (criuOptions.length === 0) return env;
+    const config = path.join(workPath, 'criu.conf');
+    await this.rt.writeFile(config, `${CRIU_CONFIG}${criuOptions.join('\n')}\n`);
+    return { ...env, CRIU_CONFIG_FILE: config };
   }
 
   /** CRIU's own error lines from its log: they say why, where runc only says "criu failed". */
@@ -142,7 +166,7 @@ export class Runc {
    */
   lazyCheckpointArgs(name: string, dump: { imagePath: string; workPath: string; listen: { address: string; port: number } }): string[] {
     return [
-      ...this.base(), '--criu', this.paths.criu, 'checkpoint', '--lazy-pages',
+      ...this.base(), '--criu', this.paths.criu, 'checkpoint', '--lazy-pages', FILE_LOCKS,
       '--page-server', `${dump.listen.address}:${dump.listen.port}`,
       '--image-path', dump.imagePath, '--work-path', dump.workPath, name,
     ];
@@ -160,7 +184,7 @@ export class Runc {
   ): Promise<void> {
     // Post-copy: memory arrives later, through the lazy-pages daemon listening in `workPath`.
     const lazy = restore.lazyPages ? ['--lazy-pages'] : [];
-    const args = ['--detach', ...lazy, '--image-path', restore.imagePath, '--work-path', restore.workPath, '--bundle', restore.bundle, name];
+    const args = ['--detach', FILE_LOCKS, ...lazy, '--image-path', restore.imagePath, '--work-path', restore.workPath, '--bundle', restore.bundle, name];
     await this.detached('restore', args, path.join(restore.workPath, 'runc.log'), options);
   }
 

@@ -142,11 +142,13 @@ async function preflight(ctx: MigrationContext): Promise<Planned> {
   const volumes = sourceFacts.volumes ?? [];
   if (volumes.length > 0) ctx.run = { ...run, volumes };
   tracker.setVolumes(volumes);
+  // A ghost file travels inside the images: the target must have room for one at the limit.
+  const requiredBytes = requiredTargetBytes(sourceFacts, { ghostLimitBytes: request.options.ghostLimitBytes });
   const targetFacts = await onHost(target, 'preflight', () =>
     target.quick.preflightTarget({
       container: run.container,
       cpuinfo: sourceFacts.cpuinfo,
-      requiredBytes: requiredTargetBytes(sourceFacts),
+      requiredBytes,
       transport,
       ...(volumes.length ? { volumes } : {}),
     }),

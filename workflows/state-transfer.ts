@@ -11,11 +11,13 @@ const FINAL_SYNC_MARGIN_SECONDS = 60;
 
 /** Freeze and dump; pages stream to a page server on the target, or go to disk first. */
 async function finalDump(ctx: MigrationContext, opts: { streamed: boolean; parentRound?: number }): Promise<void> {
-  const { source, target, run, tracker, hosts } = ctx;
+  const { source, target, run, tracker, hosts, request } = ctx;
   ctx.enter('checkpoint');
   const dumpRef = { ...run, parentRound: opts.parentRound };
   const pageServer = opts.streamed ? await onHost(target, 'checkpoint', () => target.quick.startPageServer(dumpRef)) : undefined;
-  const dump = await onHost(source, 'checkpoint', () => source.once.checkpoint({ ...dumpRef, pageServer, target: hosts.target }));
+  // Only the final dump carries files (locks, ghosts): pre-dump rounds copy memory alone.
+  const { ghostLimitBytes } = request.options;
+  const dump = await onHost(source, 'checkpoint', () => source.once.checkpoint({ ...dumpRef, pageServer, target: hosts.target, ghostLimitBytes }));
   tracker.frozenAt = dump.frozenAt;
   if (opts.streamed) tracker.pageServerBytes += dump.pagesWritten * PAGE_SIZE;
 }
@@ -40,9 +42,9 @@ async function preCopyRounds(ctx: MigrationContext): Promise<number> {
 
 /** Post-copy: dump all but the pages; the source keeps serving them from a page server. */
 async function lazyDump(ctx: MigrationContext): Promise<PageServerEndpoint> {
-  const { source, run, tracker } = ctx;
+  const { source, run, tracker, request } = ctx;
   ctx.enter('checkpoint');
-  const dump = await onHost(source, 'checkpoint', () => source.once.postCopyDump(run));
+  const dump = await onHost(source, 'checkpoint', () => source.once.postCopyDump({ ...run, ghostLimitBytes: request.options.ghostLimitBytes }));
   tracker.frozenAt = dump.frozenAt;
   return dump.pageServer;
 }

@@ -2,11 +2,13 @@
 // (a forward step that destroys the original once the target runs; not an undo).
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { CheckpointResult, DumpRef, LazyDumpResult, SourceActivities, TransferResult } from '../../policy/host-contract';
+import type { CheckpointResult, DumpRef, HeldStateOptions, LazyDumpResult, SourceActivities, TransferResult } from '../../policy/host-contract';
+import { DEFAULT_GHOST_LIMIT_BYTES } from '../../policy/request';
 import { PAGE_SIZE, type Round } from '../../policy/convergence';
 import { HostLayout } from '../../runtime/layout';
 import { cgroupMemoryBytes } from '../../runtime/cgroup';
 import { parseDumpStats, type DumpStats } from '../../runtime/criu-stats';
+import { criuGhostLimitOption } from '../../runtime/criu';
 import { daemonPid, startDaemon } from '../../runtime/daemon';
 import { heartbeating } from '../heartbeat';
 import { preconditionFailed } from '../errors';
@@ -20,9 +22,13 @@ import { fenceNewConnections, unfenceNewConnections } from './fence';
 import { findVolumes, pushVolumes, removeVolumes, type VolumeCopy } from './volumes';
 
 const sumBytes = (copies: readonly VolumeCopy[]) => copies.reduce((sum, c) => sum + c.bytes, 0);
+import { dropRelinks, relinkRemaps } from './link-remaps';
 
 /** `--parent-path` for a dump that builds on a pre-dump round. */
 const parentPathOf = (dump: DumpRef) => (dump.parentRound === undefined ? undefined : HostLayout.parentLink(dump.parentRound));
+
+/** CRIU options for what the final dump carries besides memory (an older orchestrator sends none). */
+const heldStateOptions = (input: HeldStateOptions) => [criuGhostLimitOption(input.ghostLimitBytes ?? DEFAULT_GHOST_LIMIT_BYTES)];
 
 /** CRIU's statistics of the dump whose work directory is `workDir`. */
 async function dumpStats({ rt }: HostContext, workDir: string): Promise<DumpStats | null> {
@@ -156,16 +162,17 @@ export function sourceSteps(ctx: HostContext): SourceActivities {
       const imagePath = layout.outgoingImages(run.runKey);
       await rt.remove(imagePath); // a half-written dump from a crashed attempt is worthless
       await rt.mkdirp(imagePath);
+      // Found paused: an earlier attempt may have dumped and made links, which would take the
+      // names this dump's CRIU makes anew. (Found running, none did: only rollback thaws.)
+      if (status === 'paused') await dropRelinks(ctx, run);
       const workPath = layout.work(run.runKey, 'dump');
+      const criuOptions = [...(dumpOptions(ctx, run) ?? []), ...heldStateOptions(run)];
       await heartbeating((signal) =>
         toPageServer(ctx, run, (pageServer) =>
-          runc.checkpoint(
-            run.container,
-            { imagePath, workPath, pageServer, parentPath: parentPathOf(run), criuEnv: injected.criuEnv, criuOptions: dumpOptions(ctx, run) },
-            { signal },
-          ),
+          runc.checkpoint(run.container, { imagePath, workPath, pageServer, parentPath: parentPathOf(run), criuEnv: injected.criuEnv, criuOptions }, { signal }),
         ),
       );
+      await relinkRemaps(ctx, run, imagePath);
       const stats = await dumpStats(ctx, workPath);
       const result: CheckpointResult = { frozenAt, seconds: (Date.now() - started) / 1000, pagesWritten: stats?.pagesWritten ?? 0 };
       await records.write(records.dump(run), result);
@@ -194,7 +201,8 @@ export function sourceSteps(ctx: HostContext): SourceActivities {
         args: runc.lazyCheckpointArgs(run.container, { imagePath, workPath, listen: pageServer }),
         pidFile,
         logFile: path.join(workPath, 'runc.out'),
-        env: await runc.criuEnvironment(),
+        // No relinking here: a dump that ends the container keeps CRIU's link remaps in place.
+        env: await runc.dumpEnvironment(workPath, heldStateOptions(run)),
       });
       // CRIU runs its status-ready hook once the page server listens: the target may connect.
       await heartbeating((signal) =>
@@ -244,6 +252,7 @@ export function sourceSteps(ctx: HostContext): SourceActivities {
     async commitSource(run) {
       await faults.before('commitSource');
       await heartbeating((signal) => settleEarlierAttempts(ctx, run, signal));
+      await dropRelinks(ctx, run); // while it is still there to reach them through
       await runc.destroy(run.container);
       await unfenceNewConnections(ctx, run.container);
       if (!run.keepVolumes) await removeVolumes(ctx, run);

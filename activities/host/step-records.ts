@@ -6,11 +6,17 @@ import { z } from 'zod';
 import { Round } from '../../policy/convergence';
 import { CheckpointResult, LazyDumpResult, PageServerEndpoint, RestoreResult, type DumpRef, type RunRef } from '../../policy/host-contract';
 import { describeZodError } from '../../policy/request';
+import { isLinkRemapPath } from '../../runtime/criu-images';
 import type { HostRuntime } from '../../runtime/host-runtime';
 import { HostLayout } from '../../runtime/layout';
 
 /** When checkpoint paused the container: a retry keeps it, so downtime counts from there. */
 const FrozenRecord = z.object({ frozenAt: z.number() });
+
+/** The link remaps the source made again after its dump (link-remaps.ts), to remove later. */
+const RelinksRecord = z.object({
+  links: z.array(z.string().refine(isLinkRemapPath, 'not a link_remap.<id> path')),
+});
 
 /** One record file and the schema of what is in it. */
 export interface StepRecord<T> {
@@ -55,6 +61,11 @@ export class StepRecords {
   /** The post-copy dump serves pages (the same file as `dump`: a run takes one or the other). */
   lazyDump(run: RunRef): StepRecord<LazyDumpResult> {
     return { file: this.inWork(run, 'dump.json'), schema: LazyDumpResult };
+  }
+
+  /** Links the source made for the final dump's link remaps, until commit or rollback removes them. */
+  relinks(run: RunRef): StepRecord<z.infer<typeof RelinksRecord>> {
+    return { file: this.inWork(run, 'relinks.json'), schema: RelinksRecord };
   }
 
   /** A pre-dump round is complete. */

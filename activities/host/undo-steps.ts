@@ -13,6 +13,7 @@ import { restoreFromImages } from './restore';
 import { removeVolumes } from './volumes';
 import { unfenceNewConnections } from './fence';
 import { keptDiagnostics } from './diagnostics';
+import { dropRelinks } from './link-remaps';
 
 export function undoSteps(ctx: HostContext): UndoActivities {
   const { rt, host, layout, runc, records } = ctx;
@@ -37,13 +38,16 @@ export function undoSteps(ctx: HostContext): UndoActivities {
       const status = await runc.status(run.container);
       let action: 'resumed' | 'already-running' | 'restored-from-images';
       if (status === 'paused') {
+        await dropRelinks(ctx, run); // before the thaw: the container never sees them
         await runc.resume(run.container);
         action = 'resumed';
       } else if (status === 'running') {
+        await dropRelinks(ctx, run);
         action = 'already-running';
       } else {
         // The original is gone (a dump without --leave-running, or a crash): a full local
-        // dump is the last way back. A page-server dump has no local pages.
+        // dump is the last way back. A page-server dump has no local pages. The links made
+        // again after the dump (link-remaps.ts) stay for this restore, whose CRIU removes them.
         const images = layout.outgoingImages(run.runKey);
         const files = (await rt.exists(images)) ? await rt.treeBytes(images) : 0;
         if (files === 0 || !(await rt.exists(path.join(images, 'pages-1.img')))) {

@@ -28,15 +28,19 @@ export interface WorkloadOptions {
 /** The heartbeat file's name in `heartbeatDir`. */
 export const HEARTBEAT_FILE = 'beats';
 
-/** Compiles workload.c statically (the rootfs has no libc) when the binary is stale. */
-async function workloadBinary(): Promise<string> {
-  const source = path.join(projectRoot(), 'infra', 'demo', 'workload.c');
-  const binary = path.join(godwitHome(), 'demo', 'workload');
+/**
+ * Compiles a C program statically (a bundle's rootfs has no libc) into $GODWIT_HOME/demo/<name>,
+ * when that binary is older than its source. Returns the binary's path.
+ */
+export async function staticBinary(source: string, name: string): Promise<string> {
+  const binary = path.join(godwitHome(), 'demo', name);
   if (existsSync(binary) && statSync(binary).mtimeMs >= statSync(source).mtimeMs) return binary;
   await fs.mkdir(path.dirname(binary), { recursive: true });
   await executeOk('gcc', ['-static', '-O2', '-Wall', '-o', binary, source]);
   return binary;
 }
+
+const workloadBinary = () => staticBinary(path.join(projectRoot(), 'infra', 'demo', 'workload.c'), 'workload');
 
 /**
  * Builds (afresh) a minimal OCI bundle under $GODWIT_HOME/demo/bundles/<name>: `files` (path in

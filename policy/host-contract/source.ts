@@ -1,6 +1,7 @@
 // The source host's steps: preflight, copies to the target, the dumps, and the commit.
 import { z } from 'zod';
 import type { Round } from '../convergence';
+import { GhostLimitBytes } from '../request';
 import type { Transport } from '../transport';
 import type { SourceFacts } from './facts';
 import { PageServerEndpoint, type DumpRef, type Peer, type RunRef } from './refs';
@@ -34,6 +35,16 @@ export const LazyDumpResult = CheckpointResult.extend({
 });
 export type LazyDumpResult = z.infer<typeof LazyDumpResult>;
 
+/**
+ * What a final dump is told about the process state it must carry. Optional: an orchestrator
+ * older than the option sends none, and the worker then uses DEFAULT_GHOST_LIMIT_BYTES.
+ */
+export const HeldStateOptions = z.object({
+  /** CRIU's ghost-limit: the largest deleted-but-open file the dump may copy into the images. */
+  ghostLimitBytes: GhostLimitBytes.optional(),
+});
+export type HeldStateOptions = z.infer<typeof HeldStateOptions>;
+
 export interface SourceActivities {
   /** With transport ssh-tunnel, also proves this host can reach the target's sshd (pinned key). */
   preflightSource(input: { container: string; transport?: Transport; target?: Peer; sharedPaths?: string[] }): Promise<SourceFacts>;
@@ -51,12 +62,12 @@ export interface SourceActivities {
    * written to disk for the transfer to carry). The source stays frozen. `target`: where the
    * page server runs, for a tunnel to it.
    */
-  checkpoint(input: DumpRef & { pageServer?: PageServerEndpoint; target?: Peer }): Promise<CheckpointResult>;
+  checkpoint(input: DumpRef & HeldStateOptions & { pageServer?: PageServerEndpoint; target?: Peer }): Promise<CheckpointResult>;
   /**
    * Source, post-copy (experimental): freeze and dump all but the memory, then keep serving
    * the pages until the target has them all. The source stays frozen meanwhile.
    */
-  postCopyDump(input: RunRef): Promise<LazyDumpResult>;
+  postCopyDump(input: RunRef & HeldStateOptions): Promise<LazyDumpResult>;
   /**
    * Source: push the remaining image files and a final root file system sync, exact for every
    * file changed within `changedWithinSeconds` (since the first sync began, and a margin);

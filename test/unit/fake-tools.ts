@@ -37,6 +37,8 @@ export class FakeTools {
   /** TCP ports each process listens on (0.0.0.0), as /proc shows them to the connection fence. */
   readonly listening = new Map<number, number[]>();
   readonly iptables: FakeIptables;
+  /** Image files every final dump also writes, by name (e.g. a dump with a link remap's files.img). */
+  dumpImages: Record<string, Buffer> = {};
   private nextPid = 1000;
 
   constructor(private readonly rt: MemoryRuntime) {
@@ -152,7 +154,10 @@ export class FakeTools {
     if (c?.status !== 'running' && c?.status !== 'paused') return fail(`container ${name} is not running`);
     this.rt.put(path.join(workPath, 'dump.log'), 'Dumping finished successfully\n');
     this.rt.put(path.join(workPath, 'stats-dump'), STATS_DUMP);
-    if (!args.includes('--pre-dump')) this.rt.put(path.join(imagePath, 'pstree.img'), 'pstree');
+    if (!args.includes('--pre-dump')) {
+      this.rt.put(path.join(imagePath, 'pstree.img'), 'pstree');
+      for (const [name, data] of Object.entries(this.dumpImages)) this.rt.put(path.join(imagePath, name), data);
+    }
     if (!args.includes('--page-server')) {
       this.rt.put(path.join(imagePath, 'pagemap-1.img'), 'pagemap');
       this.rt.put(path.join(imagePath, 'pages-1.img'), Buffer.alloc(8192));

@@ -1,3 +1,4 @@
+import { DEFAULT_GHOST_LIMIT_BYTES } from '../../policy/request';
 import { compareVersions, criuVersionProblem, dumpCapabilityProblem, hasSysResource, parseProcStatus, requiredTargetBytes } from '../../policy/preflight';
 
 describe('preflight rules', () => {
@@ -16,6 +17,17 @@ describe('preflight rules', () => {
   it('asks the target for the root file system, the memory image and a margin', () => {
     const mib = 1024 * 1024;
     expect(requiredTargetBytes({ memoryBytes: 100 * mib, rootfsBytes: 10 * mib })).toBe(Math.ceil(10 * mib + 110 * mib + 64 * mib));
+  });
+
+  it("adds room for one ghost file at the migration's limit, byte for byte", () => {
+    const mib = 1024 * 1024;
+    const facts = { memoryBytes: 100 * mib, rootfsBytes: 10 * mib };
+    const without = requiredTargetBytes(facts);
+    expect(requiredTargetBytes(facts, { ghostLimitBytes: DEFAULT_GHOST_LIMIT_BYTES })).toBe(without + 64 * mib);
+    expect(requiredTargetBytes(facts, { ghostLimitBytes: 1 })).toBe(without + 1);
+    expect(requiredTargetBytes(facts, { ghostLimitBytes: 0 })).toBe(without);
+    // Odd sizes still come out whole: the memory image's tenth is rounded up once, at the end.
+    expect(requiredTargetBytes({ memoryBytes: 3, rootfsBytes: 0 }, { ghostLimitBytes: 5 })).toBe(Math.ceil(3 * 1.1 + 5 + 64 * mib));
   });
 });
 

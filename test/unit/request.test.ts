@@ -1,4 +1,4 @@
-import { parseMigrationRequest } from '../../policy/request';
+import { MAX_GHOST_LIMIT_BYTES, parseMigrationRequest } from '../../policy/request';
 
 const valid = { container: 'web-1', source: 'alpha', target: 'beta' };
 
@@ -20,9 +20,24 @@ describe('migration request', () => {
           sharedPaths: [],
           keepSourceVolumes: false,
           frozenConnections: 'refuse',
+          ghostLimitBytes: 64 * 1024 * 1024,
         },
       },
     });
+  });
+
+  it('takes a ghost limit in whole bytes, from none at all up to 1 GiB, and refuses anything else naming the option', () => {
+    const limit = (ghostLimitBytes: unknown) => parseMigrationRequest({ ...valid, options: { ghostLimitBytes } });
+    for (const ok of [0, 4096, 256 * 1024 * 1024, MAX_GHOST_LIMIT_BYTES]) {
+      const parsed = limit(ok);
+      expect(parsed.ok && parsed.value.options.ghostLimitBytes).toBe(ok);
+    }
+    for (const bad of [-1, 1.5, MAX_GHOST_LIMIT_BYTES + 1, '64M', null, Number.NaN, Infinity]) {
+      const parsed = limit(bad);
+      expect(!parsed.ok && parsed.error).toMatch(/^invalid migration request: options\.ghostLimitBytes: /);
+    }
+    const huge = limit(MAX_GHOST_LIMIT_BYTES + 1);
+    expect(!huge.ok && huge.error).toMatch(/at most 1073741824 bytes \(1 GiB\): a ghost file is copied while the container is frozen/);
   });
 
   it('takes a transport by name and refuses any other, listing the choices', () => {

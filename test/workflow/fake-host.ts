@@ -13,6 +13,8 @@ export class FakeHost {
   /** Steps that wait, heartbeating, until the activity is cancelled or `release()` is called. */
   stalls = new Map<Step, { entered: () => void; released: Promise<void> }>();
   private attempts = new Map<Step, number>();
+  /** The input each of a few steps last got, for tests of what the workflow passes on. */
+  readonly inputs = new Map<Step, unknown>();
   /** What `criu check` says of this host's kernel. */
   features = { memDirtyTrack: false, uffdNoncoop: true };
   /** What a link measurement from this host finds. */
@@ -77,19 +79,25 @@ export class FakeHost {
     return result;
   }
 
+  /** `step`, remembering its input. */
+  private stepWith<T>(step: Step, input: unknown, result: T): Promise<T> {
+    this.inputs.set(step, input);
+    return this.step(step, result);
+  }
+
   activities(): HostActivities {
     const criu = { version: '4.2.1', usable: true, checkOutput: 'Looks good.', ...this.features };
     return {
       preflightSource: ({ container }) =>
         this.step('preflightSource', { host: this.name, criu, containerStatus: 'running', memoryBytes: 64 << 20, rootfsBytes: 1 << 20, cpuinfo: Buffer.from(container).toString('base64') }),
-      preflightTarget: () => this.step('preflightTarget', { host: this.name, criu, containerExists: false, freeBytes: 1 << 30, cpuCompatible: true, cpuCheckOutput: '' }),
+      preflightTarget: (input) => this.stepWith('preflightTarget', input, { host: this.name, criu, containerExists: false, freeBytes: 1 << 30, cpuCompatible: true, cpuCheckOutput: '' }),
       pushBundle: () => this.step('pushBundle', { bytes: 1000, seconds: 0.1 }),
       stageBundle: () => this.step('stageBundle', undefined),
       measureLink: () => this.step('measureLink', { bytesPerSecond: this.linkBytesPerSecond }),
       startPageServer: () => this.step('startPageServer', { address: '10.0.0.2', port: 4000 }),
-      checkpoint: ({ pageServer }) => this.step('checkpoint', { frozenAt: Date.now(), seconds: 0.5, pagesWritten: pageServer ? 16384 : 0 }),
+      checkpoint: (input) => this.stepWith('checkpoint', input, { frozenAt: Date.now(), seconds: 0.5, pagesWritten: input.pageServer ? 16384 : 0 }),
       preDump: ({ round }) => this.step('preDump', this.preDumpRounds[round - 1] ?? { round, pagesWritten: 10, pagesSkipped: 16374, seconds: 0.1, bytes: 40960 }),
-      postCopyDump: () => this.step('postCopyDump', { frozenAt: Date.now(), seconds: 0.2, pagesWritten: 0, pageServer: { address: '10.0.0.1', port: 4100 } }),
+      postCopyDump: (input) => this.stepWith('postCopyDump', input, { frozenAt: Date.now(), seconds: 0.2, pagesWritten: 0, pageServer: { address: '10.0.0.1', port: 4100 } }),
       pushImages: () => this.step('pushImages', { bytes: 500, seconds: 0.1 }),
       startLazyPages: () => this.step('startLazyPages', undefined),
       restore: ({ lazyPages }) => this.step('restore', { runningAt: Date.now(), seconds: 0.3, pageBytes: lazyPages ? 0 : 64 << 20 }),

@@ -3,6 +3,8 @@ import { abortMigration, resultOf, startMigration } from '../../client/migration
 import { PreflightRefusedError, RollbackFailedError } from '../../client/errors';
 import { progressQuery } from '../../workflows/definitions';
 import type { MigrationReport } from '../../policy/report';
+import { requiredTargetBytes } from '../../policy/preflight';
+import { DEFAULT_GHOST_LIMIT_BYTES } from '../../policy/request';
 import type { Step } from './fake-host';
 import { MIGRATION_WORKFLOW, ORCHESTRATOR_TASK_QUEUE } from '../../policy/names';
 import { maybeRecordHistory, newFleet, useEnvironment, withWorkers, type Fleet } from './harness';
@@ -187,6 +189,20 @@ describe('MigrationWorkflow', () => {
     expect(reports.map((r) => r.outcome)).toEqual(['migrated', 'migrated', 'migrated']);
     expect(pushes()).toBe(3);
     expect(reports.filter((r) => r.phases.some((p) => p.phase === 'queued'))).toHaveLength(1);
+  });
+
+  it("passes the migration's ghost limit to the final dump and counts it in the target's disk check", async () => {
+    const fleet = newFleet();
+    const ghostLimitBytes = 8 * 1024 * 1024;
+    expect((await migrate(fleet, name(), { options: { ghostLimitBytes } })).outcome).toBe('migrated');
+    expect(fleet.alpha.inputs.get('checkpoint')).toMatchObject({ ghostLimitBytes });
+    // The fake source reports 64 MiB of memory and 1 MiB of root fs.
+    const requiredBytes = requiredTargetBytes({ memoryBytes: 64 << 20, rootfsBytes: 1 << 20 }, { ghostLimitBytes });
+    expect(fleet.beta.inputs.get('preflightTarget')).toMatchObject({ requiredBytes });
+    expect(requiredBytes - requiredTargetBytes({ memoryBytes: 64 << 20, rootfsBytes: 1 << 20 })).toBe(ghostLimitBytes);
+    const postCopy = newFleet();
+    await migrate(postCopy, name(), { strategy: 'post-copy' });
+    expect(postCopy.alpha.inputs.get('postCopyDump')).toMatchObject({ ghostLimitBytes: DEFAULT_GHOST_LIMIT_BYTES });
   });
 
   it('post-copy: restores before the pages move, and commits only once the source handed over the last page', async () => {
