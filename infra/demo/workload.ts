@@ -5,8 +5,8 @@ import path from 'node:path';
 import { promises as fs, existsSync, statSync } from 'node:fs';
 import { executeOk } from '../../runtime/exec';
 import { godwitHome } from '../lab/state';
-import { tools } from '../lab/tools';
 import { projectRoot } from '../project-root';
+import { bundleDir, writeBundleConfig, type BundleConfigOptions } from './bundle-config';
 
 export const WORKLOAD_PORT = 7070;
 
@@ -51,9 +51,9 @@ export async function buildBundle(
   name: string,
   files: Readonly<Record<string, string>>,
   args: string[],
-  extra: { user?: number; hostname?: string; annotations?: Record<string, string>; binds?: { source: string; destination: string }[] } = {},
+  extra: Pick<BundleConfigOptions, 'user' | 'hostname' | 'annotations' | 'volumes'> = {},
 ): Promise<string> {
-  const bundle = path.join(godwitHome(), 'demo', 'bundles', name);
+  const bundle = bundleDir(name);
   await fs.rm(bundle, { recursive: true, force: true });
   const rootfs = path.join(bundle, 'rootfs');
   for (const dir of ['bin', 'proc', 'sys', 'dev', 'tmp']) await fs.mkdir(path.join(rootfs, dir), { recursive: true });
@@ -62,33 +62,16 @@ export async function buildBundle(
     await fs.copyFile(from, path.join(rootfs, inside));
     await fs.chmod(path.join(rootfs, inside), 0o755);
   }
-  await executeOk(tools().runc, ['spec', '--bundle', bundle]);
-  const configFile = path.join(bundle, 'config.json');
-  const config = JSON.parse(await fs.readFile(configFile, 'utf8')) as {
-    process: { args: string[]; terminal: boolean; user: { uid: number; gid: number } };
-    root: { readonly: boolean };
-    hostname?: string;
-    annotations?: Record<string, string>;
-    mounts: object[];
-  };
-  config.process.args = args;
-  config.process.terminal = false;
-  // uid = gid: a container of one other user, as a packaged daemon would run.
-  if (extra.user !== undefined) config.process.user = { uid: extra.user, gid: extra.user };
-  config.root.readonly = false;
-  if (extra.hostname) config.hostname = extra.hostname;
-  if (extra.annotations) config.annotations = extra.annotations;
-  for (const bind of extra.binds ?? []) config.mounts.push({ ...bind, type: 'bind', options: ['rbind', 'rw'] });
-  await fs.writeFile(configFile, `${JSON.stringify(config, null, 2)}\n`);
+  await writeBundleConfig(bundle, args, extra);
   return bundle;
 }
 
 /** Builds (afresh) an OCI bundle running the workload; returns its directory. */
 export async function buildWorkloadBundle(options: WorkloadOptions): Promise<string> {
   const args = ['/workload', '--memory-mib', String(options.memoryMib), '--dirty-mib-per-sec', String(options.dirtyMibPerSec), '--port', String(options.port)];
-  const binds = options.heartbeatDir ? [{ source: options.heartbeatDir, destination: '/heartbeat' }] : [];
+  const volumes: Record<string, string> = options.heartbeatDir ? { '/heartbeat': options.heartbeatDir } : {};
   if (options.heartbeatDir) args.push('--heartbeat', `/heartbeat/${HEARTBEAT_FILE}`);
-  return buildBundle(options.name, { workload: await workloadBinary() }, args, { hostname: 'godwit-demo', annotations: options.annotations, binds });
+  return buildBundle(options.name, { workload: await workloadBinary() }, args, { hostname: 'godwit-demo', annotations: options.annotations, volumes });
 }
 
 /** The workload's counter, read over TCP from outside the container. */
