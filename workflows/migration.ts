@@ -95,7 +95,18 @@ async function moveContainer(ctx: MigrationContext): Promise<void> {
   const strategy = await prepare(ctx, planned);
 
   // From here the source may be frozen (and pre-dump images exist): undo brings it back.
-  const { request, run, source, tracker } = ctx;
+  const { request, tracker } = ctx;
+  if (!ctx.compensations.pending.includes('resumeSource')) undoOnSource(ctx);
+  const { lazyPages } = await transferState(ctx, strategy);
+  if (lazyPages) tracker.warnings.push(`post-copy (experimental): rollback to ${request.source} was possible only until the restore on ${request.target} started`);
+
+  await restore(ctx, lazyPages);
+  await verify(ctx, lazyPages);
+}
+
+/** The source's undo: brings the original back, whatever state the run left it in, and clears the run there. */
+function undoOnSource(ctx: MigrationContext): void {
+  const { run, source } = ctx;
   ctx.compensations.push(
     'resumeSource',
     async () => {
@@ -105,11 +116,6 @@ async function moveContainer(ctx: MigrationContext): Promise<void> {
     },
     { essential: true },
   );
-  const { lazyPages } = await transferState(ctx, strategy);
-  if (lazyPages) tracker.warnings.push(`post-copy (experimental): rollback to ${request.source} was possible only until the restore on ${request.target} started`);
-
-  await restore(ctx, lazyPages);
-  await verify(ctx, lazyPages);
 }
 
 /** What preflight learnt, for planning again once the link is measured. */
@@ -199,6 +205,9 @@ async function prepare(ctx: MigrationContext, planned: Planned): Promise<Concret
     },
     { essential: false },
   );
+  // From the first copy on, the source keeps a record of it (the final sync's window starts
+  // there): a rollback from here clears it, as it clears what the later phases leave.
+  if (patched('source-undo-from-prepare')) undoOnSource(ctx);
   const bundle = await onHost(source, 'prepare', () => source.long.pushBundle({ ...run, target: hosts.target }));
   tracker.rsyncBytes += bundle.bytes;
   tracker.volumeCopies(bundle.volumes, 'prepareSeconds');

@@ -6,8 +6,15 @@ import type { PageServerEndpoint } from '../policy/host-contract';
 import type { ConcreteStrategy } from '../policy/strategy';
 import { onHost, type MigrationContext } from './context';
 
-/** Covers the time between the prepare phase's start in workflow time and the first push's real start. */
-const FINAL_SYNC_MARGIN_SECONDS = 60;
+/**
+ * The window's slack beyond what is measured: the prepare phase's start in workflow time
+ * precedes the first push, and the host adds how late its step runs after being scheduled
+ * (by its clock against Temporal's). So this covers clock skew between the hosts and the
+ * Temporal server, which NTP keeps far below it. (It was 60 s, before hosts added their
+ * lateness: then a root fs copied within the last minute, as a container moved twice in a
+ * minute has, was sent whole again while frozen.)
+ */
+const FINAL_SYNC_MARGIN_SECONDS = 10;
 
 /** Freeze and dump; pages stream to a page server on the target, or go to disk first. */
 async function finalDump(ctx: MigrationContext, opts: { streamed: boolean; parentRound?: number }): Promise<void> {

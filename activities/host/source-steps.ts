@@ -2,7 +2,7 @@
 // (a forward step that destroys the original once the target runs; not an undo).
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { CheckpointResult, DumpRef, HeldStateOptions, LazyDumpResult, SourceActivities, TransferResult } from '../../policy/host-contract';
+import type { CheckpointResult, DumpRef, HeldStateOptions, LazyDumpResult, RunRef, SourceActivities, TransferResult } from '../../policy/host-contract';
 import { DEFAULT_GHOST_LIMIT_BYTES } from '../../policy/request';
 import { PAGE_SIZE, type Round } from '../../policy/convergence';
 import { HostLayout } from '../../runtime/layout';
@@ -10,6 +10,7 @@ import { cgroupMemoryBytes } from '../../runtime/cgroup';
 import { parseDumpStats, type DumpStats } from '../../runtime/criu-stats';
 import { criuGhostLimitOption } from '../../runtime/criu';
 import { daemonPid, startDaemon } from '../../runtime/daemon';
+import { activityInfo } from '@temporalio/activity';
 import { heartbeating } from '../heartbeat';
 import { preconditionFailed } from '../errors';
 import { readText, type HostContext } from './context';
@@ -20,6 +21,22 @@ import { until } from './polling';
 import { syncExactly } from '../../runtime/final-sync';
 import { fenceNewConnections, unfenceNewConnections } from './fence';
 import { findVolumes, pushVolumes, removeVolumes, type VolumeCopy } from './volumes';
+
+/** ctime is finer than this; a write that ended as the first copy began counts as changed. */
+const FIRST_SYNC_SLACK_SECONDS = 2;
+
+/**
+ * The final sync's window, when it is used: since the first copy began by this host's clock,
+ * as pushBundle recorded it. Without the record (a run prepared by an older worker), the
+ * orchestrator's span since the prepare phase began plus how late this step runs after it
+ * was scheduled (queue, retries, the image copy before it), by Temporal's and this host's clocks.
+ */
+async function syncWindow({ records }: HostContext, run: RunRef & { changedWithinSeconds?: number }): Promise<number | undefined> {
+  const first = await records.read(records.firstSync(run));
+  if (first) return (Date.now() - first.startedAt) / 1000 + FIRST_SYNC_SLACK_SECONDS;
+  if (run.changedWithinSeconds === undefined) return undefined;
+  return run.changedWithinSeconds + Math.max(0, Math.floor((Date.now() - activityInfo().scheduledTimestampMs) / 1000));
+}
 
 const sumBytes = (copies: readonly VolumeCopy[]) => copies.reduce((sum, c) => sum + c.bytes, 0);
 import { dropRelinks, relinkRemaps } from './link-remaps';
@@ -64,6 +81,11 @@ export function sourceSteps(ctx: HostContext): SourceActivities {
       await faults.before('pushBundle');
       await stopEarlierCopies(ctx, run);
       const started = Date.now();
+      // The first attempt's start, kept: a file it copied and that changed since must go again.
+      if (!(await records.read(records.firstSync(run)))) {
+        await rt.mkdirp(layout.workRoot(run.runKey));
+        await records.write(records.firstSync(run), { startedAt: started });
+      }
       const { bundle, volumes } = await heartbeating((signal) =>
         toReceiver(ctx, run, async (at) => ({
           bundle: await rsync.push(layout.bundle(run.container), { ...at, path: layout.relBundle(run.container) }, { mirror: true }, { signal }),
@@ -240,9 +262,8 @@ export function sourceSteps(ctx: HostContext): SourceActivities {
           // The container is frozen now, so this last pass catches every file it wrote, exactly.
           const bundle = { ...at, path: layout.relBundle(run.container) };
           const listFile = path.join(layout.workRoot(run.runKey), 'changed-files');
-          const window = { changedWithinSeconds: run.changedWithinSeconds };
-          const rootfs = await syncExactly(rt, rsync, layout.bundle(run.container), bundle, { ...window, listFile }, { signal });
-          const volumes = await pushVolumes(ctx, run, at, { exact: true, ...window }, signal);
+          const rootfs = await syncExactly(rt, rsync, layout.bundle(run.container), bundle, { changedWithinSeconds: await syncWindow(ctx, run), listFile }, { signal });
+          const volumes = await pushVolumes(ctx, run, at, { exact: true, changedWithinSeconds: await syncWindow(ctx, run) }, signal);
           return { bytes: images + rootfs + sumBytes(volumes), volumes };
         }),
       );

@@ -12,6 +12,7 @@ import { HostLayout } from '../../runtime/layout';
 
 /** When checkpoint paused the container: a retry keeps it, so downtime counts from there. */
 const FrozenRecord = z.object({ frozenAt: z.number() });
+const FirstSyncRecord = z.object({ startedAt: z.number() });
 
 /** The link remaps the source made again after its dump (link-remaps.ts), to remove later. */
 const RelinksRecord = z.object({
@@ -46,6 +47,11 @@ export class StepRecords {
 
   write<T>(record: StepRecord<T>, value: T): Promise<void> {
     return this.rt.writeFile(record.file, JSON.stringify(value));
+  }
+
+  /** When the first copy to the target began, by this host's clock (the final sync's window starts there). */
+  firstSync(run: RunRef): StepRecord<z.infer<typeof FirstSyncRecord>> {
+    return { file: this.inWork(run, 'first-sync.json'), schema: FirstSyncRecord };
   }
 
   /** Checkpoint paused the container (a retry must not pause it again, nor move frozenAt). */

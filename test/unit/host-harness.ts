@@ -40,6 +40,8 @@ export interface TestHost {
   attempt<K extends keyof HostActivities>(step: K, ...input: Parameters<HostActivities[K]>): ReturnType<HostActivities[K]>;
   /** The same, cancelled after `ms` as a timeout would cancel it (for steps that may wait). */
   attemptFor<K extends keyof HostActivities>(ms: number, step: K, ...input: Parameters<HostActivities[K]>): ReturnType<HostActivities[K]>;
+  /** An attempt that starts `lateMs` after Temporal scheduled the step (a queue, a retry). */
+  attemptLate<K extends keyof HostActivities>(lateMs: number, step: K, ...input: Parameters<HostActivities[K]>): ReturnType<HostActivities[K]>;
 }
 
 const quiet = new DefaultLogger('ERROR');
@@ -48,10 +50,12 @@ const quiet = new DefaultLogger('ERROR');
 export function testHost(host: Partial<HostConfig> = {}): TestHost {
   const rt = new MemoryRuntime([STATE_DIR]);
   const steps = createHostActivities(rt, { ...HOST, ...host });
-  const attemptFor = <K extends keyof HostActivities>(ms: number, step: K, ...input: Parameters<HostActivities[K]>) => {
+  const run = <K extends keyof HostActivities>(ms: number, lateMs: number, step: K, ...input: Parameters<HostActivities[K]>) => {
     const fn = steps[step] as (...args: unknown[]) => Promise<unknown>;
     rt.revive(); // a new attempt runs on a live worker, whatever the last one crashed before
-    const env = new MockActivityEnvironment(undefined, { logger: quiet });
+    // Scheduled now, as Temporal schedules a step just before a worker runs it.
+    const now = Date.now() - lateMs;
+    const env = new MockActivityEnvironment({ scheduledTimestampMs: now, currentAttemptScheduledTimestampMs: now }, { logger: quiet });
     const timer = Number.isFinite(ms) ? setTimeout(() => env.cancel(), ms) : undefined;
     return env.run<unknown[], unknown, typeof fn>(fn, ...input).finally(() => clearTimeout(timer)) as ReturnType<HostActivities[K]>;
   };
@@ -62,8 +66,9 @@ export function testHost(host: Partial<HostConfig> = {}): TestHost {
     steps,
     work: new HostLayout(STATE_DIR).workRoot(RUN.runKey),
     filesBelow: (dir) => [...rt.files.keys()].filter((f) => f.startsWith(`${dir}/`)),
-    attempt: (step, ...input) => attemptFor(Infinity, step, ...input),
-    attemptFor,
+    attempt: (step, ...input) => run(Infinity, 0, step, ...input),
+    attemptFor: (ms, step, ...input) => run(ms, 0, step, ...input),
+    attemptLate: (lateMs, step, ...input) => run(Infinity, lateMs, step, ...input),
   };
 }
 

@@ -277,6 +277,27 @@ describe('pushBundle and pushImages', () => {
     expect(h.rt.text(listFile)).toBe('rootfs/var/lib/db/wal-0001\0');
   });
 
+  it('starts the window where the first copy began, by this host\'s clock, and a retry of that copy keeps it', async () => {
+    const h = sourceWithContainer();
+    await h.attempt('pushBundle', push);
+    const first = record<{ startedAt: number }>(h, 'first-sync.json');
+    await later();
+    await h.attempt('pushBundle', push);
+    expect(record<{ startedAt: number }>(h, 'first-sync.json')).toEqual(first);
+    // As if the first copy began 3 minutes ago: 180 s plus 2 s of slack, whatever the orchestrator says.
+    h.rt.put(path.join(h.work, 'first-sync.json'), JSON.stringify({ startedAt: Date.now() - 180_000 }));
+    await h.attempt('checkpoint', RUN);
+    await h.attempt('pushImages', { ...push, changedWithinSeconds: 90 });
+    expect(h.rt.commandLines('find').filter((l) => !l.startsWith('find /proc/'))).toEqual([expect.stringMatching(/ -cmin -3\.03[34] /)]);
+  });
+
+  it('without a record of the first copy, widens the window by how late the step runs after it was scheduled (a queue, a retry)', async () => {
+    const h = sourceWithContainer();
+    await h.attempt('checkpoint', RUN);
+    await h.attemptLate(30_000, 'pushImages', { ...push, changedWithinSeconds: 90 });
+    expect(h.rt.commandLines('find').filter((l) => !l.startsWith('find /proc/'))).toEqual([expect.stringContaining(' -cmin -2 ')]);
+  });
+
   it('with no window (a run of an older orchestrator), the final sync is exact for every file', async () => {
     const h = sourceWithContainer();
     h.rt.put(path.join(h.layout.bundle(RUN.container), 'rootfs/etc/a.conf'), 'a');

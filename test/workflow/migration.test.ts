@@ -74,8 +74,9 @@ describe('MigrationWorkflow', () => {
 
   // Each forward step that fails, and what must be undone, newest first.
   const cases: [Step, string, string[]][] = [
-    ['pushBundle', 'alpha', ['beta:cleanupTarget']],
-    ['stageBundle', 'beta', ['beta:cleanupTarget']],
+    // From the first copy on the source keeps a record of it, which its undo clears.
+    ['pushBundle', 'alpha', ['alpha:resumeSource', 'beta:cleanupTarget']],
+    ['stageBundle', 'beta', ['alpha:resumeSource', 'beta:cleanupTarget']],
     ['startPageServer', 'beta', ['alpha:resumeSource', 'beta:cleanupTarget']],
     ['preDump', 'alpha', ['alpha:resumeSource', 'beta:cleanupTarget']],
     ['checkpoint', 'alpha', ['alpha:resumeSource', 'beta:cleanupTarget']],

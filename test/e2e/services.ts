@@ -1,0 +1,48 @@
+// A real service on the lab for end-to-end tests: Redis, PostgreSQL (its data directory in a
+// volume of the host's volumesDir) or nginx, built from the shared Debian rootfs, and a client
+// of it that knows both hosts' addresses and counts every acknowledged write.
+import path from 'node:path';
+import { labRemove, labRun, labVolumesDir } from '../../infra/lab/lab';
+import { waitFor } from '../../infra/lab/processes';
+import type { LabState } from '../../infra/lab/state';
+import { buildServiceBundle, type ServiceBundle, type ServiceKind } from '../../infra/services/bundle';
+import { connectTcp } from '../../infra/services/clients/tcp';
+import { RedisWriter } from '../../infra/services/clients/redis-writer';
+import { PgWriter } from '../../infra/services/clients/pg-writer';
+import { HttpReaders } from '../../infra/services/clients/http-readers';
+import type { ClientReport, VerifyReport } from '../../infra/services/clients/report';
+import { host } from './lab';
+
+export interface ServiceClient {
+  progress(): ClientReport;
+  stop(): Promise<ClientReport>;
+  /** Acknowledged writes (or files) not found at `address`; PostgreSQL also runs amcheck. */
+  verify(address: string): Promise<VerifyReport<number | string> & { amcheck?: string | null }>;
+}
+
+/** Where PostgreSQL keeps its data: a volume, so a migration between the lab's hosts moves it. */
+export const pgDataDir = (lab: LabState, on: string, container: string) => path.join(labVolumesDir(host(lab, on)), container, 'pgdata');
+
+/** Builds `kind` and starts it as `container` on `on` (any earlier copy removed); waits until it listens. */
+export async function startService(lab: LabState, on: string, kind: ServiceKind, container: string, port: number): Promise<ServiceBundle> {
+  for (const h of lab.hosts) await labRemove(h.name, container);
+  const dataDir = kind === 'postgres' ? pgDataDir(lab, on, container) : undefined;
+  const service = await buildServiceBundle(kind, { name: container, port, dataDir, staticFiles: { count: 30 } });
+  await labRun(on, container, service.bundle);
+  const address = host(lab, on).address;
+  await waitFor(`${kind} to listen on ${address}:${port}`, () => connectTcp(address, port, 500).then((s) => (s.destroy(), true), () => false), 60_000);
+  return service;
+}
+
+/** A client on both hosts' addresses; `tag` keeps the writes of one leg apart from another's. */
+export function serviceClient(lab: LabState, service: ServiceBundle, tag: string): ServiceClient {
+  const common = { addresses: lab.hosts.slice(0, 2).map((h) => h.address), port: service.port };
+  switch (service.kind) {
+    case 'redis':
+      return new RedisWriter({ ...common, keyPrefix: `${tag}:` });
+    case 'postgres':
+      return new PgWriter({ ...common, table: tag.replace(/-/g, '_') });
+    case 'nginx':
+      return new HttpReaders({ ...common, files: service.staticFiles, concurrency: 4 });
+  }
+}
