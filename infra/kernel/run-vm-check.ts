@@ -3,6 +3,7 @@
 // emulation is used: a nested KVM guest hung at boot on these machines (see the field notes).
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import type { FencingResult } from '../demo/fencing-check';
 import { execute } from '../../runtime/exec';
 import { MigrationReport } from '../../policy/report';
 import { godwitHome } from '../lab/state';
@@ -34,6 +35,8 @@ export interface VmMigrationResult extends VmRun {
   serverSeconds: number;
   /** The migration back, with post-copy; null when the pre-copy one did not migrate. */
   postCopy: VmRun | null;
+  /** Destroying a frozen copy under the VM's pure cgroup v2 (infra/demo/fencing-check.ts). */
+  fencing: FencingResult & { cgroup: string };
 }
 
 /** Newest modification time of anything in `dir` (the VM mirrors its logs there every 5 s). */

@@ -6,7 +6,7 @@
 // put their containers in namespaces of their own; everything else is per host, as in the lab.
 import { devServerSearchAttributeArgs } from '../../policy/search-attributes';
 import path from 'node:path';
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createHostActivities } from '../../activities/host-activities';
@@ -19,6 +19,7 @@ import { Runc } from '../../runtime/runc';
 import { placeBundle } from '../../runtime/bundle';
 import { execute, executeOk, spawnDaemon } from '../../runtime/exec';
 import { buildWorkloadBundle } from '../demo/workload';
+import { checkFencing, type FencingResult } from '../demo/fencing-check';
 import { receiverConfig, temporalReady } from '../lab/lab';
 import { tools } from '../lab/tools';
 import { waitFor } from '../lab/processes';
@@ -125,8 +126,23 @@ async function postCopyBack(client: Client, from: HostConfig, to: HostConfig) {
   return { report, counter: { beforeFreeze, afterRestore } };
 }
 
+/** Fencing under the VM's own pure cgroup v2, before the v1 layout replaces it. */
+async function fencingOnCgroupV2(): Promise<FencingResult & { cgroup: string }> {
+  const cgroup = existsSync('/sys/fs/cgroup/cgroup.controllers') ? 'v2' : 'not v2';
+  const root = path.join(WORK, 'fence');
+  const result = await checkFencing(new LocalRuntime(), { runc: tools().runc, criu: tools().criu, root: path.join(root, 'runc') }, {
+    bundleDir: path.join(root, 'bundle'),
+    name: 'vm-fence',
+    cgroupParent: 'godwit-vm-fence',
+    logFile: path.join(root, 'runc.log'),
+  });
+  say(`fencing on cgroup ${cgroup}: ${result.held ? 'holds' : 'BROKEN'} (${JSON.stringify(result.atFreeze)} -> ${JSON.stringify(result.afterDestroy)})`);
+  return { ...result, cgroup };
+}
+
 async function main(): Promise<void> {
   say('starting');
+  const fencing = await fencingOnCgroupV2();
   await useCgroupV1();
   const bundlePath = process.env.GODWIT_WORKFLOW_BUNDLE;
   if (!bundlePath) throw new Error('GODWIT_WORKFLOW_BUNDLE must name the prebuilt workflow bundle');
@@ -193,7 +209,7 @@ async function main(): Promise<void> {
       // And back with post-copy (experimental), on this older kernel too: it migrates, or
       // it is back on beta; either way the counter must go on somewhere.
       const postCopy = afterRestore === null ? null : await postCopyBack(client, beta, alpha);
-      finish({ result: { report, counter: { beforeFreeze, afterRestore }, serverSeconds, postCopy } });
+      finish({ result: { report, counter: { beforeFreeze, afterRestore }, serverSeconds, postCopy, fencing } });
     } finally {
       workers.forEach((w) => w.shutdown());
       await Promise.all(running);

@@ -9,6 +9,7 @@ import { buildServiceBundle, type ServiceBundle, type ServiceKind } from '../../
 import { connectTcp } from '../../infra/services/clients/tcp';
 import { RedisWriter } from '../../infra/services/clients/redis-writer';
 import { PgWriter } from '../../infra/services/clients/pg-writer';
+import { PgConnection } from '../../infra/services/clients/pg-connection';
 import { HttpReaders } from '../../infra/services/clients/http-readers';
 import type { ClientReport, VerifyReport } from '../../infra/services/clients/report';
 import { host } from './lab';
@@ -44,5 +45,15 @@ export function serviceClient(lab: LabState, service: ServiceBundle, tag: string
       return new PgWriter({ ...common, table: tag.replace(/-/g, '_') });
     case 'nginx':
       return new HttpReaders({ ...common, files: service.staticFiles, concurrency: 4 });
+  }
+}
+
+/** Rows of `table` in the PostgreSQL at `address` (a copy that does not answer throws). */
+export async function pgRows(address: string, port: number, table: string): Promise<number> {
+  const connection = await PgConnection.open(address, port, { user: 'postgres', database: 'postgres' }, 2000);
+  try {
+    return Number((await connection.query(`SELECT count(*) FROM ${table}`)).rows[0]?.[0] ?? 'NaN');
+  } finally {
+    connection.close();
   }
 }

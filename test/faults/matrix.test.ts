@@ -11,7 +11,9 @@ import { progressQuery } from '../../workflows/definitions';
 import { defaultLabOptions, labRemove, labUp } from '../../infra/lab/lab';
 import { godwitHome, readLabState, type LabState } from '../../infra/lab/state';
 import { stopProcess } from '../../infra/lab/processes';
-import { bringLabUp, clearFaults, host, injectFault, startWorkload } from '../e2e/lab';
+import { bringLabUp, clearFaults, host, injectFault, startWorkload, type Workload } from '../e2e/lab';
+import { pgRows, serviceClient, startService, type ServiceClient } from '../e2e/services';
+import { waitFor } from '../../infra/lab/processes';
 import { checkInvariant, type Settled } from './invariant';
 import type { Phase } from '../../policy/phases';
 import type { Fault } from '../../activities/faults';
@@ -154,6 +156,8 @@ interface Cell {
   outcomes?: string[];
   /** Holds the migration in `phase` at this step, so `act` lands there. */
   hold?: { step: string; side: 'source' | 'target'; phase: Phase };
+  /** A real service instead of the counter workload; its acknowledged writes must all survive. */
+  service?: 'postgres';
   /** Starts the migration itself; by default one start. */
   start?: (container: string) => Promise<Awaited<ReturnType<typeof startMigration>>>;
 }
@@ -177,7 +181,7 @@ async function runCell(cell: Cell): Promise<void> {
   const heartbeatDir = path.join(heartbeats(), container);
   rmSync(heartbeatDir, { recursive: true, force: true });
   mkdirSync(heartbeatDir, { recursive: true });
-  const w = await startWorkload(lab, 'alpha', container, port++, { alone: true, heartbeatDir });
+  const { w, writer } = cell.service ? await startPostgres(container, port++) : { w: await startWorkload(lab, 'alpha', container, port++, { alone: true, heartbeatDir }), writer: null };
   const before = await w.counterOn(host(lab, 'alpha'));
   const undo: Undo[] = [];
   const logFile = cell.mustLog && path.join(host(lab, cell.mustLog.host).stateDir, 'worker.log');
@@ -186,6 +190,7 @@ async function runCell(cell: Cell): Promise<void> {
   let refused: string | null = null;
   const started = Date.now();
   let settled: Settled;
+  let settledOk = false;
   try {
     await cell.arrange?.(undo);
     if (cell.hold) injectFault(host(lab, cell.hold.side === 'source' ? 'alpha' : 'beta'), cell.hold.step, { action: 'delay', seconds: 8 });
@@ -211,14 +216,24 @@ async function runCell(cell: Cell): Promise<void> {
     ]);
     clearTimeout(timer);
     settled = await checkInvariant(lab, w, before, report?.keptImages);
+    settledOk = true;
   } finally {
     for (const u of undo.reverse()) await u();
+    if (!settledOk) await writer?.stop();
   }
   const outcome = report?.outcome ?? (refused ? 'refused' : 'stuck');
   const violations = [...settled.violations, ...(outcome === 'stuck' ? ['did not settle within 240 s'] : [])];
   // A rolled-back run may have let the target's copy run before it was stopped; any other
   // must show one copy throughout, the source never running after its freeze.
-  if (outcome !== 'rolled-back') {
+  // Every commit PostgreSQL acknowledged is on the copy that runs, and amcheck finds nothing.
+  if (writer) {
+    await writer.stop();
+    const running = lab.hosts.find((h) => h.name === settled.where);
+    const check = running ? await writer.verify(running.address) : null;
+    if (check && check.missing.length > 0) violations.push(`${check.missing.length} of ${check.checked} acknowledged commits are missing (first: ${check.missing.slice(0, 5).join(', ')})`);
+    if (check?.amcheck) violations.push(`amcheck: ${check.amcheck}`);
+  }
+  if (outcome !== 'rolled-back' && !writer) {
     const problem = heartbeatProblem(readFileSync(path.join(heartbeatDir, HEARTBEAT_FILE), 'utf8'));
     if (problem) violations.push(problem);
   }
@@ -249,6 +264,17 @@ async function runCell(cell: Cell): Promise<void> {
   for (const k of report?.keptImages ?? []) rmSync(k.path, { recursive: true, force: true });
   expect(violations).toEqual([]);
   expect(cell.outcomes ?? ['migrated', 'rolled-back']).toContain(outcome);
+}
+
+/**
+ * PostgreSQL on alpha, its data in a volume, with a client committing inserts into table fm
+ * at both hosts' addresses; its "counter" is the table's row count on a host.
+ */
+async function startPostgres(container: string, pgPort: number): Promise<{ w: Workload; writer: ServiceClient }> {
+  const service = await startService(lab, 'alpha', 'postgres', container, pgPort);
+  const writer = serviceClient(lab, service, 'fm');
+  await waitFor('the first commits', () => Promise.resolve(writer.progress().acknowledged > 20), 30_000);
+  return { w: { container, port: pgPort, counterOn: (h) => pgRows(h.address, pgPort, 'fm') }, writer };
 }
 
 /** A small tmpfs over a host's directory, so writes there run out of space. */
@@ -394,6 +420,18 @@ const singleCells: Cell[] = [
   },
 ];
 
+/** PostgreSQL under insert load: either worker killed while the freeze, the copy or the restore runs. */
+const postgresCells: Cell[] = (['kill -9 source worker', 'kill -9 target worker'] as const).flatMap((scenario) =>
+  PHASES.filter((p) => ['checkpoint', 'transfer', 'restore'].includes(p.phase)).map(({ phase, step, side }) => ({
+    scenario: `PostgreSQL: ${scenario}`,
+    phase,
+    id: `pg-${SCENARIOS[scenario]}-${phase}`,
+    service: 'postgres' as const,
+    hold: { step, side, phase },
+    act: (container: string) => apply(scenario, container),
+  })),
+);
+
 /** Cells this kernel cannot run, listed with the reason rather than left out. */
 const notApplicable = [
   {
@@ -407,7 +445,7 @@ describe('fault matrix: every failure in every phase leaves the container runnin
   beforeAll(() => {
     for (const n of notApplicable) rows.push({ ...n, outcome: 'not applicable', where: '-', counter: '-', seconds: 0, leftovers: n.reason, violations: [] });
   });
-  for (const cell of [...crossCells, ...singleCells]) {
+  for (const cell of [...crossCells, ...singleCells, ...postgresCells]) {
     it(`${cell.scenario} during ${cell.phase}`, () => runCell(cell));
   }
 });

@@ -9,7 +9,11 @@ if (!vm.ok) console.warn(`kernel test SKIPPED: ${vm.reason}`);
 (vm.ok ? describe : describe.skip)('pre-copy on a kernel with dirty-memory tracking (VM)', () => {
   it('pre-dumps in rounds that shrink, then migrates with the counter continuing; and back with post-copy', async () => {
     if (!vm.ok) return;
-    const { report, counter, postCopy } = await runPrecopyInVm(vm);
+    const { report, counter, postCopy, fencing } = await runPrecopyInVm(vm);
+    // Fencing under pure cgroup v2 (the lab machine is v1): nothing written after the freeze.
+    expect(fencing.cgroup).toBe('v2');
+    expect(fencing.afterDestroy).toEqual(fencing.atFreeze);
+    expect(fencing.held).toBe(true);
     expect(report.reason).toBeNull();
     expect(report.outcome).toBe('migrated');
     expect(report.strategy).toBe('pre-copy');
