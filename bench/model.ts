@@ -7,6 +7,10 @@ import { Transport } from '../policy/transport';
 export const Workload = z.enum(['idle', 'dirtying']);
 export type Workload = z.infer<typeof Workload>;
 
+/** Real services from Debian's packages (infra/services), under a client of their own. */
+export const ServiceWorkload = z.enum(['redis', 'postgres', 'nginx']);
+export type ServiceWorkload = z.infer<typeof ServiceWorkload>;
+
 /** Who drove the steps: Godwit's workflow, or a plain script with no Temporal in between. */
 export const Runner = z.enum(['godwit', 'bare']);
 export type Runner = z.infer<typeof Runner>;

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { describeZodError } from '../policy/request';
 import { Transport } from '../policy/transport';
-import { BenchCase, Workload, type HostAccess } from './model';
+import { BenchCase, ServiceWorkload, Workload, type HostAccess } from './model';
 import { LINKS } from './link';
 
 const list = <T extends z.ZodType<unknown, string>>(item: T) =>
@@ -16,7 +16,8 @@ export const BenchOptions = z.object({
   quick: z.boolean(),
   repetitions: z.coerce.number().int().min(1).max(100),
   memoryMib: list(z.string().regex(/^\d+$/, 'a whole number of MiB').transform(Number).pipe(z.number().int().min(16).max(8192))),
-  workloads: list(Workload),
+  /** Synthetic workloads (the counter program) and real services, split by kind below. */
+  workloads: list(z.union([Workload, ServiceWorkload])),
   strategies: list(BenchCase.shape.strategy),
   links: list(z.enum(Object.keys(LINKS) as [string, ...string[]])),
   transports: list(Transport),
@@ -25,6 +26,12 @@ export const BenchOptions = z.object({
   out: z.string().min(1),
 });
 export type BenchOptions = z.infer<typeof BenchOptions>;
+
+/** The synthetic workloads of a run, for the strategy matrix. */
+export const syntheticWorkloads = (o: Pick<BenchOptions, 'workloads'>): Workload[] => o.workloads.filter((w): w is Workload => Workload.safeParse(w).success);
+/** The real services of a run (bench/services.ts), each migrated there and back under its client. */
+export const serviceWorkloads = (o: Pick<BenchOptions, 'workloads'>): ServiceWorkload[] =>
+  o.workloads.filter((w): w is ServiceWorkload => ServiceWorkload.safeParse(w).success);
 
 /** Quick: one repetition of the small, unshaped, plain cases (under 3 minutes); full: the matrix. */
 const DEFAULTS = {

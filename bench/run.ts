@@ -22,7 +22,8 @@ import { bareMigration } from './bare';
 import { CounterProbe } from './probe';
 import { LINKS, clearLink, linkSeconds, netemAvailable, shapeLink } from './link';
 import { NetnsRuntime } from './netns-runtime';
-import { hostAccessFor, parseBenchOptions, type BenchOptions } from './options';
+import { hostAccessFor, parseBenchOptions, serviceWorkloads, syntheticWorkloads, type BenchOptions } from './options';
+import { benchServices, renderServiceTable } from './services';
 import { BenchResults, type BenchCase, type BenchSample, type HostAccess, type Machine, type Runner, type Workload } from './model';
 import { quickLine } from './stats';
 import { renderMarkdown } from './markdown';
@@ -219,6 +220,7 @@ async function main(): Promise<number> {
   const { client, close } = await connectToLab();
   const bench: Bench = { options, lab, hosts, client, where: 0 };
   const samples: BenchSample[] = [];
+  const serviceSamples: Awaited<ReturnType<typeof benchServices>> = [];
   try {
     for (const link of links) {
       await shapeLink(lab, link);
@@ -228,7 +230,7 @@ async function main(): Promise<number> {
           skipped.push({ strategy: '*', reason: `${memoryMib} MiB over ${link.name}: copying it takes ${copy.toFixed(0)}s, over --max-transfer-seconds ${options.maxTransferSeconds}` });
           continue;
         }
-        for (const workload of options.workloads) {
+        for (const workload of syntheticWorkloads(options)) {
           await freshWorkload(bench, memoryMib, workload);
           for (const strategy of strategies) {
             for (let rep = 1; rep <= options.repetitions; rep++) {
@@ -249,6 +251,11 @@ async function main(): Promise<number> {
         }
       }
     }
+    if (serviceWorkloads(options).length > 0) {
+      await clearLink(lab);
+      for (const host of hosts) await labRemove(host.name, CONTAINER);
+      serviceSamples.push(...(await benchServices(bench.client, lab, serviceWorkloads(options), options.repetitions, say)));
+    }
   } catch (err) {
     // Keep what was measured: the results so far are written, with the reason it stopped.
     say(`stopped early: ${(err as Error).message}`);
@@ -265,8 +272,14 @@ async function main(): Promise<number> {
   writeFileSync(`${stem}.md`, renderMarkdown(results));
   writeFileSync(`${stem}.svg`, renderChart(results));
   say(`wrote ${stem}.json, .md, .svg`);
+  if (serviceSamples.length > 0) {
+    const table = renderServiceTable(serviceSamples, date);
+    writeFileSync(`${stem}-services.md`, table);
+    say(`wrote ${stem}-services.md`);
+    console.error(table);
+  }
   console.log(quickLine(results));
-  return samples.some((s) => s.outcome === 'migrated') ? 0 : 1;
+  return samples.some((s) => s.outcome === 'migrated') || serviceSamples.some((s) => s.outcome === 'migrated') ? 0 : 1;
 }
 
 main().then(

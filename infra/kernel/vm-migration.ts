@@ -126,8 +126,15 @@ async function postCopyBack(client: Client, from: HostConfig, to: HostConfig) {
   return { report, counter: { beforeFreeze, afterRestore } };
 }
 
-/** Fencing under the VM's own pure cgroup v2, before the v1 layout replaces it. */
+/**
+ * Fencing under pure cgroup v2, once the migrations are done: /sys/fs/cgroup becomes a
+ * cgroup2 mount again. (Run first, before the v1 layout, it held too, but the memory
+ * controller it had used could not be bound to v1 afterwards.) The v1 controllers stay
+ * where they are; the freezer of cgroup v2 is no controller (cgroup.freeze), so it works.
+ */
 async function fencingOnCgroupV2(): Promise<FencingResult & { cgroup: string }> {
+  await executeOk('umount', ['-R', '-l', '/sys/fs/cgroup']);
+  await executeOk('mount', ['-t', 'cgroup2', 'cgroup2', '/sys/fs/cgroup']);
   const cgroup = existsSync('/sys/fs/cgroup/cgroup.controllers') ? 'v2' : 'not v2';
   const root = path.join(WORK, 'fence');
   const result = await checkFencing(new LocalRuntime(), { runc: tools().runc, criu: tools().criu, root: path.join(root, 'runc') }, {
@@ -142,7 +149,6 @@ async function fencingOnCgroupV2(): Promise<FencingResult & { cgroup: string }> 
 
 async function main(): Promise<void> {
   say('starting');
-  const fencing = await fencingOnCgroupV2();
   await useCgroupV1();
   const bundlePath = process.env.GODWIT_WORKFLOW_BUNDLE;
   if (!bundlePath) throw new Error('GODWIT_WORKFLOW_BUNDLE must name the prebuilt workflow bundle');
@@ -209,6 +215,7 @@ async function main(): Promise<void> {
       // And back with post-copy (experimental), on this older kernel too: it migrates, or
       // it is back on beta; either way the counter must go on somewhere.
       const postCopy = afterRestore === null ? null : await postCopyBack(client, beta, alpha);
+      const fencing = await fencingOnCgroupV2();
       finish({ result: { report, counter: { beforeFreeze, afterRestore }, serverSeconds, postCopy, fencing } });
     } finally {
       workers.forEach((w) => w.shutdown());

@@ -13,7 +13,7 @@ import { godwitHome } from '../../infra/lab/state';
 import { resultOf, startMigration } from '../../client/migrations';
 import type { ServiceKind } from '../../infra/services/bundle';
 import { host, leftovers, useLab } from './lab';
-import { serviceClient, startService, type ServiceClient } from './services';
+import { serviceClient, startService, type ServiceClient } from '../../infra/services/on-lab';
 
 jest.setTimeout(300_000);
 

@@ -12,7 +12,7 @@ import { defaultLabOptions, labRemove, labUp } from '../../infra/lab/lab';
 import { godwitHome, readLabState, type LabState } from '../../infra/lab/state';
 import { stopProcess } from '../../infra/lab/processes';
 import { bringLabUp, clearFaults, host, injectFault, startWorkload, type Workload } from '../e2e/lab';
-import { pgRows, serviceClient, startService, type ServiceClient } from '../e2e/services';
+import { pgRows, serviceClient, startService, type ServiceClient } from '../../infra/services/on-lab';
 import { waitFor } from '../../infra/lab/processes';
 import { checkInvariant, type Settled } from './invariant';
 import type { Phase } from '../../policy/phases';

@@ -1,18 +1,23 @@
-// A real service on the lab for end-to-end tests: Redis, PostgreSQL (its data directory in a
+// A real service on the lab, for end-to-end tests and the benchmark: Redis, PostgreSQL (its data directory in a
 // volume of the host's volumesDir) or nginx, built from the shared Debian rootfs, and a client
 // of it that knows both hosts' addresses and counts every acknowledged write.
 import path from 'node:path';
-import { labRemove, labRun, labVolumesDir } from '../../infra/lab/lab';
-import { waitFor } from '../../infra/lab/processes';
-import type { LabState } from '../../infra/lab/state';
-import { buildServiceBundle, type ServiceBundle, type ServiceKind } from '../../infra/services/bundle';
-import { connectTcp } from '../../infra/services/clients/tcp';
-import { RedisWriter } from '../../infra/services/clients/redis-writer';
-import { PgWriter } from '../../infra/services/clients/pg-writer';
-import { PgConnection } from '../../infra/services/clients/pg-connection';
-import { HttpReaders } from '../../infra/services/clients/http-readers';
-import type { ClientReport, VerifyReport } from '../../infra/services/clients/report';
-import { host } from './lab';
+import { labRemove, labRun, labVolumesDir } from '../lab/lab';
+import { waitFor } from '../lab/processes';
+import type { LabHostState, LabState } from '../lab/state';
+import { buildServiceBundle, type ServiceBundle, type ServiceKind } from './bundle';
+import { connectTcp } from './clients/tcp';
+import { RedisWriter } from './clients/redis-writer';
+import { PgWriter } from './clients/pg-writer';
+import { PgConnection } from './clients/pg-connection';
+import { HttpReaders } from './clients/http-readers';
+import type { ClientReport, VerifyReport } from './clients/report';
+
+function host(lab: LabState, name: string): LabHostState {
+  const found = lab.hosts.find((h) => h.name === name);
+  if (!found) throw new Error(`no lab host ${name}`);
+  return found;
+}
 
 export interface ServiceClient {
   progress(): ClientReport;

@@ -1,0 +1,31 @@
+import { renderServiceTable, type ServiceSample } from '../../bench/services';
+import { parseBenchOptions, serviceWorkloads, syntheticWorkloads } from '../../bench/options';
+
+const sample = (over: Partial<ServiceSample>): ServiceSample => ({
+  service: 'redis',
+  leg: 'alpha → beta',
+  outcome: 'migrated',
+  downtimeSeconds: 1,
+  clientGapSeconds: 1.2,
+  failedRequests: 1,
+  acknowledged: 1000,
+  missing: 0,
+  ...over,
+});
+
+describe('the services benchmark', () => {
+  it('takes services beside the synthetic workloads and keeps them apart', () => {
+    const parsed = parseBenchOptions(['--workloads', 'idle,redis,postgres']);
+    expect(parsed.ok && syntheticWorkloads(parsed.value)).toEqual(['idle']);
+    expect(parsed.ok && serviceWorkloads(parsed.value)).toEqual(['redis', 'postgres']);
+    expect(parseBenchOptions(['--workloads', 'mysql']).ok).toBe(false);
+  });
+
+  it('reports medians of the migrated legs, the gap as a ratio of the downtime, and every missing write', () => {
+    const table = renderServiceTable(
+      [sample({ downtimeSeconds: 0.8, clientGapSeconds: 1.0 }), sample({ downtimeSeconds: 1.0, clientGapSeconds: 1.5, missing: 2 }), sample({ downtimeSeconds: 5, outcome: 'rolled-back' })],
+      '2026-12-02',
+    );
+    expect(table).toContain('| redis | 2 of 3 | 1.000 | 1.500 | 1.50 | 1 | 2 |');
+  });
+});
