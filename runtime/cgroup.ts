@@ -22,12 +22,14 @@ export async function cgroupMemoryBytes(rt: HostRuntime, pid: number): Promise<n
 }
 
 /**
- * The processes in the freezer cgroup of process `pid` (cgroup v1's freezer controller, or
- * v2's unified hierarchy): the ones `runc pause` froze with it.
+ * The processes in the freezer cgroup of process `pid`: the ones `runc pause` froze with it.
+ * Where runc looks: v2's unified hierarchy when /sys/fs/cgroup is one (runc's own test), else
+ * cgroup v1's freezer controller (a host with both has the unified one beside v1's, unused).
  */
 export async function frozenTogether(rt: HostRuntime, pid: number): Promise<number[]> {
   const lines = (await rt.readFile(`/proc/${pid}/cgroup`)).toString('utf8').trim().split('\n');
-  const v1 = lines.map((l) => l.split(':')).find(([, controllers]) => controllers.split(',').includes('freezer'));
+  const pureV2 = await rt.exists('/sys/fs/cgroup/cgroup.controllers');
+  const v1 = pureV2 ? undefined : lines.map((l) => l.split(':')).find(([, controllers]) => controllers.split(',').includes('freezer'));
   const unified = lines.find((l) => l.startsWith('0::'));
   const dir = v1 ? `/sys/fs/cgroup/freezer${v1[2]}` : unified ? `/sys/fs/cgroup${unified.slice(3)}` : null;
   if (dir === null) throw new Error(`process ${pid} is in no freezer cgroup`);

@@ -2,10 +2,10 @@
 // transaction each (fsync on: "INSERT 0 1" means it is on disk). Every id the server
 // confirmed must be there after any migration; verify() reads the table back and has
 // amcheck check the primary key's B-tree against the heap.
-import { OperationLog } from './op-log';
+import { AcknowledgedWriter } from './acknowledged-writer';
 import { PgConnection, PgServerError } from './pg-connection';
 import { ReconnectingLoop, type LoopOptions } from './reconnecting-loop';
-import type { ClientReport, VerifyReport } from './report';
+import type { VerifyReport } from './report';
 
 export interface PgWriterOptions extends LoopOptions {
   /** Per connect and per query: a frozen server accepts connections but never answers. */
@@ -22,17 +22,15 @@ export interface PgVerifyReport extends VerifyReport<number> {
   amcheck: string | null;
 }
 
-export class PgWriter {
-  private readonly log = new OperationLog();
-  private readonly acked: number[] = [];
-  private next = 1;
-  private readonly loop: ReconnectingLoop<PgConnection>;
+export class PgWriter extends AcknowledgedWriter<PgConnection> {
+  protected readonly loop: ReconnectingLoop<PgConnection>;
   private readonly table: string;
   private readonly login: { user: string; database: string };
   private readonly timeoutMs: number;
   private readonly port: number;
 
   constructor(options: PgWriterOptions) {
+    super();
     this.table = options.table ?? 'godwit_writes';
     // It goes into SQL text: a plain identifier only.
     if (!/^[a-z_][a-z0-9_]{0,40}$/.test(this.table)) throw new Error(`not a plain table name: ${this.table}`);
@@ -70,19 +68,6 @@ export class PgWriter {
     return `payload-${id}`;
   }
 
-  acknowledged(): readonly number[] {
-    return this.acked;
-  }
-
-  /** The counts so far, while it runs. */
-  progress(): ClientReport {
-    return this.log.report();
-  }
-
-  async stop(): Promise<ClientReport> {
-    await this.loop.stop();
-    return this.log.report();
-  }
 
   /** Reads the whole table at `address` and runs amcheck on it. */
   async verify(address: string): Promise<PgVerifyReport> {

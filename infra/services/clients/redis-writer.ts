@@ -1,10 +1,10 @@
 // A Redis writer: SET <prefix><i> <value of i> with i = 1, 2, 3..., one at a time, each
 // acknowledged by the server's +OK. The keys it was told OK for must all be there, with
 // their values, after any migration: verify() reads them back with MGET.
-import { OperationLog } from './op-log';
+import { AcknowledgedWriter } from './acknowledged-writer';
 import { ReconnectingLoop, type LoopOptions } from './reconnecting-loop';
 import { RedisConnection } from './redis-connection';
-import type { ClientReport, VerifyReport } from './report';
+import type { VerifyReport } from './report';
 
 export interface RedisWriterOptions extends LoopOptions {
   /** Per connect and per command: a frozen server accepts connections but never answers. */
@@ -14,16 +14,14 @@ export interface RedisWriterOptions extends LoopOptions {
 
 const VERIFY_BATCH = 500;
 
-export class RedisWriter {
-  private readonly log = new OperationLog();
-  private readonly acked: number[] = [];
-  private next = 1;
-  private readonly loop: ReconnectingLoop<RedisConnection>;
+export class RedisWriter extends AcknowledgedWriter<RedisConnection> {
+  protected readonly loop: ReconnectingLoop<RedisConnection>;
   private readonly prefix: string;
   private readonly timeoutMs: number;
   private readonly port: number;
 
   constructor(options: RedisWriterOptions) {
+    super();
     this.prefix = options.keyPrefix ?? 'godwit:';
     this.timeoutMs = options.timeoutMs ?? 1000;
     this.port = options.port;
@@ -54,20 +52,6 @@ export class RedisWriter {
     return `value-${i}-${'x'.repeat(i % 64)}`;
   }
 
-  /** The numbers of the acknowledged writes, in order. */
-  acknowledged(): readonly number[] {
-    return this.acked;
-  }
-
-  /** The counts so far, while it runs. */
-  progress(): ClientReport {
-    return this.log.report();
-  }
-
-  async stop(): Promise<ClientReport> {
-    await this.loop.stop();
-    return this.log.report();
-  }
 
   /** Reads every acknowledged key back at `address`; the numbers whose value is absent or wrong. */
   async verify(address: string): Promise<VerifyReport<number>> {
