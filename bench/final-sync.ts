@@ -87,9 +87,9 @@ async function main(): Promise<void> {
     const table = [
       `Final sync after the freeze, ${o.files} files, ${o.totalMib} MiB, alpha → beta's receiver, median of ${o.reps} (${new Date().toISOString()}):`,
       '',
-      '| last sync | seconds | ratio to quick check |',
+      '| last sync | seconds | ratio to the quick check, nothing changed |',
       '|---|---|---|',
-      row('quick check only (can miss a same-size rewrite)', samples.quick),
+      row('quick check only, nothing changed (can miss a same-size rewrite)', samples.quick),
       row('exact, nothing changed', samples.exactUnchanged),
       row(`exact, ${o.changedPercent} % of files (${changed}) rewritten at their size`, samples.exactChanged),
     ].join('\n');
