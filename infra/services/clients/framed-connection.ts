@@ -2,11 +2,7 @@
 // and one exchange at a time collects them until it has its answer (or times out, which
 // closes the connection: a late answer must never be taken for the next request's).
 import type net from 'node:net';
-
-export interface MessageReader<T> {
-  /** Appends bytes; returns the messages now complete. Throws on bytes that make no sense. */
-  push(chunk: Buffer): T[];
-}
+import type { MessageReader } from './message-reader';
 
 interface Waiter<T> {
   take(message: T): boolean;

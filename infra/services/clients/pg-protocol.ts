@@ -1,5 +1,6 @@
 // PostgreSQL's frontend/backend protocol (version 3), the simple-query part: messages out
 // (StartupMessage, Query, Terminate) and backend messages in, cut and decoded. Pure.
+import { BufferedReader } from './message-reader';
 
 const PROTOCOL_3_0 = 196608;
 
@@ -152,23 +153,13 @@ export function decodeMessage(type: string, body: Buffer): BackendMessage {
 const MAX_MESSAGE = 64 << 20;
 
 /** Cuts the backend's byte stream into messages: a type byte, an int32 length (itself included), the body. */
-export class PgMessageReader {
-  private pending: Buffer = Buffer.alloc(0);
-
-  push(chunk: Buffer): BackendMessage[] {
-    this.pending = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
-    const out: BackendMessage[] = [];
-    let at = 0;
-    while (this.pending.length - at >= 5) {
-      const length = this.pending.readInt32BE(at + 1);
-      if (length < 4 || length > MAX_MESSAGE) throw new PgProtocolError(`bad message length ${length}`);
-      if (this.pending.length - at < 1 + length) break;
-      const type = String.fromCharCode(this.pending[at]);
-      out.push(decodeMessage(type, this.pending.subarray(at + 5, at + 1 + length)));
-      at += 1 + length;
-    }
-    this.pending = this.pending.subarray(at);
-    return out;
+export class PgMessageReader extends BufferedReader<BackendMessage> {
+  protected parseAt(buf: Buffer, at: number): { value: BackendMessage; next: number } | null {
+    if (buf.length - at < 5) return null;
+    const length = buf.readInt32BE(at + 1);
+    if (length < 4 || length > MAX_MESSAGE) throw new PgProtocolError(`bad message length ${length}`);
+    if (buf.length - at < 1 + length) return null;
+    return { value: decodeMessage(String.fromCharCode(buf[at]), buf.subarray(at + 5, at + 1 + length)), next: at + 1 + length };
   }
 }
 

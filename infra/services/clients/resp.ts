@@ -1,5 +1,6 @@
 // RESP (Redis's protocol), just enough for a client: commands out as arrays of bulk strings,
 // replies in of the five RESP2 types. Pure: bytes in, values out.
+import { BufferedReader } from './message-reader';
 
 export type RespValue =
   | { type: 'simple'; value: string }
@@ -73,21 +74,8 @@ function toInteger(text: string): number {
 }
 
 /** Collects bytes as they arrive and hands out complete replies in order. */
-export class RespReader {
-  private pending: Buffer = Buffer.alloc(0);
-
-  /** Appends `chunk`; returns every reply now complete. */
-  push(chunk: Buffer): RespValue[] {
-    this.pending = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
-    const replies: RespValue[] = [];
-    let offset = 0;
-    for (;;) {
-      const reply = parseReply(this.pending, offset);
-      if (!reply) break;
-      replies.push(reply.value);
-      offset = reply.next;
-    }
-    this.pending = this.pending.subarray(offset);
-    return replies;
+export class RespReader extends BufferedReader<RespValue> {
+  protected parseAt(buf: Buffer, offset: number): { value: RespValue; next: number } | null {
+    return parseReply(buf, offset);
   }
 }
