@@ -2,7 +2,8 @@
 // (a forward step that destroys the original once the target runs; not an undo).
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { CheckpointResult, DumpRef, HeldStateOptions, LazyDumpResult, RunRef, SourceActivities, TransferResult } from '../../policy/host-contract';
+import { activityInfo } from '@temporalio/activity';
+import type { CheckpointResult, DumpRef, HeldStateOptions, LazyDumpResult, RunRef, SourceActivities, TransferResult, VolumeCopy } from '../../policy/host-contract';
 import { DEFAULT_GHOST_LIMIT_BYTES } from '../../policy/request';
 import { PAGE_SIZE, type Round } from '../../policy/convergence';
 import { HostLayout } from '../../runtime/layout';
@@ -10,7 +11,7 @@ import { cgroupMemoryBytes } from '../../runtime/cgroup';
 import { parseDumpStats, type DumpStats } from '../../runtime/criu-stats';
 import { criuGhostLimitOption } from '../../runtime/criu';
 import { daemonPid, startDaemon } from '../../runtime/daemon';
-import { activityInfo } from '@temporalio/activity';
+import { syncExactly } from '../../runtime/final-sync';
 import { heartbeating } from '../heartbeat';
 import { preconditionFailed } from '../errors';
 import { readText, type HostContext } from './context';
@@ -18,28 +19,29 @@ import { checkHost, cpuinfoDir, dumpableHere, preflightRoot } from './preflight'
 import { settleEarlierAttempts, stopEarlierCopies } from './stragglers';
 import { dumpOptions, toPageServer, toReceiver } from './transport';
 import { until } from './polling';
-import { syncExactly } from '../../runtime/final-sync';
 import { fenceNewConnections, unfenceNewConnections } from './fence';
-import { findVolumes, pushVolumes, removeVolumes, type VolumeCopy } from './volumes';
+import { findVolumes, pushVolumes, removeVolumes } from './volumes';
+import { dropRelinks, relinkRemaps } from './link-remaps';
 
 /** ctime is finer than this; a write that ended as the first copy began counts as changed. */
 const FIRST_SYNC_SLACK_SECONDS = 2;
 
 /**
- * The final sync's window, when it is used: since the first copy began by this host's clock,
- * as pushBundle recorded it. Without the record (a run prepared by an older worker), the
- * orchestrator's span since the prepare phase began plus how late this step runs after it
- * was scheduled (queue, retries, the image copy before it), by Temporal's and this host's clocks.
+ * The final sync's window, as a measure taken when it is used (time passes between the root
+ * fs and the volumes): since the first copy began by this host's clock, as pushBundle
+ * recorded it. Without the record (a run prepared by an older worker), the orchestrator's
+ * span since the prepare phase began plus how late this step runs after it was scheduled
+ * (queue, retries, the image copy before it), by Temporal's and this host's clocks.
  */
-async function syncWindow({ records }: HostContext, run: RunRef & { changedWithinSeconds?: number }): Promise<number | undefined> {
+async function syncWindow({ records }: HostContext, run: RunRef & { changedWithinSeconds?: number }): Promise<() => number | undefined> {
   const first = await records.read(records.firstSync(run));
-  if (first) return (Date.now() - first.startedAt) / 1000 + FIRST_SYNC_SLACK_SECONDS;
-  if (run.changedWithinSeconds === undefined) return undefined;
-  return run.changedWithinSeconds + Math.max(0, Math.floor((Date.now() - activityInfo().scheduledTimestampMs) / 1000));
+  if (first) return () => (Date.now() - first.startedAt) / 1000 + FIRST_SYNC_SLACK_SECONDS;
+  const given = run.changedWithinSeconds;
+  if (given === undefined) return () => undefined;
+  return () => given + Math.max(0, Math.floor((Date.now() - activityInfo().scheduledTimestampMs) / 1000));
 }
 
 const sumBytes = (copies: readonly VolumeCopy[]) => copies.reduce((sum, c) => sum + c.bytes, 0);
-import { dropRelinks, relinkRemaps } from './link-remaps';
 
 /** `--parent-path` for a dump that builds on a pre-dump round. */
 const parentPathOf = (dump: DumpRef) => (dump.parentRound === undefined ? undefined : HostLayout.parentLink(dump.parentRound));
@@ -262,8 +264,9 @@ export function sourceSteps(ctx: HostContext): SourceActivities {
           // The container is frozen now, so this last pass catches every file it wrote, exactly.
           const bundle = { ...at, path: layout.relBundle(run.container) };
           const listFile = path.join(layout.workRoot(run.runKey), 'changed-files');
-          const rootfs = await syncExactly(rt, rsync, layout.bundle(run.container), bundle, { changedWithinSeconds: await syncWindow(ctx, run), listFile }, { signal });
-          const volumes = await pushVolumes(ctx, run, at, { exact: true, changedWithinSeconds: await syncWindow(ctx, run) }, signal);
+          const window = await syncWindow(ctx, run);
+          const rootfs = await syncExactly(rt, rsync, layout.bundle(run.container), bundle, { changedWithinSeconds: window(), listFile }, { signal });
+          const volumes = await pushVolumes(ctx, run, at, { exact: true, changedWithinSeconds: window() }, signal);
           return { bytes: images + rootfs + sumBytes(volumes), volumes };
         }),
       );

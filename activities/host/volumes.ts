@@ -1,20 +1,13 @@
 // A container's volumes on this host: found from its bundle (source), copied to the target's
 // file receiver (module godwit-volumes), checked and placed on the target, removed at commit.
 import path from 'node:path';
-import type { RunRef } from '../../policy/host-contract';
+import type { RunRef, VolumeCopy } from '../../policy/host-contract';
 import { bindMountProblem, classifyMounts, type VolumeRef } from '../../policy/volumes';
 import { bundleMounts, type HostPlacement } from '../../runtime/bundle';
 import { syncExactly } from '../../runtime/final-sync';
 import { VOLUMES_MODULE } from '../../runtime/rsync';
 import { preconditionFailed } from '../errors';
 import type { HostContext } from './context';
-
-/** What was copied of one volume by one push. */
-export interface VolumeCopy {
-  name: string;
-  bytes: number;
-  seconds: number;
-}
 
 const volumePath = (volumesDir: string, volume: Pick<VolumeRef, 'name'>) => path.join(volumesDir, volume.name);
 
