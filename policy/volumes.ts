@@ -30,6 +30,15 @@ export interface OciMount {
   options?: string[];
 }
 
+/**
+ * The OCI mount that binds host directory `source` at `destination`. rbind, not bind: a
+ * volume that itself holds mounts shows them too. CRIU treats a bind mount of the config as
+ * external, and runc maps it again at restore from the (target's) config.
+ */
+export function bindMount(source: string, destination: string): Required<OciMount> {
+  return { destination, type: 'bind', source, options: ['rbind', 'rw'] };
+}
+
 const isBind = (m: OciMount) => m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind');
 
 /** `child` is `parent` or lies below it. */

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { executeOk } from '../../runtime/exec';
 import { godwitHome } from '../lab/state';
 import { tools } from '../lab/tools';
+import { bindMount } from '../../policy/volumes';
 
 /** Where a bundle named `name` lives: $GODWIT_HOME/demo/bundles/<name>. */
 export function bundleDir(name: string): string {
@@ -68,12 +69,8 @@ export async function writeBundleConfig(bundle: string, args: string[], options:
       config.process.capabilities[set] = [...new Set([...caps, ...options.capabilities])];
     }
   }
-  for (const [inside, host] of Object.entries(options.volumes ?? {})) {
-    // rbind, not bind: a volume that itself holds mounts shows them too. CRIU treats a bind
-    // mount of the config as external and runc maps it again at restore, from the (target's)
-    // config: the directory must exist at the same path there.
-    config.mounts.push({ destination: inside, type: 'bind', source: host, options: ['rbind', 'rw'] });
-  }
+  // Restored from the target's config, so the directory must exist at that path there.
+  for (const [inside, host] of Object.entries(options.volumes ?? {})) config.mounts.push(bindMount(host, inside));
   config.root.readonly = false;
   if (options.hostname) config.hostname = options.hostname;
   if (options.annotations) config.annotations = options.annotations;

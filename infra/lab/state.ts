@@ -48,6 +48,13 @@ export const LabState = z.object({
 });
 export type LabState = z.infer<typeof LabState>;
 
+/** A lab host by name; throws when the lab has none of that name. */
+export function labHost(lab: Pick<LabState, 'hosts'>, name: string): LabHostState {
+  const found = lab.hosts.find((h) => h.name === name);
+  if (!found) throw new Error(`no lab host ${name}`);
+  return found;
+}
+
 export function readLabState(): LabState | null {
   const file = labStateFile();
   if (!existsSync(file)) return null;

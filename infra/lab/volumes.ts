@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import type { HostRuntime } from '../../runtime/host-runtime';
-import { AbsolutePath } from '../../policy/volumes';
+import { AbsolutePath, bindMount } from '../../policy/volumes';
 
 export const LabVolume = z
   .object({
@@ -36,7 +36,7 @@ export async function bindVolumes(rt: HostRuntime, bundle: string, dir: string, 
   for (const volume of volumes) {
     const source = path.join(dir, volume.name);
     await rt.mkdirp(source);
-    mounts.push({ destination: volume.path, type: 'bind', source, options: ['rbind', 'rw'] });
+    mounts.push(bindMount(source, volume.path));
   }
   await rt.writeFile(file, `${JSON.stringify({ ...config, mounts }, null, 2)}\n`);
 }

@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { labRemove, labRun, labVolumesDir } from '../lab/lab';
 import { waitFor } from '../lab/processes';
-import type { LabHostState, LabState } from '../lab/state';
+import { labHost as host, type LabState } from '../lab/state';
 import { buildServiceBundle, type ServiceBundle, type ServiceKind } from './bundle';
 import { connectTcp } from './clients/tcp';
 import { RedisWriter } from './clients/redis-writer';
@@ -13,11 +13,6 @@ import { PgConnection } from './clients/pg-connection';
 import { HttpReaders } from './clients/http-readers';
 import type { ClientReport, VerifyReport } from './clients/report';
 
-function host(lab: LabState, name: string): LabHostState {
-  const found = lab.hosts.find((h) => h.name === name);
-  if (!found) throw new Error(`no lab host ${name}`);
-  return found;
-}
 
 export interface ServiceClient {
   progress(): ClientReport;

@@ -9,7 +9,7 @@ import { buildBundle, buildWorkloadBundle, readCounter } from '../../infra/demo/
 import { waitFor } from '../../infra/lab/processes';
 import { LocalRuntime } from '../../runtime/local';
 import { mentions } from '../../runtime/daemon';
-import { labStateFile, readLabState } from '../../infra/lab/state';
+import { labHost, labStateFile, readLabState } from '../../infra/lab/state';
 import { stopProcess } from '../../infra/lab/processes';
 import type { LabHostState, LabState } from '../../infra/lab/state';
 import type { Fault } from '../../activities/faults';
@@ -46,11 +46,8 @@ export function useLab(options: LabOptions = testLabOptions(), restore?: LabOpti
   return session;
 }
 
-export function host(lab: LabState, name: string): LabHostState {
-  const found = lab.hosts.find((h) => h.name === name);
-  if (!found) throw new Error(`no lab host ${name}`);
-  return found;
-}
+/** A lab host by name (throws when there is none). */
+export const host = labHost;
 
 export interface Workload {
   container: string;
