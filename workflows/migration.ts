@@ -139,8 +139,7 @@ async function preflight(ctx: MigrationContext): Promise<Planned> {
   }
   ctx.setHosts({ source: fleetView.source, target: fleetView.target });
   const { hosts } = ctx;
-  const { transport } = request.options;
-  const { sharedPaths } = request.options;
+  const { transport, sharedPaths } = request.options;
   const sourceFacts = await onHost(source, 'preflight', () =>
     source.quick.preflightSource({ container: run.container, transport, target: hosts.target, ...(sharedPaths.length ? { sharedPaths } : {}) }),
   );
