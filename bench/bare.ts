@@ -10,7 +10,7 @@ import { Criu } from '../runtime/criu';
 import { Rsync } from '../runtime/rsync';
 import { placeBundle } from '../runtime/bundle';
 import { parseDumpStats } from '../runtime/criu-stats';
-import { NetnsRuntime } from './netns-runtime';
+import { NetnsRuntime } from '../infra/lab/netns-runtime';
 
 export interface BareResult {
   seconds: PhaseSeconds;

@@ -19,9 +19,9 @@ import { Runc } from '../runtime/runc';
 import { HostLayout } from '../runtime/layout';
 import { execute } from '../runtime/exec';
 import { bareMigration } from './bare';
-import { CounterProbe } from './probe';
+import { CounterProbe } from '../infra/demo/probe';
 import { LINKS, clearLink, linkSeconds, netemAvailable, shapeLink } from './link';
-import { NetnsRuntime } from './netns-runtime';
+import { NetnsRuntime } from '../infra/lab/netns-runtime';
 import { hostAccessFor, parseBenchOptions, serviceWorkloads, syntheticWorkloads, type BenchOptions } from './options';
 import { benchServices, renderServiceTable } from './services';
 import { BenchResults, type BenchCase, type BenchSample, type HostAccess, type Machine, type Runner, type Workload } from './model';
@@ -56,7 +56,7 @@ function runc(host: HostConfig): Runc {
 async function freshWorkload(bench: Bench, memoryMib: number, workload: Workload): Promise<void> {
   for (const host of bench.hosts) await labRemove(host.name, CONTAINER);
   const bundle = await buildWorkloadBundle({ name: CONTAINER, memoryMib, dirtyMibPerSec: dirtyRate(memoryMib, workload), port: PORT });
-  await labRun(bench.hosts[0].name, CONTAINER, bundle);
+  await labRun(bench.hosts[0].name, CONTAINER, bundle, { unique: true, network: 'host' });
   bench.where = 0;
   await waitFor('the workload to answer', async () => (await readCounter(bench.hosts[0].address, PORT).catch(() => 0)) > 0, 60_000);
   await sleep(1000 + memoryMib); // its memory filled and touched
@@ -194,7 +194,7 @@ async function main(): Promise<number> {
   const labOptions = defaultLabOptions();
   say(hostAccess === 'ssh' ? 'ssh-tunnel asked for: every Godwit case drives both hosts over SSH' : 'hosts driven by their own workers');
   const lab = await labUp(hostAccess === 'ssh' ? { ...labOptions, sshHosts: labOptions.hosts } : labOptions);
-  const hosts = lab.hosts.slice(0, 2).map(hostConfig) as [HostConfig, HostConfig];
+  const hosts = lab.hosts.slice(0, 2).map((h) => hostConfig(h)) as [HostConfig, HostConfig];
   const facts = await Promise.all(hosts.map((h) => new Criu(new NetnsRuntime(h.netnsPath ?? ''), h.criu).facts()));
   const skipped: BenchResults['skipped'] = [];
   const strategies = options.strategies.filter((s) => {

@@ -34,7 +34,7 @@ export async function benchServices(client: Client, lab: LabState, services: rea
     try {
       for (let leg = 1; leg <= 2 * reps; leg++) {
         const [from, to] = where;
-        const writer = serviceClient(lab, bundle, `leg${leg}`);
+        const writer = serviceClient(bundle, `leg${leg}`);
         await sleep(1000);
         const report = await resultOf(await startMigration(client, { container, source: from.name, target: to.name })).catch((err: Error) => ({ outcome: `failed: ${err.message.split('\n')[0]}`, seconds: { downtime: null } }));
         await sleep(1000);

@@ -1,10 +1,12 @@
-// `godwit demo`: bring the lab up, start the workload on alpha, migrate it to beta while it
-// runs, and show that its in-memory counter continued.
+// `godwit demo`: bring the lab up, start the workload on alpha with an address of its own,
+// migrate it to beta while a client keeps reading it, and show that its in-memory counter
+// continued and how long the client waited.
 import { z } from 'zod';
 import { labRemove, labRun, labUp } from '../infra/lab/lab';
 import { connectToLab } from '../infra/lab/client';
 import { waitFor } from '../infra/lab/processes';
 import { buildWorkloadBundle, readCounter, WORKLOAD_PORT } from '../infra/demo/workload';
+import { CounterProbe } from '../infra/demo/probe';
 import { MigrationReport } from '../policy/report';
 import { followMigration, startMigration } from '../client/migrations';
 import { formatProgress, formatReport } from '../client/format';
@@ -14,6 +16,8 @@ export const DEMO_CONTAINER = 'godwit-demo';
 export const DemoResult = z.object({
   report: MigrationReport,
   counter: z.object({ beforeFreeze: z.number(), afterRestore: z.number().nullable(), continued: z.boolean() }),
+  /** A client reading the counter every 10 ms at the container's address: the longest it went unanswered. */
+  client: z.object({ address: z.string(), longestGapSeconds: z.number().nullable() }),
   ui: z.string(),
   stop: z.string(),
 });
@@ -25,6 +29,7 @@ export function formatDemo(result: DemoResult): string {
     formatReport(report),
     '',
     `counter: ${counter.beforeFreeze} before the freeze, ${counter.afterRestore ?? 'unreadable'} after the restore on ${report.runningOn ?? 'no host'}: ${counter.continued ? 'continued' : 'DID NOT CONTINUE'}`,
+    `client at ${result.client.address}: longest wait for an answer ${result.client.longestGapSeconds === null ? 'never answered' : `${result.client.longestGapSeconds.toFixed(3)}s`} (downtime ${report.seconds.downtime === null ? '-' : `${report.seconds.downtime.toFixed(3)}s`})`,
     `Temporal UI: ${result.ui}`,
     `stop everything: ${result.stop}`,
   ].join('\n');
@@ -41,14 +46,16 @@ export async function runDemo(options: { memoryMib: number }, ctx: { say(line: s
     dirtyMibPerSec: Math.max(1, Math.round(options.memoryMib / 32)),
     port: WORKLOAD_PORT,
   });
-  await labRun(alpha.name, DEMO_CONTAINER, bundle);
-  await waitFor('the demo workload to answer', async () => (await readCounter(alpha.address, WORKLOAD_PORT)) > 0, 30_000);
-  ctx.say(`started ${DEMO_CONTAINER} on ${alpha.name} (${options.memoryMib} MiB, counter on ${alpha.address}:${WORKLOAD_PORT})`);
+  // Its own address on the lab's container network: the same on beta, clients need not know.
+  const address = await labRun(alpha.name, DEMO_CONTAINER, bundle, { unique: true, network: 'own' });
+  await waitFor('the demo workload to answer', async () => (await readCounter(address, WORKLOAD_PORT)) > 0, 30_000);
+  ctx.say(`started ${DEMO_CONTAINER} on ${alpha.name} (${options.memoryMib} MiB, counter on ${address}:${WORKLOAD_PORT})`);
 
   // The lab's own server, whatever else is configured: its workers poll there.
   const { client, close } = await connectToLab();
+  const probe = new CounterProbe([address], WORKLOAD_PORT);
   try {
-    const beforeFreeze = await readCounter(alpha.address, WORKLOAD_PORT);
+    const beforeFreeze = await readCounter(address, WORKLOAD_PORT);
     const handle = await startMigration(client, {
       container: DEMO_CONTAINER,
       source: alpha.name,
@@ -57,15 +64,16 @@ export async function runDemo(options: { memoryMib: number }, ctx: { say(line: s
     });
     ctx.say(`migrating ${DEMO_CONTAINER} ${alpha.name} -> ${beta.name} (workflow ${handle.workflowId})`);
     const report = await followMigration(handle, { onProgress: (p) => ctx.say(`  ${formatProgress(p)}`) });
-    const where = report.runningOn === beta.name ? beta : alpha;
-    const afterRestore = await readCounter(where.address, WORKLOAD_PORT).catch(() => null);
+    const afterRestore = await readCounter(address, WORKLOAD_PORT).catch(() => null);
     return {
       report,
       counter: { beforeFreeze, afterRestore, continued: afterRestore !== null && afterRestore > beforeFreeze },
+      client: { address, longestGapSeconds: await probe.stop() },
       ui: `${lab.temporal.ui}/namespaces/default/workflows/${encodeURIComponent(handle.workflowId)}`,
       stop: 'npx godwit lab down',
     };
   } finally {
+    await probe.stop();
     await close();
   }
 }

@@ -1,6 +1,7 @@
 // `godwit lab up | down | status | run | rm` and `godwit demo`: the local lab on this machine.
 import { z } from 'zod';
 import { ContainerName, HostName } from '../policy/request';
+import { IPv4 } from '../policy/ipv4';
 import { parseVolumeArgument } from '../infra/lab/volumes';
 import { defaultLabOptions, labDown, labRemove, labRun, labStatus, labUp } from '../infra/lab/lab';
 import type { LabStatus } from '../infra/lab/state';
@@ -13,7 +14,7 @@ export function formatLabStatus(s: LabStatus): string {
   if (!s.up) return 'lab is down';
   const lines = [`Temporal ${s.temporal?.address} (${s.temporal?.running ? 'running' : 'DOWN'}), UI ${s.temporal?.ui}; orchestrator ${s.orchestrator ? 'running' : 'DOWN'}`];
   for (const h of s.hosts) {
-    const containers = h.containers.map((c) => `${c.name}(${c.status})`).join(' ') || '-';
+    const containers = h.containers.map((c) => `${c.name}(${c.status}${c.network === 'own' && c.address ? ` ${c.address}` : ''})`).join(' ') || '-';
     lines.push(`  ${h.name.padEnd(10)} ${h.address.padEnd(15)} worker ${h.worker ? 'up' : 'DOWN'}  receiver ${h.receiver ? 'up' : 'DOWN'}  containers: ${containers}${h.volumesDir ? `  volumes: ${h.volumesDir}` : ''}`);
   }
   return lines.join('\n');
@@ -49,7 +50,7 @@ export async function lab(args: readonly string[], _ctx: CommandContext): Promis
       return answer(s, formatLabStatus(s));
     }
     case 'run': {
-      const { values, positionals } = readOptions(rest, { volume: 'strings' });
+      const { values, positionals } = readOptions(rest, { volume: 'strings', network: 'string', ip: 'string' });
       const [hostName, container, bundle] = positionalsOf(positionals, ['host', 'container', 'bundle-dir'], 'lab run');
       const host = checkedValue(HostName, hostName, 'host');
       const name = checkedValue(ContainerName, container, 'container');
@@ -60,8 +61,11 @@ export async function lab(args: readonly string[], _ctx: CommandContext): Promis
           throw new UsageError((err as Error).message);
         }
       });
-      await labRun(host, name, bundle, { unique: true, volumes });
-      return answer({ host, container: name, status: 'running', volumes }, `${name} running on ${host}`);
+      const network = checkedValue(z.enum(['own', 'host']), values.network ?? 'own', '--network');
+      const ip = values.ip === undefined ? undefined : checkedValue(IPv4, values.ip, '--ip');
+      if (ip !== undefined && network === 'host') throw new UsageError('--ip is for a container with a network of its own (--network own)');
+      const address = await labRun(host, name, bundle, { unique: true, volumes, network, ip });
+      return answer({ host, container: name, status: 'running', volumes, network, address }, `${name} running on ${host} at ${address} (${network === 'own' ? 'its own address' : "the host's network"})`);
     }
     case 'rm': {
       const [hostName, container] = positionalsOf(readOptions(rest, {}).positionals, ['host', 'container'], 'lab rm');

@@ -34,7 +34,7 @@ export const USAGE = `usage: godwit <command> [options] [--json]
                                           --ssh hosts get sshd and a gateway worker instead of their own
   lab down                                remove everything the lab made
   lab status
-  lab run <host> <container> <bundle-dir> [--volume NAME:/path]...
+  lab run <host> <container> <bundle-dir> [--volume NAME:/path]... [--network own|host] [--ip ADDR]
                                           start any OCI bundle on a lab host; each volume
                                           is a directory of the host's volumesDir, bound in
   lab rm <host> <container>

@@ -60,6 +60,9 @@ export function formatReport(report: MigrationReport): string {
   const carried = (t: string) => (t === 'plain' ? 'plain TCP' : t === 'ssh-tunnel' ? 'inside SSH' : "CRIU's TLS");
   lines.push(`transport: pages ${carried(report.transport.pages)}, files ${carried(report.transport.files)}`);
   const secs = (v: number | null) => (v === null ? '-' : `${v.toFixed(3)}s`);
+  const { address, connections } = report.network;
+  const kept = connections ? `; ${connections.established} established TCP connection end${connections.established === 1 ? '' : 's'} ${connections.handling}` : '';
+  lines.push(`network: ${address ? `its own address ${address}, moved with it` : "the host's (the address changed with the host)"}${kept}`);
   for (const v of report.volumes) {
     lines.push(
       `volume ${v.name} at ${v.destination}: ${formatBytes(v.bytes)}, sent ${formatBytes(v.sentBytes)} (copy ${secs(v.prepareSeconds)}, ` +

@@ -66,6 +66,8 @@ declare -A PKG_CMD=(
   [openssh-client]=ssh-keygen     # the lab makes host and user keys
   [openssl]=openssl               # the lab's CA and host certificates (transport criu-tls)
   [util-linux]=nsenter        # host workers join their host's network namespace
+  [containernetworking-plugins]=/usr/lib/cni/bridge # containers' own network (bridge, static IPAM, loopback)
+  [iputils-arping]=arping     # announces a moved container's address; checks it is free
   [gcc]=gcc                   # builds the demo workload (static, the rootfs has no libc)
   [libc6-dev]=/usr/lib/x86_64-linux-gnu/libc.a
   [ca-certificates]=/etc/ssl/certs/ca-certificates.crt # pip over HTTPS
@@ -113,7 +115,7 @@ ensure_apt_pkgs() {
   done
 }
 
-ensure_apt_pkgs runc iptables rsync busybox-static iproute2 procps util-linux gcc libc6-dev ca-certificates openssh-server openssh-client openssl
+ensure_apt_pkgs runc iptables rsync busybox-static iproute2 procps util-linux containernetworking-plugins iputils-arping gcc libc6-dev ca-certificates openssh-server openssh-client openssl
 
 # --- 2. CRIU >= 4.2 (Debian testing, private prefix) --------------------------------
 # shellcheck source=bootstrap/criu.sh

@@ -3,8 +3,9 @@ import { HostName, describeZodError, type ParseResult } from './request';
 import { DEFAULT_OUTBOUND_LIMIT } from './slots';
 import { ResourceAmounts } from './rebalance';
 import { AbsolutePath } from './volumes';
+import { IPv4 } from './ipv4';
+import { ContainerNetworkConfig } from './container-network';
 
-const IPv4 = z.string().regex(/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/, 'an IPv4 address');
 const Port = z.number().int().min(1).max(65535);
 
 /**
@@ -103,6 +104,12 @@ export const HostConfig = HostEntry.extend({
    * has no volumes, and a container with one cannot move to or from it.
    */
   volumesDir: AbsolutePath.optional(),
+  /**
+   * The container network this host is on. Containers with a network of their own (see
+   * policy/container-network.ts) keep their address and connections between hosts on the
+   * same one. Absent: the host takes host-network containers only.
+   */
+  containerNetwork: ContainerNetworkConfig.optional(),
 }).strict();
 export type HostConfig = z.infer<typeof HostConfig>;
 

@@ -3,6 +3,7 @@ import { Phase } from './phases';
 import { Strategy } from './strategy';
 import { Round } from './convergence';
 import { Transport } from './transport';
+import { ConnectionHandling } from './host-contract/source';
 
 export const Outcome = z.enum(['migrated', 'rolled-back', 'failed']);
 export type Outcome = z.infer<typeof Outcome>;
@@ -75,6 +76,15 @@ export const VolumeReport = z.object({
 });
 export type VolumeReport = z.infer<typeof VolumeReport>;
 
+/** The container's network across the move. */
+export const NetworkReport = z.object({
+  /** Its own address, which moved with it; null for a container in its host's network. */
+  address: z.string().nullable(),
+  /** Its established TCP connections at the freeze, and whether they were kept or closed; null before a freeze. */
+  connections: ConnectionHandling.nullable(),
+});
+export type NetworkReport = z.infer<typeof NetworkReport>;
+
 export const MigrationReport = MigrationIdentity.extend({
   /** The strategy that ran (never `auto`), and why it was chosen. */
   strategy: Strategy,
@@ -106,6 +116,8 @@ export const MigrationReport = MigrationIdentity.extend({
    * for a migrated run (and absent from reports written before this field).
    */
   diagnostics: z.array(RunDiagnostics).default([]),
+  /** Absent from reports written before this field. */
+  network: NetworkReport.default({ address: null, connections: null }),
 });
 export type MigrationReport = z.infer<typeof MigrationReport>;
 

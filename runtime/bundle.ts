@@ -1,8 +1,10 @@
 // An OCI bundle belongs to the host it runs on: its network namespace and cgroup path
-// name that host. Moving a bundle means rewriting those two things and nothing else.
+// name that host. Moving a bundle means rewriting those two things and nothing else (and the
+// mounts of its volumes).
 import path from 'node:path';
 import type { HostRuntime } from './host-runtime';
 import { mountsOnTarget, type OciMount, type VolumeRef } from '../policy/volumes';
+import { attachmentOf } from '../policy/container-network';
 
 interface Namespace {
   type: string;
@@ -14,12 +16,15 @@ interface OciConfig {
   root?: { path?: string };
   mounts?: OciMount[];
   linux?: { namespaces?: Namespace[]; cgroupsPath?: string };
+  annotations?: Record<string, string>;
   [key: string]: unknown;
 }
 
 export interface HostPlacement {
   /** Network namespace to join; undefined keeps the bundle's own choice. */
   netnsPath?: string;
+  /** The namespace of its own that a container with a network attachment joins on this host. */
+  ownNetnsPath?: string;
   cgroupParent: string;
   /** The container's volumes and where this host keeps them: their mounts point there. */
   volumes?: { dir: string; refs: readonly Pick<VolumeRef, 'name' | 'destination'>[] };
@@ -27,9 +32,12 @@ export interface HostPlacement {
 
 export function placeConfig(config: OciConfig, container: string, host: HostPlacement): OciConfig {
   const linux = { ...(config.linux ?? {}) };
-  if (host.netnsPath) {
+  const own = attachmentOf(config.annotations) !== null;
+  if (own && !host.ownNetnsPath) throw new Error(`container ${container} has a network of its own, and this host none for it`);
+  const netnsPath = own ? host.ownNetnsPath : host.netnsPath;
+  if (netnsPath) {
     const others = (linux.namespaces ?? []).filter((ns) => ns.type !== 'network');
-    linux.namespaces = [...others, { type: 'network', path: host.netnsPath }];
+    linux.namespaces = [...others, { type: 'network', path: netnsPath }];
   }
   linux.cgroupsPath = `/${host.cgroupParent}/${container}`;
   const mounts = host.volumes && config.mounts ? { mounts: mountsOnTarget(config.mounts, host.volumes.refs, host.volumes.dir) } : {};

@@ -16,6 +16,8 @@ export interface ExecOptions {
    * a detached container needs (CRIU cannot dump a process whose stdio is our pipe).
    */
   stdio?: 'capture' | 'null';
+  /** Written to the program's stdin, which is then closed (CNI plugins read their config there). */
+  input?: string;
   /** Called for every line of output as it arrives (for heartbeats and progress). */
   onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
 }
@@ -89,8 +91,10 @@ export function execute(command: string, args: readonly string[], options: ExecO
       shell: false,
       cwd: options.cwd,
       env: options.env ?? process.env,
-      stdio: options.stdio === 'null' ? ['ignore', 'ignore', 'ignore'] : ['ignore', 'pipe', 'pipe'],
+      stdio: options.stdio === 'null' ? ['ignore', 'ignore', 'ignore'] : [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
+    child.stdin?.on('error', () => undefined); // a program that exits without reading: its exit code says why
+    child.stdin?.end(options.input);
     const output = new OutputCollector(options.onLine);
     const onData = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => output.push(stream, chunk.toString('utf8'));
     child.stdout?.on('data', onData('stdout'));

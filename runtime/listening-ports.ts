@@ -4,7 +4,7 @@
 // worker, rsync, sshd); only the inodes the container's fds hold pick its own.
 import { CommandError, type ExecOptions, type ExecResult } from './exec';
 import type { HostRuntime } from './host-runtime';
-import { listenersAmong, type ListeningPort } from './proc-net';
+import { establishedAmong, listenersAmong, type ListeningPort } from './proc-net';
 
 export type { ListeningPort };
 
@@ -26,7 +26,12 @@ function vanishedOnly(command: string, args: readonly string[], result: ExecResu
  * first pid's TCP tables (every task of a container is in the same network namespace).
  */
 export async function listeningPorts(rt: HostRuntime, pids: readonly number[], options?: ExecOptions): Promise<ListeningPort[]> {
-  if (pids.length === 0) return [];
+  return (await tcpSockets(rt, pids, options)).listening;
+}
+
+/** The container's TCP sockets: where it listens, and how many established connections it holds. */
+export async function tcpSockets(rt: HostRuntime, pids: readonly number[], options?: ExecOptions): Promise<{ listening: ListeningPort[]; established: number }> {
+  if (pids.length === 0) return { listening: [], established: 0 };
   const findArgs = [...pids.map((pid) => `/proc/${pid}/fd`), '-mindepth', '1', '-maxdepth', '1', '-lname', 'socket:*', '-printf', '%l\\n'];
   // tcp6 is missing on a kernel without IPv6: then nothing can listen there.
   const catArgs = [`/proc/${pids[0]}/net/tcp`, `/proc/${pids[0]}/net/tcp6`];
@@ -35,5 +40,5 @@ export async function listeningPorts(rt: HostRuntime, pids: readonly number[], o
     rt.execute('cat', catArgs, options).then((r) => vanishedOnly('cat', catArgs, r)),
   ]);
   if (tables.stdout.trim() === '') throw new Error(`no TCP tables for process ${pids[0]}: ${tables.stderr.trim()}`);
-  return listenersAmong(tables.stdout, links.stdout);
+  return { listening: listenersAmong(tables.stdout, links.stdout), established: establishedAmong(tables.stdout, links.stdout) };
 }

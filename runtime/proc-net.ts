@@ -18,6 +18,7 @@ interface TableRow extends ListeningPort {
 }
 
 const LISTEN = '0A';
+const ESTABLISHED = '01';
 
 /** `0100007F` -> the 4 bytes it stands for. The kernel prints each 32-bit word in host order. */
 function wordBytes(hex: string): number[] {
@@ -86,4 +87,10 @@ export function listenersAmong(tables: string, links: string): ListeningPort[] {
     found.set(`${row.family} ${row.address} ${row.port}`, { family: row.family, address: row.address, port: row.port });
   }
   return [...found.values()].sort((a, b) => a.port - b.port || a.family.localeCompare(b.family) || a.address.localeCompare(b.address));
+}
+
+/** How many of `tables`' ESTABLISHED connections one of the fd `links` holds (each end counts). */
+export function establishedAmong(tables: string, links: string): number {
+  const inodes = socketInodes(links);
+  return parseTcpTable(tables).filter((row) => row.state === ESTABLISHED && inodes.has(row.inode)).length;
 }

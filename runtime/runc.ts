@@ -17,9 +17,22 @@ export interface RuncPaths {
 }
 
 /**
+ * How CRIU carries the container's TCP connections. `established`: dumped and restored as
+ * they are (same socket, same sequence numbers), for a container with a network namespace
+ * and address of its own, which go with it (policy/container-network.ts); runc's own
+ * `--tcp-established` at both ends, since runc sends that option over its RPC, which
+ * overrides a config file (measured: a `tcp-established` line alone still failed "Connected
+ * TCP socket, consider using --tcp-established"). `close`: a container in its host's
+ * network would come back on a host with another address, so its connections are restored
+ * closed and clients reconnect (CRIU's tcp-close, which runc does not send: the file's stands).
+ */
+export type TcpConnections = 'close' | 'established';
+
+const tcpFlags = (tcp: TcpConnections | undefined) => (tcp === 'established' ? ['--tcp-established'] : []);
+
+/**
  * CRIU options for every dump and restore, passed through CRIU_CONFIG_FILE because runc has
- * no flags for them. tcp-close: a connection cannot follow the container to a host with
- * another address, so it is closed and the client reconnects. skip-in-flight: a client that
+ * no flags for them. tcp-close or tcp-established: see TcpConnections. skip-in-flight: a client that
  * connects while the container is frozen must not fail the dump (measured: it did).
  * link-remap: a file open under a name that was unlinked while another hard link keeps it is
  * dumped by a temporary hard link `link_remap.<id>` beside the old name; without the option
@@ -29,7 +42,8 @@ export interface RuncPaths {
  * without `--file-locks`), and RPC options override this file's (measured: a file-locks line
  * here still failed `Some file locks are hold by dumping tasks!`).
  */
-export const CRIU_CONFIG = 'tcp-close\nskip-in-flight\nlink-remap\n';
+export const criuConfig = (tcp: TcpConnections) => `${tcp === 'close' ? 'tcp-close\n' : ''}skip-in-flight\nlink-remap\n`;
+export const CRIU_CONFIG = criuConfig('close');
 
 /**
  * runc's flag for CRIU's file-locks, on every final dump and every restore. A dump without
@@ -118,18 +132,19 @@ export class Runc {
       criuEnv?: Record<string, string>;
       /** CRIU options for this dump alone (config-file lines, e.g. `tls`), besides Godwit's own. */
       criuOptions?: string[];
+      tcp?: TcpConnections;
     },
     options?: ExecOptions,
   ): Promise<void> {
     await this.rt.mkdirp(dump.workPath); // runc creates the last component only
     const args = [...this.base(), '--criu', this.paths.criu, 'checkpoint'];
     // A pre-dump copies memory only: no files, so no locks to carry.
-    args.push(...(dump.preDump ? ['--pre-dump'] : ['--leave-running', FILE_LOCKS]));
+    args.push(...(dump.preDump ? ['--pre-dump'] : ['--leave-running', FILE_LOCKS, ...tcpFlags(dump.tcp)]));
     args.push('--image-path', dump.imagePath, '--work-path', dump.workPath);
     if (dump.pageServer) args.push('--page-server', `${dump.pageServer.address}:${dump.pageServer.port}`);
     if (dump.parentPath) args.push('--parent-path', dump.parentPath);
     args.push(name);
-    const env = { ...(await this.dumpEnvironment(dump.workPath, dump.criuOptions)), ...dump.criuEnv };
+    const env = { ...(await this.dumpEnvironment(dump.workPath, dump.criuOptions, dump.tcp)), ...dump.criuEnv };
     const result = await this.rt.execute(this.paths.runc, args, { ...options, env });
     if (result.code !== 0) {
       const runcSays = result.stderr.trim().split('\n').slice(-2).join('\n');
@@ -139,15 +154,16 @@ export class Runc {
   }
 
   /**
-   * The environment for one dump: Godwit's CRIU options plus `criuOptions` (config-file lines)
-   * when there are any, written in the dump's own work directory so that two migrations with
-   * other options never share a file.
+   * The environment for one dump or restore: Godwit's CRIU options plus `criuOptions`
+   * (config-file lines) when there are any, written in its own work directory so that two
+   * migrations with other options never share a file.
    */
-  async dumpEnvironment(workPath: string, criuOptions: readonly string[] = []): Promise<NodeJS.ProcessEnv> {
+  async dumpEnvironment(workPath: string, criuOptions: readonly string[] = [], tcp: TcpConnections = 'close'): Promise<NodeJS.ProcessEnv> {
     const env = (await this.criuEnvironment()) ?? process.env;
-    if (criuOptions.length === 0) return env;
+    if (criuOptions.length === 0 && tcp === 'close') return env;
     const config = path.join(workPath, 'criu.conf');
-    await this.rt.writeFile(config, `${CRIU_CONFIG}${criuOptions.join('\n')}\n`);
+    await this.rt.mkdirp(workPath);
+    await this.rt.writeFile(config, `${criuConfig(tcp)}${criuOptions.map((o) => `${o}\n`).join('')}`);
     return { ...env, CRIU_CONFIG_FILE: config };
   }
 
@@ -164,9 +180,9 @@ export class Runc {
    * from `listen` until the target's lazy-pages daemon has them all. It runs that long, so it
    * is started as a daemon; the container stays frozen meanwhile and is gone once it ends.
    */
-  lazyCheckpointArgs(name: string, dump: { imagePath: string; workPath: string; listen: { address: string; port: number } }): string[] {
+  lazyCheckpointArgs(name: string, dump: { imagePath: string; workPath: string; listen: { address: string; port: number }; tcp?: TcpConnections }): string[] {
     return [
-      ...this.base(), '--criu', this.paths.criu, 'checkpoint', '--lazy-pages', FILE_LOCKS,
+      ...this.base(), '--criu', this.paths.criu, 'checkpoint', '--lazy-pages', FILE_LOCKS, ...tcpFlags(dump.tcp),
       '--page-server', `${dump.listen.address}:${dump.listen.port}`,
       '--image-path', dump.imagePath, '--work-path', dump.workPath, name,
     ];
@@ -179,13 +195,14 @@ export class Runc {
 
   async restore(
     name: string,
-    restore: { bundle: string; imagePath: string; workPath: string; lazyPages?: boolean },
+    restore: { bundle: string; imagePath: string; workPath: string; lazyPages?: boolean; tcp?: TcpConnections },
     options?: ExecOptions,
   ): Promise<void> {
     // Post-copy: memory arrives later, through the lazy-pages daemon listening in `workPath`.
     const lazy = restore.lazyPages ? ['--lazy-pages'] : [];
-    const args = ['--detach', FILE_LOCKS, ...lazy, '--image-path', restore.imagePath, '--work-path', restore.workPath, '--bundle', restore.bundle, name];
-    await this.detached('restore', args, path.join(restore.workPath, 'runc.log'), options);
+    const args = ['--detach', FILE_LOCKS, ...tcpFlags(restore.tcp), ...lazy, '--image-path', restore.imagePath, '--work-path', restore.workPath, '--bundle', restore.bundle, name];
+    const env = await this.dumpEnvironment(restore.workPath, [], restore.tcp);
+    await this.detached('restore', args, path.join(restore.workPath, 'runc.log'), { ...options, env });
   }
 
   /**
@@ -217,8 +234,7 @@ export class Runc {
   private async detached(verb: 'run' | 'restore', args: string[], logFile: string, options?: ExecOptions): Promise<void> {
     await this.rt.mkdirp(path.dirname(logFile));
     const full = [...this.base(), '--log', logFile, '--log-format', 'text', '--criu', this.paths.criu, verb, ...args];
-    const env = verb === 'restore' ? await this.criuEnvironment() : undefined;
-    const result = await this.rt.execute(this.paths.runc, full, { ...options, env, stdio: 'null' });
+    const result = await this.rt.execute(this.paths.runc, full, { ...options, stdio: 'null' });
     if (result.code !== 0) {
       const log = (await this.rt.exists(logFile)) ? (await this.rt.readFile(logFile)).toString('utf8') : '';
       const tail = log.trim().split('\n').slice(-4).join('\n');

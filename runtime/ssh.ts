@@ -132,6 +132,7 @@ export class SshRuntime implements HostRuntime {
       ...args,
     ]);
     const channel = await new Promise<ClientChannel>((resolve, reject) => client.exec(line, (err, ch) => (err ? reject(err) : resolve(ch))));
+    if (options.input !== undefined) channel.end(options.input);
     return new Promise<ExecResult>((resolve) => {
       const output = new OutputCollector(options.onLine);
       let remotePid: number | null = null;

@@ -147,6 +147,7 @@ async function preflight(ctx: MigrationContext): Promise<Planned> {
   const volumes = sourceFacts.volumes ?? [];
   if (volumes.length > 0) ctx.run = { ...run, volumes };
   tracker.setVolumes(volumes);
+  tracker.network.address = sourceFacts.network?.address ?? null;
   // A ghost file travels inside the images: the target must have room for one at the limit.
   const requiredBytes = requiredTargetBytes(sourceFacts, { ghostLimitBytes: request.options.ghostLimitBytes });
   const targetFacts = await onHost(target, 'preflight', () =>
@@ -156,6 +157,7 @@ async function preflight(ctx: MigrationContext): Promise<Planned> {
       requiredBytes,
       transport,
       ...(volumes.length ? { volumes } : {}),
+      ...(sourceFacts.network ? { network: sourceFacts.network } : {}),
     }),
   );
   tracker.preflight = {
@@ -297,6 +299,16 @@ async function commit(ctx: MigrationContext): Promise<MigrationReport> {
   ctx.enter('commit');
   // From here on the only way is forward.
   await CancellationScope.nonCancellable(async () => {
+    // First the target's clients: the source is frozen and cut off, every moment counts.
+    if (patched('admit-clients-at-commit')) {
+      try {
+        const { admittedAt } = await target.undo.admitClients(run);
+        // A held copy is down for its clients until then: that is when downtime ends.
+        if (admittedAt !== null && tracker.runningAt !== null) tracker.runningAt = Math.max(tracker.runningAt, admittedAt);
+      } catch (err) {
+        tracker.warnings.push(`the container's clients could not be let in on ${request.target}: ${describeFailure(err)}`);
+      }
+    }
     try {
       const { keepSourceVolumes } = request.options;
       await source.undo.commitSource({ ...run, ...(keepSourceVolumes ? { keepVolumes: true } : {}) });

@@ -26,6 +26,8 @@ async function finalDump(ctx: MigrationContext, opts: { streamed: boolean; paren
   const { ghostLimitBytes } = request.options;
   const dump = await onHost(source, 'checkpoint', () => source.once.checkpoint({ ...dumpRef, pageServer, target: hosts.target, ghostLimitBytes }));
   tracker.frozenAt = dump.frozenAt;
+  tracker.network.connections = dump.connections ?? null;
+  tracker.network.connections = dump.connections ?? null;
   if (opts.streamed) tracker.pageServerBytes += dump.pagesWritten * PAGE_SIZE;
 }
 

@@ -15,6 +15,7 @@ import {
   type RollbackStep,
   type VolumeReport,
   type RunDiagnostics,
+  type NetworkReport,
 } from '../policy/report';
 import type { VolumeCopy } from '../policy/host-contract';
 import type { VolumeRef } from '../policy/volumes';
@@ -38,6 +39,7 @@ export class MigrationTracker {
   readonly volumes: VolumeReport[] = [];
   /** Where hosts kept the logs of this run, when it did not migrate. */
   readonly diagnostics: RunDiagnostics[] = [];
+  readonly network: NetworkReport = { address: null, connections: null };
 
   private listener: ((tracker: MigrationTracker) => void) | null = null;
 
@@ -150,6 +152,7 @@ export class MigrationTracker {
       keptImages: this.keptImages.map((k) => ({ ...k })),
       volumes: this.volumes.map((v) => ({ ...v })),
       diagnostics: this.diagnostics.map((d) => ({ ...d, files: [...d.files] })),
+      network: { address: this.network.address, connections: this.network.connections && { ...this.network.connections } },
     };
   }
 }

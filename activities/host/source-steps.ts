@@ -19,9 +19,10 @@ import { checkHost, cpuinfoDir, dumpableHere, preflightRoot } from './preflight'
 import { settleEarlierAttempts, stopEarlierCopies } from './stragglers';
 import { dumpOptions, toPageServer, toReceiver } from './transport';
 import { until } from './polling';
-import { fenceNewConnections, unfenceNewConnections } from './fence';
+import { unfenceNewConnections } from './fence';
 import { findVolumes, pushVolumes, removeVolumes } from './volumes';
 import { dropRelinks, relinkRemaps } from './link-remaps';
+import { attachmentInBundle, beforeFreeze, connectionsAtFreeze, netnsOf, onceFrozen, removeContainerNetns, tcpFor } from './network';
 
 /** ctime is finer than this; a write that ended as the first copy began counts as changed. */
 const FIRST_SYNC_SLACK_SECONDS = 2;
@@ -66,6 +67,10 @@ export function sourceSteps(ctx: HostContext): SourceActivities {
       if (state.status !== 'running') throw preconditionFailed(`container ${container} on host ${host.name} is ${state.status}, not running`);
       await dumpableHere(ctx, container, state.pid);
       const volumes = await findVolumes(ctx, container, sharedPaths ?? []);
+      const network = await attachmentInBundle(ctx, container);
+      if (network && !(await netnsOf(ctx, network).exists(container))) {
+        throw preconditionFailed(`container ${container} on host ${host.name} has a network of its own, but no namespace at ${netnsOf(ctx, network).path(container)}`);
+      }
       const cpuinfo = await criu.cpuinfoDump(cpuinfoDir(ctx, container));
       await rt.remove(preflightRoot(ctx, container));
       return {
@@ -76,6 +81,7 @@ export function sourceSteps(ctx: HostContext): SourceActivities {
         rootfsBytes: await rt.treeBytes(path.join(layout.bundle(container), 'rootfs')),
         cpuinfo: cpuinfo.toString('base64'),
         volumes,
+        network,
       };
     },
 
@@ -172,14 +178,16 @@ export function sourceSteps(ctx: HostContext): SourceActivities {
       if (status !== 'running' && status !== 'paused') {
         throw preconditionFailed(`container ${run.container} on host ${host.name} is ${status}; cannot checkpoint it`);
       }
-      // From the freeze on, new clients are turned away (a retry finds the rules in place).
-      await fenceNewConnections(ctx, run);
+      // From the freeze on, no new client reaches it (a retry finds the fence or the cut in place).
+      const attachment = await attachmentInBundle(ctx, run.container);
+      await beforeFreeze(ctx, run, attachment);
       if (status === 'running') {
         // Recorded before the pause: a crash between the two must not let a retry count the
         // downtime from its own, later start. (Still running on retry: it records anew.)
         await records.write(records.frozen(run), { frozenAt: Date.now() });
         await runc.pause(run.container);
       }
+      await onceFrozen(ctx, run, attachment);
       const frozen = await records.read(records.frozen(run));
       const frozenAt = frozen?.frozenAt ?? Date.now();
       const started = Date.now();
@@ -191,14 +199,16 @@ export function sourceSteps(ctx: HostContext): SourceActivities {
       if (status === 'paused') await dropRelinks(ctx, run);
       const workPath = layout.work(run.runKey, 'dump');
       const criuOptions = [...(dumpOptions(ctx, run) ?? []), ...heldStateOptions(run)];
+      const connections = await connectionsAtFreeze(ctx, run.container, attachment);
+      const tcp = tcpFor(attachment);
       await heartbeating((signal) =>
         toPageServer(ctx, run, (pageServer) =>
-          runc.checkpoint(run.container, { imagePath, workPath, pageServer, parentPath: parentPathOf(run), criuEnv: injected.criuEnv, criuOptions }, { signal }),
+          runc.checkpoint(run.container, { imagePath, workPath, pageServer, parentPath: parentPathOf(run), criuEnv: injected.criuEnv, criuOptions, tcp }, { signal }),
         ),
       );
       await relinkRemaps(ctx, run, imagePath);
       const stats = await dumpStats(ctx, workPath);
-      const result: CheckpointResult = { frozenAt, seconds: (Date.now() - started) / 1000, pagesWritten: stats?.pagesWritten ?? 0 };
+      const result: CheckpointResult = { frozenAt, seconds: (Date.now() - started) / 1000, pagesWritten: stats?.pagesWritten ?? 0, connections };
       await records.write(records.dump(run), result);
       return result;
     },
@@ -218,15 +228,19 @@ export function sourceSteps(ctx: HostContext): SourceActivities {
       await rt.mkdirp(workPath);
       const pageServer = { address: host.address, port: await rt.freePort(host.address) };
       const pidFile = records.postCopyDumpPidFile(run);
-      await fenceNewConnections(ctx, run); // CRIU freezes the container as the daemon starts
+      const attachment = await attachmentInBundle(ctx, run.container);
+      // CRIU freezes the container as the daemon starts: the link is cut first.
+      await beforeFreeze(ctx, run, attachment);
+      await onceFrozen(ctx, run, attachment);
+      const connections = await connectionsAtFreeze(ctx, run.container, attachment);
       const frozenAt = Date.now();
       await startDaemon(rt, {
         command: host.runc,
-        args: runc.lazyCheckpointArgs(run.container, { imagePath, workPath, listen: pageServer }),
+        args: runc.lazyCheckpointArgs(run.container, { imagePath, workPath, listen: pageServer, tcp: tcpFor(attachment) }),
         pidFile,
         logFile: path.join(workPath, 'runc.out'),
         // No relinking here: a dump that ends the container keeps CRIU's link remaps in place.
-        env: await runc.dumpEnvironment(workPath, heldStateOptions(run)),
+        env: await runc.dumpEnvironment(workPath, heldStateOptions(run), tcpFor(attachment)),
       });
       // CRIU runs its status-ready hook once the page server listens: the target may connect.
       await heartbeating((signal) =>
@@ -237,7 +251,7 @@ export function sourceSteps(ctx: HostContext): SourceActivities {
           throw new Error(`post-copy dump of ${run.container} failed${runcSays ? `: ${runcSays}` : ''}${await runc.criuLogErrors(workPath, 'dump.log')}`);
         }, signal),
       );
-      const result: LazyDumpResult = { frozenAt, seconds: (Date.now() - frozenAt) / 1000, pagesWritten: 0, pageServer };
+      const result: LazyDumpResult = { frozenAt, seconds: (Date.now() - frozenAt) / 1000, pagesWritten: 0, pageServer, connections };
       await records.write(records.lazyDump(run), result);
       return result;
     },
@@ -277,7 +291,10 @@ export function sourceSteps(ctx: HostContext): SourceActivities {
       await faults.before('commitSource');
       await heartbeating((signal) => settleEarlierAttempts(ctx, run, signal));
       await dropRelinks(ctx, run); // while it is still there to reach them through
+      const attachment = await attachmentInBundle(ctx, run.container);
       await runc.destroy(run.container);
+      // Its address lives on at the target: this host's namespace for it goes, link and all.
+      if (attachment) await removeContainerNetns(ctx, run.container, attachment);
       await unfenceNewConnections(ctx, run.container);
       if (!run.keepVolumes) await removeVolumes(ctx, run);
       await rt.remove(layout.bundle(run.container));

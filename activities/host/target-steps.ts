@@ -16,6 +16,7 @@ import { until } from './polling';
 import { restoreFromImages, restoreWorkPath } from './restore';
 import { checkVolumesRoom, placementOf } from './volumes';
 import { unfenceNewConnections } from './fence';
+import { admitTargetClients, afterTargetRestore, attachmentInBundle, checkAddressFree, prepareTargetNetns, tcpFor } from './network';
 
 /** Images a page server writes: a round's directory, or the final images. */
 const incomingDir = ({ layout }: HostContext, dump: DumpRef) =>
@@ -43,7 +44,7 @@ async function runHealthCheck({ runc }: HostContext, container: string, check: H
 export function targetSteps(ctx: HostContext): TargetActivities {
   const { rt, host, layout, runc, criu, faults, records } = ctx;
   return {
-    async preflightTarget({ container, cpuinfo, requiredBytes, transport, volumes }) {
+    async preflightTarget({ container, cpuinfo, requiredBytes, transport, volumes, network }) {
       const facts = await checkHost(ctx, transport);
       const containerExists = (await runc.state(container)) !== null;
       if (containerExists) throw preconditionFailed(`host ${host.name} already has a container named ${container}`);
@@ -53,6 +54,7 @@ export function targetSteps(ctx: HostContext): TargetActivities {
         throw preconditionFailed(`host ${host.name} has ${freeBytes} bytes free in ${layout.incoming}; the migration needs about ${requiredBytes}`);
       }
       await checkVolumesRoom(ctx, container, volumes ?? []);
+      if (network) await checkAddressFree(ctx, container, network);
       const cpuDir = cpuinfoDir(ctx, container);
       await rt.mkdirp(cpuDir);
       await rt.writeFile(path.join(cpuDir, 'cpuinfo.img'), Buffer.from(cpuinfo, 'base64'));
@@ -131,6 +133,7 @@ export function targetSteps(ctx: HostContext): TargetActivities {
       await heartbeating((signal) => settleEarlierAttempts(ctx, run, signal));
       const done = await records.read(records.restored(run));
       const running = (await runc.status(run.container)) === 'running';
+      const attachment = await attachmentInBundle(ctx, run.container);
       if (done && running) return done;
       const pageBytes = await incomingPageBytes(ctx, run);
       if (running && (await rt.exists(layout.stagedMarker(run.runKey)))) {
@@ -138,6 +141,7 @@ export function targetSteps(ctx: HostContext): TargetActivities {
         // above). That copy may already have answered clients: restoring again from the images
         // would turn its state back. Keep it; downtime then counts to now, an upper bound.
         const adopted: RestoreResult = { runningAt: Date.now(), seconds: 0, pageBytes };
+        if (attachment) await afterTargetRestore(ctx, run, attachment);
         await records.write(records.restored(run), adopted);
         return adopted;
       }
@@ -146,12 +150,17 @@ export function targetSteps(ctx: HostContext): TargetActivities {
       await unfenceNewConnections(ctx, run.container);
       // The placed config.json was overwritten by the final rootfs sync: place it again.
       await placeBundle(rt, layout.bundle(run.container), run.container, placementOf(ctx, run));
-      await heartbeating((signal) => restoreFromImages(ctx, run, imagePath, signal, lazyPages)).catch(async (err: Error) => {
+      // Its own address, here now too: locked until the restore lifts it (activities/host/network.ts).
+      if (attachment) await prepareTargetNetns(ctx, run, attachment);
+      const from = { imagePath, tcp: tcpFor(attachment), lazyPages };
+      await heartbeating((signal) => restoreFromImages(ctx, run, from, signal)).catch(async (err: Error) => {
         // Post-copy: the reason is often on the lazy-pages daemon's side of the socket.
         const lazy = lazyPages ? await runc.criuLogErrors(restoreWorkPath(ctx, run), 'lazy-pages.log') : '';
         throw lazy ? new Error(`${err.message}\nlazy-pages${lazy}`) : err;
       });
-      const result: RestoreResult = { runningAt: Date.now(), seconds: (Date.now() - started) / 1000, pageBytes };
+      const runningAt = Date.now();
+      if (attachment) await afterTargetRestore(ctx, run, attachment);
+      const result: RestoreResult = { runningAt, seconds: (runningAt - started) / 1000, pageBytes };
       await records.write(records.restored(run), result);
       return result;
     },
@@ -167,6 +176,11 @@ export function targetSteps(ctx: HostContext): TargetActivities {
         }
         if (run.healthCheck) await runHealthCheck(ctx, run.container, run.healthCheck, signal);
       });
+    },
+
+    async admitClients(run) {
+      await faults.before('admitClients');
+      return { admittedAt: await admitTargetClients(ctx, run.container) };
     },
 
     async finishTarget(run) {

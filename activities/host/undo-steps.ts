@@ -14,6 +14,7 @@ import { removeVolumes } from './volumes';
 import { unfenceNewConnections } from './fence';
 import { keptDiagnostics } from './diagnostics';
 import { dropRelinks } from './link-remaps';
+import { attachmentInBundle, rejoinSourceLink, removeContainerNetns, tcpFor } from './network';
 
 export function undoSteps(ctx: HostContext): UndoActivities {
   const { rt, host, layout, runc, records } = ctx;
@@ -24,6 +25,8 @@ export function undoSteps(ctx: HostContext): UndoActivities {
       // A restore a killed worker left running would bring the copy back after we stopped it.
       await heartbeating((signal) => settleEarlierAttempts(ctx, run, signal));
       await runc.destroy(run.container);
+      // Before the source runs again: two live copies of its address would split its clients.
+      await removeContainerNetns(ctx, run.container, await attachmentInBundle(ctx, run.container));
     },
 
     async resumeSource(run) {
@@ -35,6 +38,7 @@ export function undoSteps(ctx: HostContext): UndoActivities {
       await heartbeating((signal) => settleEarlierAttempts(ctx, run, signal));
       // Clients may come in again before it runs again, whichever way it comes back.
       await unfenceNewConnections(ctx, run.container);
+      await rejoinSourceLink(ctx, run.container);
       const status = await runc.status(run.container);
       let action: 'resumed' | 'already-running' | 'restored-from-images';
       if (status === 'paused') {
@@ -53,7 +57,7 @@ export function undoSteps(ctx: HostContext): UndoActivities {
         if (files === 0 || !(await rt.exists(path.join(images, 'pages-1.img')))) {
           throw new Error(`container ${run.container} is ${status} on host ${host.name} and no local images can bring it back`);
         }
-        await restoreFromImages(ctx, run, images);
+        await restoreFromImages(ctx, run, { imagePath: images, tcp: tcpFor(await attachmentInBundle(ctx, run.container)) });
         action = 'restored-from-images';
       }
       log.info('source back', { container: run.container, action });
@@ -75,6 +79,7 @@ export function undoSteps(ctx: HostContext): UndoActivities {
       }
       if (await rt.exists(layout.stagedMarker(run.runKey))) {
         await runc.destroy(run.container);
+        await removeContainerNetns(ctx, run.container, await attachmentInBundle(ctx, run.container));
         await rt.remove(layout.bundle(run.container));
       } else if ((await runc.state(run.container)) === null) {
         // A push that began before staging leaves a bundle with no marker and no container.

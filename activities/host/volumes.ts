@@ -1,6 +1,7 @@
 // A container's volumes on this host: found from its bundle (source), copied to the target's
 // file receiver (module godwit-volumes), checked and placed on the target, removed at commit.
 import path from 'node:path';
+import { containerNetnsPath } from '../../policy/container-network';
 import type { RunRef, VolumeCopy } from '../../policy/host-contract';
 import { bindMountProblem, classifyMounts, type VolumeRef } from '../../policy/volumes';
 import { bundleMounts, type HostPlacement } from '../../runtime/bundle';
@@ -83,7 +84,8 @@ export async function pushVolumes(
 export function placementOf(ctx: HostContext, run: RunRef): HostPlacement {
   const { host } = ctx;
   const volumes = run.volumes?.length ? { volumes: { dir: volumesDirOf(ctx, run.container), refs: run.volumes } } : {};
-  return { netnsPath: host.netnsPath, cgroupParent: host.cgroupParent, ...volumes };
+  const own = host.containerNetwork ? { ownNetnsPath: containerNetnsPath(host.name, run.container) } : {};
+  return { netnsPath: host.netnsPath, cgroupParent: host.cgroupParent, ...own, ...volumes };
 }
 
 /** Removes this host's copies of the run's volumes: the source's at commit, the target's on rollback. */

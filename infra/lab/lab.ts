@@ -16,7 +16,22 @@ import { LocalRuntime } from '../../runtime/local';
 import { HostLayout } from '../../runtime/layout';
 import { Runc, type ContainerStatus } from '../../runtime/runc';
 import { placeBundle } from '../../runtime/bundle';
-import { assertSubnetFree, ensureBridge, ensureHostNetwork, hostAddress, parseCidr, removeBridge, removeHostNetwork } from './network';
+import { assertSubnetFree, ensureBridge, ensureHostNetwork, ensureHostUplink, removeBridge, removeHostNetwork, removeHostUplink } from './network';
+import { hostAddress, overlaps as overlapsLab, parseCidr } from '../../policy/ipv4';
+import type { ContainerNetworkConfig } from '../../policy/container-network';
+import {
+  FABRIC_BRIDGE,
+  HOST_BRIDGE,
+  annotateBundle,
+  attachLabContainer,
+  attachmentFor,
+  chooseAddress,
+  containerAddress,
+  defaultContainerSubnet,
+  detachLabContainer,
+  labAttachment,
+  labContainerNetwork,
+} from './container-network';
 import { processAlive, stopProcess, waitFor } from './processes';
 import { removeCgroupParent } from './cgroups';
 import { LabError, labDir, labStateFile, readLabState, type LabHostState, type LabState, type LabStatus } from './state';
@@ -68,7 +83,13 @@ function inventoryEntry(state: LabHostState): HostEntry {
   };
 }
 
-export function hostConfig(state: LabHostState): HostConfig {
+/** The lab's container network as its hosts' files give it; absent in a lab started before it. */
+const containerNetworkOf = (lab: Pick<LabState, 'containerNetwork'> | null): ContainerNetworkConfig | undefined =>
+  lab?.containerNetwork ? labContainerNetwork(lab.containerNetwork.subnet) : undefined;
+
+const uplinkOf = (host: LabHostState) => `gwn-${host.name}`.slice(0, 15);
+
+export function hostConfig(state: LabHostState, containerNetwork?: ContainerNetworkConfig): HostConfig {
   return {
     ...inventoryEntry(state),
     stateDir: state.stateDir,
@@ -80,6 +101,7 @@ export function hostConfig(state: LabHostState): HostConfig {
     capacity: LAB_HOST_CAPACITY,
     tls: tlsFilesOf(state),
     volumesDir: labVolumesDir(state),
+    ...(containerNetwork ? { containerNetwork } : {}),
   };
 }
 
@@ -177,7 +199,7 @@ export async function labUp(options: LabOptions = defaultLabOptions()): Promise<
   if (prefix !== 24) throw new Error(`the lab subnet must be a /24, got ${options.subnet}`);
   const previous = readLabState();
   if (previous && previous.subnet !== options.subnet) throw new Error(`the lab is up on ${previous.subnet}; run "godwit lab down" first`);
-  for (const tool of [tools().criu, tools().temporal, tools().runc, tools().rsync]) {
+  for (const tool of [tools().criu, tools().temporal, tools().runc, tools().rsync, '/usr/lib/cni/bridge', '/usr/bin/arping']) {
     if (!existsSync(tool)) throw new Error(`${tool} is missing: run infra/bootstrap.sh`);
   }
   mkdirSync(labDir(), { recursive: true });
@@ -197,6 +219,16 @@ export async function labUp(options: LabOptions = defaultLabOptions()): Promise<
     inventoryFile: path.join(labDir(), 'inventory.json'),
     hosts: [],
   };
+  // The containers' network: its own subnet and switch, beside the hosts' (kept across `up`s).
+  if (!state.containerNetwork) {
+    const subnet = defaultContainerSubnet();
+    if (parseCidr(subnet).prefix !== 24) throw new Error(`the lab's container subnet must be a /24, got ${subnet}`);
+    if (overlapsLab(subnet, options.subnet)) throw new Error(`the container subnet ${subnet} overlaps the lab subnet ${options.subnet}`);
+    state.containerNetwork = { subnet, bridge: FABRIC_BRIDGE, gateway: hostAddress(subnet, 1) };
+  }
+  await assertSubnetFree(state.containerNetwork.subnet, FABRIC_BRIDGE);
+  await ensureBridge(FABRIC_BRIDGE, state.containerNetwork.gateway, 24);
+  const containerNetwork = containerNetworkOf(state);
 
   if (!processAlive(state.temporal.pid, 'start-dev')) {
     log(`starting Temporal dev server on ${address} (UI ${state.temporal.ui})`);
@@ -236,6 +268,7 @@ export async function labUp(options: LabOptions = defaultLabOptions()): Promise<
 
   for (const host of state.hosts) {
     await ensureHostNetwork({ netns: host.netns, veth: host.veth, bridge: BRIDGE, address: host.address, prefix });
+    await ensureHostUplink({ netns: host.netns, hostBridge: HOST_BRIDGE, uplink: uplinkOf(host), fabric: FABRIC_BRIDGE });
     mkdirSync(host.stateDir, { recursive: true });
     const viaSsh = options.sshHosts?.includes(host.name) ?? false;
     // A host switching between its own worker and a gateway gets a new worker.
@@ -245,7 +278,7 @@ export async function labUp(options: LabOptions = defaultLabOptions()): Promise<
       await stopProcess(host.ssh.sshdPid, path.join(host.stateDir, 'ssh', 'sshd_config'));
       host.ssh = null;
     }
-    writeFileSync(host.configFile, `${JSON.stringify(hostConfig(host), null, 2)}\n`);
+    writeFileSync(host.configFile, `${JSON.stringify(hostConfig(host, containerNetwork), null, 2)}\n`);
     const receiverConf = path.join(host.stateDir, 'rsyncd.conf');
     writeFileSync(receiverConf, receiverConfig(host, options.subnet));
     if (!processAlive(host.receiverPid, receiverConf)) {
@@ -332,14 +365,20 @@ export async function labDown(): Promise<void> {
   for (const host of state.hosts) {
     await stopProcess(host.workerPid, host.configFile);
     const runc = new Runc(new LocalRuntime(), { runc: tools().runc, criu: tools().criu, root: new HostLayout(host.stateDir).runcRoot });
-    for (const container of await listContainers(host)) await runc.destroy(container.name);
+    const network = containerNetworkOf(state);
+    for (const container of await listContainers(host)) {
+      await runc.destroy(container.name);
+      if (network) await detachLabContainer(host, network, container.name);
+    }
     removeCgroupParent(hostConfig(host).cgroupParent);
     await stopProcess(host.receiverPid, path.join(host.stateDir, 'rsyncd.conf'));
     await stopProcess(host.ssh?.sshdPid ?? null, path.join(host.stateDir, 'ssh', 'sshd_config'));
+    await removeHostUplink(uplinkOf(host));
     await removeHostNetwork(host.netns, host.veth);
   }
   await stopProcess(state.temporal.pid, 'start-dev');
   await removeBridge(state.bridge);
+  if (state.containerNetwork) await removeBridge(state.containerNetwork.bridge);
   rmSync(labDir(), { recursive: true, force: true });
   log('down: containers, cgroups, workers, receivers, Temporal server, namespaces, bridge and state removed');
 }
@@ -366,22 +405,30 @@ export async function labStatus(): Promise<LabStatus> {
         worker: processAlive(h.workerPid, h.configFile),
         receiver: processAlive(h.receiverPid, path.join(h.stateDir, 'rsyncd.conf')),
         volumesDir: labVolumesDir(h),
-        containers: await listContainers(h),
+        containers: (await listContainers(h)).map((c) => ({ ...c, address: containerAddress(h, c.name), network: labAttachment(h, c.name) ? ('own' as const) : ('host' as const) })),
       })),
     ),
   };
 }
 
+export interface LabRunOptions {
+  /** No other lab host may have a container of this name (a test may say otherwise). */
+  unique: boolean;
+  volumes?: readonly LabVolume[];
+  /**
+   * `own` (the default): a network namespace and address of its own on the lab's container
+   * network (`ip`, or the first free one), which move with it. `host`: the host's namespace.
+   */
+  network?: 'own' | 'host';
+  ip?: string;
+}
+
 /**
  * Starts any OCI bundle as a container on a lab host (copied into the host's bundles). Each of
  * `volumes` is created (if new) as <volumesDir>/<container>/<name> and bind-mounted at its path.
+ * Returns the address clients reach it at.
  */
-export async function labRun(
-  hostName: string,
-  container: string,
-  bundleDir: string,
-  opts: { unique: boolean; volumes?: readonly LabVolume[] } = { unique: true },
-): Promise<void> {
+export async function labRun(hostName: string, container: string, bundleDir: string, opts: LabRunOptions = { unique: true }): Promise<string> {
   ContainerName.parse(container);
   if (!existsSync(bundleDir)) throw new LabError(`no bundle at ${bundleDir}`);
   const state = readLabState();
@@ -400,18 +447,38 @@ export async function labRun(
   await rt.mkdirp(bundle);
   await rt.executeOk(tools().rsync, ['-aH', '--delete', `${path.resolve(bundleDir)}/`, `${bundle}/`]);
   if (opts.volumes?.length) await bindVolumes(rt, bundle, path.join(labVolumesDir(host), container), opts.volumes);
-  await placeBundle(rt, bundle, container, { netnsPath: netnsPath(host), cgroupParent: hostConfig(host).cgroupParent });
-  await runc.run(container, bundle, path.join(layout.work(`run-${container}`, 'run'), 'runc.log'));
+  const network = containerNetworkOf(state);
+  if ((opts.network ?? 'own') === 'host') {
+    if (opts.ip !== undefined) throw new LabError('--ip is for a container with a network of its own (--network own)');
+    await placeBundle(rt, bundle, container, { netnsPath: netnsPath(host), cgroupParent: hostConfig(host).cgroupParent });
+    await runc.run(container, bundle, path.join(layout.work(`run-${container}`, 'run'), 'runc.log'));
+    return host.address;
+  }
+  if (!network) throw new LabError('this lab has no container network (it was started by an older godwit): run "godwit lab down" and "godwit lab up"');
+  const attachment = attachmentFor(chooseAddress(state, network.subnet, opts.ip));
+  await annotateBundle(rt, bundle, attachment);
+  const ownNetnsPath = await attachLabContainer(host, network, container, attachment);
+  await placeBundle(rt, bundle, container, { ownNetnsPath, cgroupParent: hostConfig(host).cgroupParent });
+  try {
+    await runc.run(container, bundle, path.join(layout.work(`run-${container}`, 'run'), 'runc.log'));
+  } catch (err) {
+    await detachLabContainer(host, network, container);
+    throw err;
+  }
+  return attachment.address;
 }
 
 /** Removes a container from a lab host, whatever its state. */
 export async function labRemove(hostName: string, container: string): Promise<void> {
   ContainerName.parse(container);
-  const host = readLabState()?.hosts.find((h) => h.name === hostName);
+  const state = readLabState();
+  const host = state?.hosts.find((h) => h.name === hostName);
   if (!host) throw new LabError(`no lab host "${hostName}"`);
   const layout = new HostLayout(host.stateDir);
   const rt = new LocalRuntime();
   await new Runc(rt, { runc: tools().runc, criu: tools().criu, root: layout.runcRoot }).destroy(container);
+  const network = containerNetworkOf(state);
+  if (network) await detachLabContainer(host, network, container); // before its bundle, which names its address
   // Its volumes too (`godwit lab run --volume` puts them in one directory per container).
   await rt.remove(path.join(labVolumesDir(host), container));
   await rt.remove(layout.bundle(container));

@@ -2,36 +2,11 @@
 // joined to it by a veth pair. Every step checks before it acts, so `up` can be re-run.
 import { execute, executeOk } from '../../runtime/exec';
 import { tools } from './tools';
+import { overlaps } from '../../policy/ipv4';
 
 interface Route {
   dst: string;
   dev?: string;
-}
-
-/** Parses "a.b.c.d/n" into a 32-bit network number and prefix length. */
-export function parseCidr(cidr: string): { network: number; prefix: number } {
-  const match = /^(\d+)\.(\d+)\.(\d+)\.(\d+)(?:\/(\d+))?$/.exec(cidr);
-  if (!match) throw new Error(`not an IPv4 network: ${cidr}`);
-  const octets = match.slice(1, 5).map(Number);
-  if (octets.some((o) => o > 255)) throw new Error(`not an IPv4 network: ${cidr}`);
-  const prefix = match[5] === undefined ? 32 : Number(match[5]);
-  const address = octets.reduce((acc, o) => acc * 256 + o, 0);
-  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-  return { network: (address & mask) >>> 0, prefix };
-}
-
-export function overlaps(a: string, b: string): boolean {
-  const x = parseCidr(a);
-  const y = parseCidr(b);
-  const prefix = Math.min(x.prefix, y.prefix);
-  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-  return ((x.network & mask) >>> 0) === ((y.network & mask) >>> 0);
-}
-
-/** Address number `n` in a /24 such as 10.203.0.0/24. */
-export function hostAddress(subnet: string, n: number): string {
-  const base = subnet.split('/')[0].split('.').slice(0, 3).join('.');
-  return `${base}.${n}`;
 }
 
 async function ip(args: string[]): Promise<void> {
@@ -87,4 +62,25 @@ export async function removeHostNetwork(netns: string, veth: string): Promise<vo
 
 export async function removeBridge(bridge: string): Promise<void> {
   if (await linkExists(bridge)) await ip(['link', 'del', bridge]);
+}
+
+/**
+ * The lab's container network: one L2 segment that every lab host reaches, apart from the
+ * hosts' own addresses. A bridge in the root namespace is the segment's switch; each host has
+ * a bridge of its own (its containers' veths join it, through CNI) with an uplink veth into
+ * the switch, as a real host's bridge would hold the NIC of a shared VLAN.
+ */
+export async function ensureHostUplink(opts: { netns: string; hostBridge: string; uplink: string; fabric: string }): Promise<void> {
+  if (!(await linkExists(opts.hostBridge, opts.netns))) await ip(['-n', opts.netns, 'link', 'add', opts.hostBridge, 'type', 'bridge']);
+  if (!(await linkExists('uplink0', opts.netns))) {
+    if (await linkExists(opts.uplink)) await ip(['link', 'del', opts.uplink]);
+    await ip(['link', 'add', opts.uplink, 'type', 'veth', 'peer', 'name', 'uplink0', 'netns', opts.netns]);
+  }
+  await ip(['-n', opts.netns, 'link', 'set', 'uplink0', 'master', opts.hostBridge, 'up']);
+  await ip(['-n', opts.netns, 'link', 'set', opts.hostBridge, 'up']);
+  await ip(['link', 'set', opts.uplink, 'master', opts.fabric, 'up']);
+}
+
+export async function removeHostUplink(uplink: string): Promise<void> {
+  if (await linkExists(uplink)) await ip(['link', 'del', uplink]);
 }

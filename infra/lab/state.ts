@@ -40,6 +40,8 @@ export const LabState = z.object({
   subnet: z.string(),
   bridge: z.string(),
   gateway: z.string(),
+  /** The containers' own network (one segment every host reaches); absent from labs started before it. */
+  containerNetwork: z.object({ subnet: z.string(), bridge: z.string(), gateway: z.string() }).optional(),
   temporal: z.object({ address: z.string(), ui: z.string(), pid: z.number().nullable(), dbFile: z.string() }),
   orchestratorPid: z.number().nullable(),
   orchestratorBuild: z.string().default(''),
@@ -83,7 +85,15 @@ export const LabStatus = z.object({
       receiver: z.boolean(),
       /** Where the host keeps its containers' volumes. */
       volumesDir: z.string().optional(),
-      containers: z.array(z.object({ name: z.string(), status: z.string() })),
+      containers: z.array(
+        z.object({
+          name: z.string(),
+          status: z.string(),
+          /** Where clients reach it: its own address (network `own`), or its host's (`host`). */
+          address: z.string().optional(),
+          network: z.enum(['own', 'host']).optional(),
+        }),
+      ),
     }),
   ),
 });

@@ -1,6 +1,8 @@
 // A real service on the lab, for end-to-end tests and the benchmark: Redis, PostgreSQL (its data directory in a
 // volume of the host's volumesDir) or nginx, built from the shared Debian rootfs, and a client
-// of it that knows both hosts' addresses and counts every acknowledged write.
+// of it that counts every acknowledged write. In its host's network the service answers at
+// either host's address, and the client tries both; with a network of its own, at one address
+// that moves with it, where a client holds its connection across the move.
 import path from 'node:path';
 import { labRemove, labRun, labVolumesDir } from '../lab/lab';
 import { waitFor } from '../lab/processes';
@@ -24,20 +26,37 @@ export interface ServiceClient {
 /** Where PostgreSQL keeps its data: a volume, so a migration between the lab's hosts moves it. */
 export const pgDataDir = (lab: LabState, on: string, container: string) => path.join(labVolumesDir(host(lab, on)), container, 'pgdata');
 
+/** A service running on the lab, and the addresses it may answer at. */
+export interface RunningService extends ServiceBundle {
+  network: 'own' | 'host';
+  addresses: readonly string[];
+}
+
 /** Builds `kind` and starts it as `container` on `on` (any earlier copy removed); waits until it listens. */
-export async function startService(lab: LabState, on: string, kind: ServiceKind, container: string, port: number): Promise<ServiceBundle> {
+export async function startService(
+  lab: LabState,
+  on: string,
+  kind: ServiceKind,
+  container: string,
+  port: number,
+  network: 'own' | 'host' = 'host',
+): Promise<RunningService> {
   for (const h of lab.hosts) await labRemove(h.name, container);
   const dataDir = kind === 'postgres' ? pgDataDir(lab, on, container) : undefined;
   const service = await buildServiceBundle(kind, { name: container, port, dataDir, staticFiles: { count: 30 } });
-  await labRun(on, container, service.bundle);
-  const address = host(lab, on).address;
+  const address = await labRun(on, container, service.bundle, { unique: true, network });
   await waitFor(`${kind} to listen on ${address}:${port}`, () => connectTcp(address, port, 500).then((s) => (s.destroy(), true), () => false), 60_000);
-  return service;
+  return { ...service, network, addresses: network === 'own' ? [address] : lab.hosts.slice(0, 2).map((h) => h.address) };
 }
 
-/** A client on both hosts' addresses; `tag` keeps the writes of one leg apart from another's. */
-export function serviceClient(lab: LabState, service: ServiceBundle, tag: string): ServiceClient {
-  const common = { addresses: lab.hosts.slice(0, 2).map((h) => h.address), port: service.port };
+/**
+ * A client of the service; `tag` keeps the writes of one leg apart from another's. At its own
+ * address a client waits out a move on its connection (a timeout well past any downtime), as
+ * one with the system's defaults would; between hosts' addresses it gives up on a frozen one
+ * after a second and tries the other.
+ */
+export function serviceClient(service: RunningService, tag: string): ServiceClient {
+  const common = { addresses: service.addresses, port: service.port, ...(service.network === 'own' ? { timeoutMs: 30_000 } : {}) };
   switch (service.kind) {
     case 'redis':
       return new RedisWriter({ ...common, keyPrefix: `${tag}:` });

@@ -1,6 +1,7 @@
 // What preflight learns of each host before anything changes.
 import { z } from 'zod';
 import { VolumeRef } from '../volumes';
+import { NetworkAttachment } from '../container-network';
 
 export const CriuFacts = z.object({
   version: z.string(),
@@ -27,6 +28,8 @@ export const SourceFacts = z.object({
   cpuinfo: z.string(),
   /** The container's volumes (bind mounts from the source's volumesDir); absent from older workers. */
   volumes: z.array(VolumeRef).optional(),
+  /** The container's own network address, or null in its host's network; absent from older workers. */
+  network: NetworkAttachment.nullable().optional(),
 });
 export type SourceFacts = z.infer<typeof SourceFacts>;
 

@@ -19,12 +19,25 @@ export const TransferResult = z.object({
 });
 export type TransferResult = z.infer<typeof TransferResult>;
 
+/**
+ * `kept`: a container with its own network: its connections go with it, same socket.
+ * `closed`: a container in its host's network: they are restored closed, clients reconnect.
+ */
+export const ConnectionHandling = z.object({
+  handling: z.enum(['kept', 'closed']),
+  /** Established TCP sockets the container held at the freeze (a connection over loopback counts twice). */
+  established: z.number().int().nonnegative(),
+});
+export type ConnectionHandling = z.infer<typeof ConnectionHandling>;
+
 export const CheckpointResult = z.object({
   /** Epoch ms at which the container was frozen: downtime starts here. */
   frozenAt: z.number(),
   seconds: z.number(),
   /** Pages CRIU wrote in the final dump (to the page server or to disk). */
   pagesWritten: z.number().int().nonnegative(),
+  /** The container's established TCP connections at the freeze, and what the move does with them; absent from older workers. */
+  connections: ConnectionHandling.optional(),
 });
 export type CheckpointResult = z.infer<typeof CheckpointResult>;
 

@@ -5,6 +5,7 @@ import type { HealthCheck } from '../request';
 import type { Transport } from '../transport';
 import type { TargetFacts } from './facts';
 import type { VolumeRef } from '../volumes';
+import type { NetworkAttachment } from '../container-network';
 import type { DumpRef, PageServerEndpoint, RunRef } from './refs';
 
 export const RestoreResult = z.object({
@@ -17,8 +18,11 @@ export const RestoreResult = z.object({
 export type RestoreResult = z.infer<typeof RestoreResult>;
 
 export interface TargetActivities {
-  /** `volumes`: the source's, to check there is room for them and nothing of them here yet. */
-  preflightTarget(input: { container: string; cpuinfo: string; requiredBytes: number; transport?: Transport; volumes?: VolumeRef[] }): Promise<TargetFacts>;
+  /**
+   * `volumes`: the source's, to check there is room for them and nothing of them here yet.
+   * `network`: the container's own address, to check this host's network can take it.
+   */
+  preflightTarget(input: { container: string; cpuinfo: string; requiredBytes: number; transport?: Transport; volumes?: VolumeRef[]; network?: NetworkAttachment | null }): Promise<TargetFacts>;
   /** Target: make the received bundle this host's (namespace, cgroup). */
   stageBundle(input: RunRef): Promise<void>;
   /**
@@ -31,6 +35,12 @@ export interface TargetActivities {
   /** Target: restore from the images; with `lazyPages`, memory follows through the daemon. */
   restore(input: RunRef & { lazyPages?: boolean }): Promise<RestoreResult>;
   verify(input: RunRef & { healthCheck?: HealthCheck }): Promise<void>;
+  /**
+   * Target, at commit: a container with a network of its own reaches its clients from here
+   * on (until then its link is held cut); when, by the target's clock. Null for a container
+   * in its host's network, which nothing holds.
+   */
+  admitClients(input: RunRef): Promise<{ admittedAt: number | null }>;
   /** Target: drop the images the restore no longer needs, or keep them and say where. */
   finishTarget(input: RunRef & { keepImages: boolean }): Promise<{ keptAt: string | null }>;
 }

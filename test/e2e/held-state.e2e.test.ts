@@ -60,7 +60,7 @@ const BOTH_REFUSED = 'flock refused\nfcntl refused by pid 1';
 async function startHolder(): Promise<{ alpha: LabHostState; beta: LabHostState; volume: string; files: string }> {
   const [alpha, beta] = [host(session.lab, 'alpha'), host(session.lab, 'beta')];
   for (const h of session.lab.hosts) await labRemove(h.name, NAME);
-  await labRun('alpha', NAME, await holderBundle(`${NAME}-alpha`), { unique: true, volumes: [{ name: 'locks', path: HOLDER_DIR }] });
+  await labRun('alpha', NAME, await holderBundle(`${NAME}-alpha`), { unique: true, network: 'host', volumes: [{ name: 'locks', path: HOLDER_DIR }] });
   // runc returns once init runs; the holder takes its locks and writes its files just after.
   await waitFor('the holder to hold its locks', async () => (await holder(alpha, 'probe', HOLDER_DIR)).code === 0, 10_000);
   await waitFor('the holder to have its files', async () => (await holder(alpha, 'check', HOLDER_DIR)).code === 0, 10_000);

@@ -6,6 +6,7 @@ import type { Client } from '@temporalio/client';
 import { connectToLab } from '../../infra/lab/client';
 import { defaultLabOptions, labRemove, labRun, labUp, listContainers, type LabOptions } from '../../infra/lab/lab';
 import { buildBundle, buildWorkloadBundle, readCounter } from '../../infra/demo/workload';
+import { containerAddress } from '../../infra/lab/container-network';
 import { waitFor } from '../../infra/lab/processes';
 import { LocalRuntime } from '../../runtime/local';
 import { mentions } from '../../runtime/daemon';
@@ -61,12 +62,13 @@ export async function startWorkload(
   on: string,
   container: string,
   port: number,
-  opts: { alone: boolean; memoryMib?: number; annotations?: Record<string, string>; heartbeatDir?: string } = { alone: true },
+  opts: { alone: boolean; memoryMib?: number; annotations?: Record<string, string>; heartbeatDir?: string; network?: 'own' | 'host' } = { alone: true },
 ): Promise<Workload> {
   if (opts.alone) for (const h of lab.hosts) await labRemove(h.name, container);
   const bundle = await buildWorkloadBundle({ name: `${container}-${on}`, memoryMib: opts.memoryMib ?? 64, dirtyMibPerSec: 2, port, annotations: opts.annotations, heartbeatDir: opts.heartbeatDir });
-  await labRun(on, container, bundle, { unique: opts.alone });
-  const workload: Workload = { container, port, counterOn: (h) => readCounter(h.address, port) };
+  // In its host's network unless asked: the counter is then read at the host's address.
+  await labRun(on, container, bundle, { unique: opts.alone, network: opts.network ?? 'host' });
+  const workload: Workload = { container, port, counterOn: (h) => readCounter(containerAddress(h, container), port) };
   await waitFor(`${container} to count`, async () => (await workload.counterOn(host(lab, on))) > 0, 30_000);
   return workload;
 }

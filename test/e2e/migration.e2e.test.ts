@@ -14,7 +14,7 @@ import { RebalanceReport } from '../../policy/rebalance-request';
 import { LabStatus } from '../../infra/lab/state';
 import type { LabState } from '../../infra/lab/state';
 import { labRemove, labRun } from '../../infra/lab/lab';
-import { CounterProbe } from '../../bench/probe';
+import { CounterProbe } from '../../infra/demo/probe';
 import { bringLabUp, busyboxBundle, clearFaults, host, injectFault, leftovers, startWorkload, statusOn } from './lab';
 import { readFileSync } from 'node:fs';
 import { hasSysResource } from '../../policy/preflight';
@@ -177,7 +177,7 @@ describe('refusals on the lab', () => {
     const [alpha, beta] = [host(lab, 'alpha'), host(lab, 'beta')];
     const container = 'e2e-uid';
     for (const h of lab.hosts) await labRemove(h.name, container);
-    await labRun('alpha', container, await busyboxBundle(container, 'while :; do sleep 1; done', 1000));
+    await labRun('alpha', container, await busyboxBundle(container, 'while :; do sleep 1; done', 1000), { unique: true, network: 'host' });
     const capEff = /^CapEff:\s*([0-9a-f]+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0';
     const outcome = await resultOf(await startMigration(client, { container, source: 'alpha', target: 'beta' })).catch((e: unknown) => e);
     if (hasSysResource(capEff)) {

@@ -48,7 +48,7 @@ describe.each(SERVICES)('$kind under load', ({ kind, port }) => {
     const service = await startService(session.lab, 'alpha', kind, container, port);
     const clients: ServiceClient[] = [];
     for (const [leg, [from, to]] of [['alpha', 'beta'], ['beta', 'alpha']].entries()) {
-      const client = serviceClient(session.lab, service, `leg${leg + 1}`);
+      const client = serviceClient(service, `leg${leg + 1}`);
       clients.push(client);
       await sleep(1500);
       const report = await resultOf(await startMigration(session.client, { container, source: from, target: to }));

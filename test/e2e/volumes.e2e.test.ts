@@ -36,7 +36,7 @@ describe('a container with a volume', () => {
   it('moves with its data there and back; every write is there, once, and the source keeps no copy', async () => {
     const [alpha, beta] = [host(session.lab, 'alpha'), host(session.lab, 'beta')];
     for (const h of session.lab.hosts) await labRemove(h.name, NAME);
-    await labRun('alpha', NAME, await busyboxBundle(NAME, COUNTING), { unique: true, volumes: [{ name: 'data', path: '/data' }] });
+    await labRun('alpha', NAME, await busyboxBundle(NAME, COUNTING), { unique: true, network: 'host', volumes: [{ name: 'data', path: '/data' }] });
     const status = await labStatus();
     expect(status.hosts.map((h) => h.volumesDir)).toEqual(session.lab.hosts.map(labVolumesDir));
     expect(labVolumesDir(alpha)).not.toBe(labVolumesDir(beta));
@@ -73,7 +73,7 @@ describe('a container with a volume', () => {
     const source = path.resolve(outside);
     spec.mounts.push({ destination: '/shared', type: 'bind', source, options: ['rbind', 'rw'] });
     writeFileSync(config, JSON.stringify(spec));
-    await labRun('alpha', NAME, bundle);
+    await labRun('alpha', NAME, bundle, { unique: true, network: 'host' });
 
     const refused = await resultOf(await startMigration(session.client, { container: NAME, source: 'alpha', target: 'beta' })).catch((err: unknown) => err);
     expect(refused).toBeInstanceOf(PreflightRefusedError);

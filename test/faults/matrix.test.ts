@@ -272,7 +272,7 @@ async function runCell(cell: Cell): Promise<void> {
  */
 async function startPostgres(container: string, pgPort: number): Promise<{ w: Workload; writer: ServiceClient }> {
   const service = await startService(lab, 'alpha', 'postgres', container, pgPort);
-  const writer = serviceClient(lab, service, 'fm');
+  const writer = serviceClient(service, 'fm');
   await waitFor('the first commits', () => Promise.resolve(writer.progress().acknowledged > 20), 30_000);
   return { w: { container, port: pgPort, counterOn: (h) => pgRows(h.address, pgPort, 'fm') }, writer };
 }

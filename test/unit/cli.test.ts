@@ -205,11 +205,23 @@ describe('godwit --json: one object per command', () => {
     expect(oneObject(await godwit('lab', 'down', '--json'), z.object({ down: z.literal(true) }).strict())).toEqual({ down: true });
     labFns.labStatus.mockResolvedValue({ up: false, hosts: [] });
     expect(oneObject(await godwit('lab', 'status', '--json'), LabStatus.strict()).up).toBe(false);
+    labFns.labRun.mockResolvedValue('10.204.0.100');
     const ran = await godwit('lab', 'run', 'alpha', 'web', '/bundles/web', '--volume', 'pgdata:/var/lib/postgresql/data', '--json');
     const volumes = [{ name: 'pgdata', path: '/var/lib/postgresql/data' }];
-    const ranAnswer = z.object({ host: z.string(), container: z.string(), status: z.literal('running'), volumes: z.array(z.unknown()) }).strict();
-    expect(oneObject(ran, ranAnswer)).toEqual({ host: 'alpha', container: 'web', status: 'running', volumes });
-    expect(labFns.labRun).toHaveBeenCalledWith('alpha', 'web', '/bundles/web', { unique: true, volumes });
+    const ranAnswer = z
+      .object({ host: z.string(), container: z.string(), status: z.literal('running'), volumes: z.array(z.unknown()), network: z.enum(['own', 'host']), address: z.string() })
+      .strict();
+    // A network of its own unless asked otherwise.
+    expect(oneObject(ran, ranAnswer)).toEqual({ host: 'alpha', container: 'web', status: 'running', volumes, network: 'own', address: '10.204.0.100' });
+    expect(labFns.labRun).toHaveBeenCalledWith('alpha', 'web', '/bundles/web', { unique: true, volumes, network: 'own', ip: undefined });
+    await godwit('lab', 'run', 'alpha', 'web', '/bundles/web', '--ip', '10.204.0.120', '--json');
+    expect(labFns.labRun).toHaveBeenLastCalledWith('alpha', 'web', '/bundles/web', { unique: true, volumes: [], network: 'own', ip: '10.204.0.120' });
+    await godwit('lab', 'run', 'alpha', 'web', '/bundles/web', '--network', 'host', '--json');
+    expect(labFns.labRun).toHaveBeenLastCalledWith('alpha', 'web', '/bundles/web', { unique: true, volumes: [], network: 'host', ip: undefined });
+    for (const bad of [['--network', 'bridge'], ['--ip', '10.204.0.999'], ['--network', 'host', '--ip', '10.204.0.120']]) {
+      const refused = await godwit('lab', 'run', 'alpha', 'web', '/bundles/web', ...bad, '--json');
+      expect(refused.code).toBe(64);
+    }
     const badVolume = await godwit('lab', 'run', 'alpha', 'web', '/bundles/web', '--volume', 'pgdata:relative', '--json');
     expect(badVolume.code).toBe(64);
     expect(badVolume.stdout.join('')).toContain('--volume \\"pgdata:relative\\"');
@@ -221,7 +233,7 @@ describe('godwit --json: one object per command', () => {
   });
 
   it('demo: the report and the counter; 0 only when it migrated and the counter continued', async () => {
-    const result: DemoResult = { report: reportOf(), counter: { beforeFreeze: 10, afterRestore: 12, continued: true }, ui: 'http://ui', stop: 'npx godwit lab down' };
+    const result: DemoResult = { report: reportOf(), counter: { beforeFreeze: 10, afterRestore: 12, continued: true }, client: { address: '10.204.0.100', longestGapSeconds: 0.9 }, ui: 'http://ui', stop: 'npx godwit lab down' };
     demoFns.runDemo.mockResolvedValue(result);
     const ok = await godwit('demo', '--memory-mib', '64', '--json');
     expect(ok.code).toBe(0);

@@ -1,4 +1,4 @@
-import { hostAddress, overlaps, parseCidr } from '../../infra/lab/network';
+import { hostAddress, overlaps, parseCidr } from '../../policy/ipv4';
 
 describe('lab network arithmetic', () => {
   it('parses networks and host routes', () => {

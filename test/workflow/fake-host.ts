@@ -19,6 +19,8 @@ export class FakeHost {
   features = { memDirtyTrack: false, uffdNoncoop: true };
   /** What a link measurement from this host finds. */
   linkBytesPerSecond: number | null = 500 * 1024 * 1024;
+  /** What admitClients answers: null for a host-network container (nothing held). */
+  admittedAt: number | null = null;
   /** What each pre-dump round reports (default: a tiny, converged round). */
   preDumpRounds: Round[] = [];
   /** The host's size, and the containers it runs (for rebalancing). */
@@ -103,6 +105,7 @@ export class FakeHost {
       restore: ({ lazyPages }) => this.step('restore', { runningAt: Date.now(), seconds: 0.3, pageBytes: lazyPages ? 0 : 64 << 20 }),
       awaitPagesDrained: () => this.step('awaitPagesDrained', { seconds: 1.5 }),
       verify: () => this.step('verify', undefined),
+      admitClients: () => this.step('admitClients', { admittedAt: this.admittedAt }),
       commitSource: () => this.step('commitSource', undefined),
       finishTarget: ({ keepImages }) => this.step('finishTarget', { keptAt: keepImages ? '/state/incoming/run' : null }),
       stopTargetContainer: () => this.step('stopTargetContainer', undefined),

@@ -56,6 +56,7 @@ describe('MigrationWorkflow', () => {
       'alpha:pushImages',
       'beta:restore',
       'beta:verify',
+      'beta:admitClients',
       'alpha:commitSource',
       'beta:finishTarget',
     ]);
@@ -70,6 +71,16 @@ describe('MigrationWorkflow', () => {
     // Recorded since run keys digest the whole run ID (patch run-key-whole-id); migrated.json
     // is the same run from before that, kept so that older runs are proven to replay too.
     await maybeRecordHistory(t.env, report.workflowId, 'migrated-whole-run-key');
+  });
+
+  it('counts a held copy as down until the target admits its clients at commit', async () => {
+    const fleet = newFleet();
+    // A container with a network of its own: the target holds its link cut until commit.
+    fleet.beta.admittedAt = Date.now() + 60_000;
+    const report = await migrate(fleet, name());
+    expect(report.outcome).toBe('migrated');
+    expect(fleet.log.indexOf('beta:admitClients')).toBeLessThan(fleet.log.indexOf('alpha:commitSource'));
+    expect(report.seconds.downtime).toBeGreaterThanOrEqual(59);
   });
 
   // Each forward step that fails, and what must be undone, newest first.
@@ -219,6 +230,7 @@ describe('MigrationWorkflow', () => {
       'beta:restore',
       'alpha:awaitPagesDrained',
       'beta:verify',
+      'beta:admitClients',
       'alpha:commitSource',
       'beta:finishTarget',
     ]);

@@ -1,7 +1,7 @@
 // Client-perceived downtime: read the workload's counter every 10 ms from outside, at every
 // address it may answer on (the source's, then the target's), and report the longest gap
 // between two answers.
-import { readCounter } from '../infra/demo/workload';
+import { readCounter } from './workload';
 
 const INTERVAL_MS = 10;
 /** A frozen process accepts connections (the kernel does) but never answers: give up soon. */

@@ -1,0 +1,121 @@
+// A container's network across a move. In its host's network (no attachment), new clients
+// are fenced from the freeze (fence.ts) and its connections are restored closed. With a
+// network of its own, the address and connections go with it, in an order that keeps every
+// connection (see the field notes):
+// - new connections are held off (SYNs dropped in its namespace) before the freeze;
+// - the source's link is cut just after the freeze, before the dump. What clients sent in
+//   between was acknowledged by the frozen kernel and is dumped with the socket, so a request
+//   in flight at the freeze is answered by the target without waiting on a retransmission;
+//   nothing is acknowledged after the dump (CRIU lifts its own lock then) since the link is cut;
+// - the target's namespace is made, locked with CRIU's own chain, before its link comes up,
+//   and its link is then held cut; the restore lifts CRIU's lock. Its clients are admitted
+//   (link up, address announced) only at commit, once verify passed: a copy that served them
+//   before a rollback would take writes the source never sees, and move their connections'
+//   sequence numbers past the source's, which then answers them with resets (measured).
+// A rollback joins the source's link again before the source runs; the commit deletes the
+// source's namespace.
+import path from 'node:path';
+import { attachmentOf, attachmentProblem, type NetworkAttachment } from '../../policy/container-network';
+import type { ConnectionHandling, RunRef } from '../../policy/host-contract';
+import { frozenTogether } from '../../runtime/cgroup';
+import { tcpSockets } from '../../runtime/listening-ports';
+import { fenceNewConnections } from './fence';
+import type { TcpConnections } from '../../runtime/runc';
+import { ContainerNetns } from '../../runtime/container-netns';
+import { preconditionFailed } from '../errors';
+import type { HostContext } from './context';
+
+/** The attachment in a bundle's config.json; null for a host-network container or no bundle. */
+export async function attachmentInBundle({ rt, layout }: HostContext, container: string): Promise<NetworkAttachment | null> {
+  const file = path.join(layout.bundle(container), 'config.json');
+  if (!(await rt.exists(file))) return null;
+  const config = JSON.parse((await rt.readFile(file)).toString('utf8')) as { annotations?: Record<string, string> };
+  return attachmentOf(config.annotations);
+}
+
+export const tcpFor = (attachment: NetworkAttachment | null): TcpConnections => (attachment ? 'established' : 'close');
+
+/** This host's side of its container network; a host without one cannot hold `attachment`. */
+export function netnsOf(ctx: HostContext, attachment: NetworkAttachment): ContainerNetns {
+  const problem = attachmentProblem(attachment, ctx.host.containerNetwork, ctx.host.name);
+  if (problem || !ctx.host.containerNetwork) throw preconditionFailed(problem ?? `host ${ctx.host.name} has no container network`);
+  return new ContainerNetns(ctx.rt, ctx.host.name, ctx.host.containerNetwork);
+}
+
+/**
+ * Target preflight: the network can take the address, and nothing but the container itself
+ * (still on the source, same MAC) answers for it there.
+ */
+export async function checkAddressFree(ctx: HostContext, container: string, attachment: NetworkAttachment): Promise<void> {
+  const netns = netnsOf(ctx, attachment);
+  if (await netns.exists(container)) throw preconditionFailed(`host ${ctx.host.name} already has a network namespace for ${container} (${netns.path(container)})`);
+  const others = (await netns.answering(attachment.address)).filter((mac) => mac !== attachment.mac);
+  if (others.length > 0) {
+    throw preconditionFailed(`address ${attachment.address} already answers on ${ctx.host.containerNetwork?.name ?? 'the container network'} from ${others.join(', ')} (the container is ${attachment.mac}): its connections could not follow it`);
+  }
+}
+
+/** Source, once frozen: the link cut, so nothing more reaches the frozen copy (idempotent). */
+async function cutSourceLink(ctx: HostContext, run: RunRef, attachment: NetworkAttachment): Promise<void> {
+  const netns = netnsOf(ctx, attachment);
+  if (!(await netns.setLink(run.container, 'down'))) throw new Error(`container ${run.container} on host ${ctx.host.name} has no link in ${netns.path(run.container)} to cut`);
+}
+
+/** Source, on rollback before it runs again: new connections let in, the link joined, the address announced from here. */
+export async function rejoinSourceLink(ctx: HostContext, container: string): Promise<void> {
+  const attachment = await attachmentInBundle(ctx, container);
+  if (!attachment) return;
+  const netns = netnsOf(ctx, attachment);
+  if (!(await netns.exists(container))) return;
+  await netns.holdNewConnections(container, false);
+  if (await netns.setLink(container, 'up')) await netns.announce(container, attachment);
+}
+
+/** Target, right before the restore: the namespace with the same address and MAC, locked, its link held cut. */
+export async function prepareTargetNetns(ctx: HostContext, run: RunRef, attachment: NetworkAttachment): Promise<void> {
+  const netns = netnsOf(ctx, attachment);
+  await netns.attach(run.container, attachment, { locked: true });
+  await netns.setLink(run.container, 'down');
+}
+
+/** Target, once restored: CRIU's lock gone (CRIU lifts it; a retried step may find it); the link stays cut. */
+export async function afterTargetRestore(ctx: HostContext, run: RunRef, attachment: NetworkAttachment): Promise<void> {
+  await netnsOf(ctx, attachment).unlock(run.container);
+}
+
+/** Target, at commit: its link joined and the address announced; when, or null for a host-network container. */
+export async function admitTargetClients(ctx: HostContext, container: string): Promise<number | null> {
+  const attachment = await attachmentInBundle(ctx, container);
+  if (!attachment) return null;
+  const netns = netnsOf(ctx, attachment);
+  if (!(await netns.setLink(container, 'up'))) throw new Error(`container ${container} on host ${ctx.host.name} has no link in ${netns.path(container)} to join`);
+  const admittedAt = Date.now();
+  await netns.announce(container, attachment);
+  return admittedAt;
+}
+
+/** The container's namespace on this host, gone (commit on the source, rollback on the target). */
+export async function removeContainerNetns(ctx: HostContext, container: string, attachment: NetworkAttachment | null): Promise<void> {
+  const network = ctx.host.containerNetwork;
+  if (!network) return;
+  await new ContainerNetns(ctx.rt, ctx.host.name, network).remove(container, attachment);
+}
+
+/** Source, before the freeze: new connections held off (own network) or turned away (host network). */
+export async function beforeFreeze(ctx: HostContext, run: RunRef, attachment: NetworkAttachment | null): Promise<void> {
+  if (attachment) await netnsOf(ctx, attachment).holdNewConnections(run.container, true);
+  else await fenceNewConnections(ctx, run);
+}
+
+/** Source, once frozen and before the dump: an own-network container's link cut. */
+export async function onceFrozen(ctx: HostContext, run: RunRef, attachment: NetworkAttachment | null): Promise<void> {
+  if (attachment) await cutSourceLink(ctx, run, attachment);
+}
+
+/** The container's established connections as it is frozen, and what the move does with them. */
+export async function connectionsAtFreeze(ctx: HostContext, container: string, attachment: NetworkAttachment | null): Promise<ConnectionHandling | undefined> {
+  const state = await ctx.runc.state(container);
+  if (state === null) return undefined;
+  const { established } = await tcpSockets(ctx.rt, await frozenTogether(ctx.rt, state.pid));
+  return { handling: attachment ? 'kept' : 'closed', established };
+}
