@@ -87,7 +87,8 @@ function inventoryEntry(state: LabHostState): HostEntry {
 const containerNetworkOf = (lab: Pick<LabState, 'containerNetwork'> | null): ContainerNetworkConfig | undefined =>
   lab?.containerNetwork ? labContainerNetwork(lab.containerNetwork.subnet) : undefined;
 
-const uplinkOf = (host: LabHostState) => `gwn-${host.name}`.slice(0, 15);
+/** A lab host's uplink to the containers' network, in the root namespace (cut it to cut the host off). */
+export const labUplink = (host: Pick<LabHostState, 'name'>) => `gwn-${host.name}`.slice(0, 15);
 
 export function hostConfig(state: LabHostState, containerNetwork?: ContainerNetworkConfig): HostConfig {
   return {
@@ -268,7 +269,7 @@ export async function labUp(options: LabOptions = defaultLabOptions()): Promise<
 
   for (const host of state.hosts) {
     await ensureHostNetwork({ netns: host.netns, veth: host.veth, bridge: BRIDGE, address: host.address, prefix });
-    await ensureHostUplink({ netns: host.netns, hostBridge: HOST_BRIDGE, uplink: uplinkOf(host), fabric: FABRIC_BRIDGE });
+    await ensureHostUplink({ netns: host.netns, hostBridge: HOST_BRIDGE, uplink: labUplink(host), fabric: FABRIC_BRIDGE });
     mkdirSync(host.stateDir, { recursive: true });
     const viaSsh = options.sshHosts?.includes(host.name) ?? false;
     // A host switching between its own worker and a gateway gets a new worker.
@@ -373,7 +374,7 @@ export async function labDown(): Promise<void> {
     removeCgroupParent(hostConfig(host).cgroupParent);
     await stopProcess(host.receiverPid, path.join(host.stateDir, 'rsyncd.conf'));
     await stopProcess(host.ssh?.sshdPid ?? null, path.join(host.stateDir, 'ssh', 'sshd_config'));
-    await removeHostUplink(uplinkOf(host));
+    await removeHostUplink(labUplink(host));
     await removeHostNetwork(host.netns, host.veth);
   }
   await stopProcess(state.temporal.pid, 'start-dev');

@@ -24,6 +24,9 @@ export const prepareNginx: PrepareService = async (rootfs, options) => {
     '  default_type application/octet-stream;',
     '  sendfile on;',
     '  keepalive_timeout 65s;',
+    // A client keeps its connection through a whole run: nginx ends one after 1000 requests by
+    // default, which a test of kept connections would see as a new one.
+    '  keepalive_requests 1000000;',
     '  server {',
     `    listen 0.0.0.0:${options.port};`,
     `    root ${WEB_ROOT};`,

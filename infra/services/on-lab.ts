@@ -12,6 +12,7 @@ import { connectTcp } from './clients/tcp';
 import { RedisWriter } from './clients/redis-writer';
 import { PgWriter } from './clients/pg-writer';
 import { PgConnection } from './clients/pg-connection';
+import { RedisConnection } from './clients/redis-connection';
 import { HttpReaders } from './clients/http-readers';
 import type { ClientReport, VerifyReport } from './clients/report';
 
@@ -72,6 +73,18 @@ export async function pgRows(address: string, port: number, table: string): Prom
   const connection = await PgConnection.open(address, port, { user: 'postgres', database: 'postgres' }, 2000);
   try {
     return Number((await connection.query(`SELECT count(*) FROM ${table}`)).rows[0]?.[0] ?? 'NaN');
+  } finally {
+    connection.close();
+  }
+}
+
+/** How many keys the Redis at `address` holds (a copy that does not answer throws). */
+export async function redisKeys(address: string, port: number): Promise<number> {
+  const connection = await RedisConnection.open(address, port, 2000);
+  try {
+    const reply = await connection.command(['DBSIZE']);
+    if (reply.type !== 'integer') throw new Error(`DBSIZE answered ${JSON.stringify(reply)}`);
+    return reply.value;
   } finally {
     connection.close();
   }

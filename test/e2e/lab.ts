@@ -7,6 +7,7 @@ import { connectToLab } from '../../infra/lab/client';
 import { defaultLabOptions, labRemove, labRun, labUp, listContainers, type LabOptions } from '../../infra/lab/lab';
 import { buildBundle, buildWorkloadBundle, readCounter } from '../../infra/demo/workload';
 import { containerAddress } from '../../infra/lab/container-network';
+import { containerNetnsName } from '../../policy/container-network';
 import { waitFor } from '../../infra/lab/processes';
 import { LocalRuntime } from '../../runtime/local';
 import { mentions } from '../../runtime/daemon';
@@ -95,6 +96,12 @@ export async function leftovers(h: LabHostState): Promise<string[]> {
     (p) => !own.has(p.pid) && !p.argv.includes('--daemon') && mentions(p.argv, h.stateDir),
   );
   found.push(...strays.map((p) => `process ${p.pid} (${p.argv.slice(0, 3).map((a) => path.basename(a)).join(' ')})`));
+  // A container's network namespace on a host that does not run it: its address would live
+  // twice on the network, and connections in it would be half-open.
+  const containers = new Set((await listContainers(h)).map((c) => c.name));
+  const prefix = containerNetnsName(h.name, '');
+  const namespaces = existsSync('/var/run/netns') ? readdirSync('/var/run/netns').filter((n) => n.startsWith(prefix)) : [];
+  found.push(...namespaces.filter((n) => !containers.has(n.slice(prefix.length))).map((n) => `network namespace ${n}`));
   // Mount points under the state directory; the fault matrix's own small disks excepted.
   const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((line) => line.split(' '));
   for (const fields of mounts) {

@@ -9,10 +9,12 @@ import { connectToLab } from '../../infra/lab/client';
 import { abortMigration, resultOf, startMigration } from '../../client/migrations';
 import { progressQuery } from '../../workflows/definitions';
 import { defaultLabOptions, labRemove, labUp } from '../../infra/lab/lab';
-import { godwitHome, readLabState, type LabState } from '../../infra/lab/state';
+import { godwitHome, readLabState, type LabHostState, type LabState } from '../../infra/lab/state';
 import { stopProcess } from '../../infra/lab/processes';
 import { bringLabUp, clearFaults, host, injectFault, startWorkload, type Workload } from '../e2e/lab';
-import { pgRows, serviceClient, startService, type ServiceClient } from '../../infra/services/on-lab';
+import { pgRows, redisKeys, serviceClient, startService, type ServiceClient } from '../../infra/services/on-lab';
+import { containerAddress } from '../../infra/lab/container-network';
+import { labUplink } from '../../infra/lab/lab';
 import { waitFor } from '../../infra/lab/processes';
 import { checkInvariant, type Settled } from './invariant';
 import type { Phase } from '../../policy/phases';
@@ -123,11 +125,12 @@ async function apply(scenario: Scenario, container: string): Promise<void> {
       return restartServer();
     case 'cut beta off the network for 12 s': {
       // Down past the end of the held step, so its real work (pages, images, heartbeats,
-      // the worker's own connection to the server) runs into the dead link.
-      const veth = host(lab, 'beta').veth;
-      await executeOk('ip', ['link', 'set', veth, 'down']);
+      // the worker's own connection to the server) runs into the dead link. Both of its
+      // links: its own address's, and its uplink to the containers' network.
+      const links = [host(lab, 'beta').veth, labUplink(host(lab, 'beta'))];
+      for (const link of links) await executeOk('ip', ['link', 'set', link, 'down']);
       await sleep(12_000);
-      await executeOk('ip', ['link', 'set', veth, 'up']);
+      for (const link of links) await executeOk('ip', ['link', 'set', link, 'up']);
       return;
     }
     case 'abort':
@@ -156,8 +159,11 @@ interface Cell {
   outcomes?: string[];
   /** Holds the migration in `phase` at this step, so `act` lands there. */
   hold?: { step: string; side: 'source' | 'target'; phase: Phase };
-  /** A real service instead of the counter workload; its acknowledged writes must all survive. */
-  service?: 'postgres';
+  /**
+   * A real service instead of the counter workload; its acknowledged writes must all survive.
+   * Redis runs at an address of its own, its client on one connection it should keep.
+   */
+  service?: 'postgres' | 'redis';
   /** Starts the migration itself; by default one start. */
   start?: (container: string) => Promise<Awaited<ReturnType<typeof startMigration>>>;
 }
@@ -181,7 +187,7 @@ async function runCell(cell: Cell): Promise<void> {
   const heartbeatDir = path.join(heartbeats(), container);
   rmSync(heartbeatDir, { recursive: true, force: true });
   mkdirSync(heartbeatDir, { recursive: true });
-  const { w, writer } = cell.service ? await startPostgres(container, port++) : { w: await startWorkload(lab, 'alpha', container, port++, { alone: true, heartbeatDir }), writer: null };
+  const { w, writer } = cell.service ? await startWriter(cell.service, container, port++) : { w: await startWorkload(lab, 'alpha', container, port++, { alone: true, heartbeatDir }), writer: null };
   const before = await w.counterOn(host(lab, 'alpha'));
   const undo: Undo[] = [];
   const logFile = cell.mustLog && path.join(host(lab, cell.mustLog.host).stateDir, 'worker.log');
@@ -225,13 +231,19 @@ async function runCell(cell: Cell): Promise<void> {
   const violations = [...settled.violations, ...(outcome === 'stuck' ? ['did not settle within 240 s'] : [])];
   // A rolled-back run may have let the target's copy run before it was stopped; any other
   // must show one copy throughout, the source never running after its freeze.
-  // Every commit PostgreSQL acknowledged is on the copy that runs, and amcheck finds nothing.
+  // Every write the service acknowledged is on the copy that runs (for PostgreSQL, amcheck finds nothing).
+  let connections = '';
   if (writer) {
-    await writer.stop();
+    const seen = await writer.stop();
     const running = lab.hosts.find((h) => h.name === settled.where);
-    const check = running ? await writer.verify(running.address) : null;
-    if (check && check.missing.length > 0) violations.push(`${check.missing.length} of ${check.checked} acknowledged commits are missing (first: ${check.missing.slice(0, 5).join(', ')})`);
+    const check = running ? await writer.verify(containerAddress(running, container)) : null;
+    if (check && check.missing.length > 0) violations.push(`${check.missing.length} of ${check.checked} acknowledged writes are missing (first: ${check.missing.slice(0, 5).join(', ')})`);
     if (check?.amcheck) violations.push(`amcheck: ${check.amcheck}`);
+    connections = `; client: ${seen.connectionsOpened} connection${seen.connectionsOpened === 1 ? '' : 's'}, ${seen.failed} failed`;
+    // At its own address the client's one connection survives the move or the rollback alike.
+    if (cell.service === 'redis' && (seen.connectionsOpened !== 1 || seen.failed > 0)) {
+      violations.push(`the client did not keep its connection: ${seen.connectionsOpened} opened, ${seen.failed} requests failed (${seen.lastError ?? 'no error'})`);
+    }
   }
   if (outcome !== 'rolled-back' && !writer) {
     const problem = heartbeatProblem(readFileSync(path.join(heartbeatDir, HEARTBEAT_FILE), 'utf8'));
@@ -254,7 +266,7 @@ async function runCell(cell: Cell): Promise<void> {
     phase: cell.phase,
     outcome,
     where: settled.where,
-    counter: `${before} → ${settled.counterAfter ?? '-'}`,
+    counter: `${before} → ${settled.counterAfter ?? '-'}${connections}`,
     seconds: (Date.now() - started) / 1000,
     leftovers: [...settled.leftovers, ...(report?.keptImages ?? []).map((k) => `kept as reported: ${k.host}:${path.relative(host(lab, k.host).stateDir, k.path)}`)].join(', '),
     violations,
@@ -267,14 +279,17 @@ async function runCell(cell: Cell): Promise<void> {
 }
 
 /**
- * PostgreSQL on alpha, its data in a volume, with a client committing inserts into table fm
- * at both hosts' addresses; its "counter" is the table's row count on a host.
+ * PostgreSQL on alpha in its host's network, its data in a volume, with a client committing
+ * inserts into table fm at both hosts' addresses; its "counter" is the table's row count on a
+ * host. Or Redis at an address of its own, its client writing keys on one connection; its
+ * "counter" is how many keys it holds.
  */
-async function startPostgres(container: string, pgPort: number): Promise<{ w: Workload; writer: ServiceClient }> {
-  const service = await startService(lab, 'alpha', 'postgres', container, pgPort);
+async function startWriter(kind: 'postgres' | 'redis', container: string, servicePort: number): Promise<{ w: Workload; writer: ServiceClient }> {
+  const service = await startService(lab, 'alpha', kind, container, servicePort, kind === 'redis' ? 'own' : 'host');
   const writer = serviceClient(service, 'fm');
-  await waitFor('the first commits', () => Promise.resolve(writer.progress().acknowledged > 20), 30_000);
-  return { w: { container, port: pgPort, counterOn: (h) => pgRows(h.address, pgPort, 'fm') }, writer };
+  await waitFor('the first writes', () => Promise.resolve(writer.progress().acknowledged > 20), 30_000);
+  const counterOn = (h: LabHostState) => (kind === 'redis' ? redisKeys(containerAddress(h, container), servicePort) : pgRows(h.address, servicePort, 'fm'));
+  return { w: { container, port: servicePort, counterOn }, writer };
 }
 
 /** A small tmpfs over a host's directory, so writes there run out of space. */
@@ -432,6 +447,23 @@ const postgresCells: Cell[] = (['kill -9 source worker', 'kill -9 target worker'
   })),
 );
 
+/**
+ * Redis at an address of its own, its client holding one connection: either worker killed,
+ * beta cut off, or an abort, while the freeze or the restore runs. Besides the invariant, no
+ * namespace of its address is left on a host that does not run it (its connections would be
+ * half-open there: leftovers() looks).
+ */
+const ownNetworkCells: Cell[] = (['kill -9 source worker', 'kill -9 target worker', 'cut beta off the network for 12 s', 'abort'] as const).flatMap((scenario) =>
+  PHASES.filter((p) => ['checkpoint', 'restore'].includes(p.phase)).map(({ phase, step, side }) => ({
+    scenario: `own network, Redis: ${scenario}`,
+    phase,
+    id: `own-${SCENARIOS[scenario]}-${phase}`,
+    service: 'redis' as const,
+    hold: { step, side, phase },
+    act: (container: string) => apply(scenario, container),
+  })),
+);
+
 /** Cells this kernel cannot run, listed with the reason rather than left out. */
 const notApplicable = [
   {
@@ -445,7 +477,7 @@ describe('fault matrix: every failure in every phase leaves the container runnin
   beforeAll(() => {
     for (const n of notApplicable) rows.push({ ...n, outcome: 'not applicable', where: '-', counter: '-', seconds: 0, leftovers: n.reason, violations: [] });
   });
-  for (const cell of [...crossCells, ...singleCells, ...postgresCells]) {
+  for (const cell of [...crossCells, ...singleCells, ...postgresCells, ...ownNetworkCells]) {
     it(`${cell.scenario} during ${cell.phase}`, () => runCell(cell));
   }
 });

@@ -10,7 +10,9 @@ describe('OperationLog', () => {
     for (const t of [1000, 1100, 1150, 3150, 3200]) log.success(t);
     log.failure(new Error('timeout'));
     log.connectFailure(new Error('refused'));
-    expect(log.report(3300)).toEqual({ acknowledged: 5, failed: 1, connectFailures: 1, longestGapSeconds: 2, lastError: 'refused' });
+    log.connected();
+    log.connected();
+    expect(log.report(3300)).toEqual({ acknowledged: 5, failed: 1, connectFailures: 1, connectionsOpened: 2, longestGapSeconds: 2, lastError: 'refused' });
     expect(log.report(6300).longestGapSeconds).toBe(3.1);
   });
 

@@ -27,8 +27,8 @@ interface Fetched {
   sha256: string;
 }
 
-/** GETs `urlPath`; a failure before the connection was up is a ConnectFailure. */
-function get(agent: http.Agent, address: string, port: number, urlPath: string, timeoutMs: number): Promise<Fetched> {
+/** GETs `urlPath`; a failure before the connection was up is a ConnectFailure. `onConnect`: a new connection is up. */
+function get(agent: http.Agent, address: string, port: number, urlPath: string, timeoutMs: number, onConnect?: () => void): Promise<Fetched> {
   return new Promise((resolve, reject) => {
     let connected = false;
     const request = http.get({ host: address, port, path: urlPath, agent }, (response) => {
@@ -47,7 +47,11 @@ function get(agent: http.Agent, address: string, port: number, urlPath: string, 
     const timer = setTimeout(() => request.destroy(new Error(`GET ${urlPath}: no answer in ${timeoutMs} ms`)), timeoutMs);
     request.on('socket', (socket) => {
       if (!socket.connecting) connected = true; // a kept-alive connection
-      else socket.once('connect', () => (connected = true));
+      else
+        socket.once('connect', () => {
+          connected = true;
+          onConnect?.();
+        });
     });
     request.on('error', (err) => {
       clearTimeout(timer);
@@ -76,7 +80,7 @@ export class HttpReaders {
           close: (agent) => agent.destroy(),
           step: async (agent, address) => {
             const file = options.files[turn++ % options.files.length];
-            const got = await get(agent, address, options.port, file.urlPath, this.timeoutMs);
+            const got = await get(agent, address, options.port, file.urlPath, this.timeoutMs, () => this.log.connected());
             if (got.status !== 200) throw new Error(`GET ${file.urlPath}: status ${got.status}`);
             if (got.sha256 !== file.sha256) {
               this.wrongBodies++;

@@ -6,6 +6,7 @@ export class OperationLog {
   private acknowledged = 0;
   private failed = 0;
   private connectFailures = 0;
+  private connectionsOpened = 0;
   private lastSuccess: number | null = null;
   private longestGapMs = 0;
   private lastError: string | null = null;
@@ -21,6 +22,11 @@ export class OperationLog {
     this.lastError = describe(error);
   }
 
+  /** A new TCP connection is up. */
+  connected(): void {
+    this.connectionsOpened++;
+  }
+
   connectFailure(error: unknown): void {
     this.connectFailures++;
     this.lastError = describe(error);
@@ -33,6 +39,7 @@ export class OperationLog {
       acknowledged: this.acknowledged,
       failed: this.failed,
       connectFailures: this.connectFailures,
+      connectionsOpened: this.connectionsOpened,
       longestGapSeconds: gap,
       lastError: this.lastError,
     };

@@ -42,6 +42,7 @@ export class PgWriter extends AcknowledgedWriter<PgConnection> {
       {
         open: async (address, port) => {
           const connection = await PgConnection.open(address, port, this.login, this.timeoutMs);
+          this.log.connected();
           try {
             await connection.query(`CREATE TABLE IF NOT EXISTS ${this.table} (id bigint PRIMARY KEY, payload text NOT NULL, written_at timestamptz NOT NULL DEFAULT now())`);
           } catch (err) {

@@ -28,7 +28,11 @@ export class RedisWriter extends AcknowledgedWriter<RedisConnection> {
     this.loop = new ReconnectingLoop<RedisConnection>(
       options,
       {
-        open: (address, port) => RedisConnection.open(address, port, this.timeoutMs),
+        open: async (address, port) => {
+          const connection = await RedisConnection.open(address, port, this.timeoutMs);
+          this.log.connected();
+          return connection;
+        },
         close: (connection) => connection.close(),
         step: async (connection) => {
           // A fresh i for every try: a write whose answer was lost may or may not have

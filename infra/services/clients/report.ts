@@ -7,6 +7,8 @@ export interface ClientReport {
   failed: number;
   /** Connection attempts refused or timed out (while no server answers at an address). */
   connectFailures: number;
+  /** TCP connections the client opened: 1 (per concurrent client) when it kept its connection throughout. */
+  connectionsOpened: number;
   /** Longest time between two successful operations (up to stop() too); null if none succeeded. */
   longestGapSeconds: number | null;
   /** The last error seen, for a report that says why. */
