@@ -27,7 +27,6 @@ async function finalDump(ctx: MigrationContext, opts: { streamed: boolean; paren
   const dump = await onHost(source, 'checkpoint', () => source.once.checkpoint({ ...dumpRef, pageServer, target: hosts.target, ghostLimitBytes }));
   tracker.frozenAt = dump.frozenAt;
   tracker.network.connections = dump.connections ?? null;
-  tracker.network.connections = dump.connections ?? null;
   if (opts.streamed) tracker.pageServerBytes += dump.pagesWritten * PAGE_SIZE;
 }
 
@@ -55,6 +54,7 @@ async function lazyDump(ctx: MigrationContext): Promise<PageServerEndpoint> {
   ctx.enter('checkpoint');
   const dump = await onHost(source, 'checkpoint', () => source.once.postCopyDump({ ...run, ghostLimitBytes: request.options.ghostLimitBytes }));
   tracker.frozenAt = dump.frozenAt;
+  tracker.network.connections = dump.connections ?? null;
   return dump.pageServer;
 }
 

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { ContainerStatus } from '../../policy/host-contract';
 import type { Call, MemoryRuntime, Reply } from './memory-runtime';
 import { FakeIptables } from './fake-iptables';
+import { FakeNetwork } from './fake-network';
 
 type Status = Exclude<ContainerStatus, 'absent'>;
 
@@ -36,7 +37,11 @@ export class FakeTools {
   recentlyChanged: string[] = [];
   /** TCP ports each process listens on (0.0.0.0), as /proc shows them to the connection fence. */
   readonly listening = new Map<number, number[]>();
+  /** Established TCP connections each process holds, as /proc shows them (one socket each). */
+  readonly established = new Map<number, number>();
   readonly iptables: FakeIptables;
+  /** The host's container network: namespaces, veths, CNI, arping (fake-network.ts). */
+  readonly network: FakeNetwork;
   /** Image files every final dump also writes, by name (e.g. a dump with a link remap's files.img). */
   dumpImages: Record<string, Buffer> = {};
   private nextPid = 1000;
@@ -48,6 +53,7 @@ export class FakeTools {
     rt.on('rsync', (call) => this.rsync(call));
     rt.on('start-stop-daemon', (call) => this.startStopDaemon(call));
     this.iptables = new FakeIptables(rt);
+    this.network = new FakeNetwork(rt);
     rt.on('cat', (call) => this.procTables(call));
     // find DIR [-cmin -M] ( -type f -o -type l ) -printf '%P\0': the files a test says changed, or all.
     rt.on('find', (call) => {
@@ -63,18 +69,29 @@ export class FakeTools {
     });
   }
 
-  /** find /proc/PID/fd ... -lname socket:* -printf '%l\n': one socket per listening port. */
-  private socketLinks(call: Call): Reply {
-    const pids = call.args.filter((a) => /^\/proc\/\d+\/fd$/.test(a)).map((a) => Number(a.split('/')[2]));
-    return { stdout: pids.flatMap((pid) => (this.listening.get(pid) ?? []).map((port) => `socket:[${900000 + port}]\n`)).join('') };
+  /** The socket inodes of the connections `pid` holds. */
+  private connectionInodes(pid: number): number[] {
+    return Array.from({ length: this.established.get(pid) ?? 0 }, (_, i) => 5_000_000 + pid * 100 + i);
   }
 
-  /** cat /proc/PID/net/tcp /proc/PID/net/tcp6: a LISTEN row for every port any process listens on. */
+  /** find /proc/PID/fd ... -lname socket:* -printf '%l\n': one socket per listening port and connection. */
+  private socketLinks(call: Call): Reply {
+    const pids = call.args.filter((a) => /^\/proc\/\d+\/fd$/.test(a)).map((a) => Number(a.split('/')[2]));
+    const inodes = pids.flatMap((pid) => [...(this.listening.get(pid) ?? []).map((port) => 900000 + port), ...this.connectionInodes(pid)]);
+    return { stdout: inodes.map((inode) => `socket:[${inode}]\n`).join('') };
+  }
+
+  /**
+   * cat /proc/PID/net/tcp /proc/PID/net/tcp6: a LISTEN row for every port any process listens
+   * on, an ESTABLISHED one for every connection any process holds.
+   */
   private procTables(call: Call): Reply {
     if (!call.args.every((a) => /^\/proc\/\d+\/net\/tcp6?$/.test(a))) return fail(`fake cat: ${call.args.join(' ')}`);
     const header = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
     const ports = [...this.listening.values()].flat();
-    const rows = ports.map((port, i) => `   ${i}: 00000000:${port.toString(16).toUpperCase().padStart(4, '0')} 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 ${900000 + port} 1 0000000000000000 100 0 0 10 0\n`);
+    const listeners = ports.map((port) => `00000000:${port.toString(16).toUpperCase().padStart(4, '0')} 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 ${900000 + port}`);
+    const connections = [...this.established.keys()].flatMap((pid) => this.connectionInodes(pid)).map((inode) => `6400CC0A:1F90 0100CC0A:D431 01 00000000:00000000 02:0004F1A0 00000000     0        0 ${inode}`);
+    const rows = [...listeners, ...connections].map((row, i) => `   ${i}: ${row} 1 0000000000000000 100 0 0 10 0\n`);
     return { stdout: header + rows.join('') };
   }
 

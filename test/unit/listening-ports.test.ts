@@ -1,7 +1,7 @@
 // Which ports a container listens on: its fds' socket inodes matched against the TCP tables
 // of the network namespace it shares with the host, whose own listeners must not count.
 import { listeningPorts } from '../../runtime/listening-ports';
-import { canonicalIpv6, listenersAmong, parseTcpTable, socketInodes } from '../../runtime/proc-net';
+import { canonicalIpv6, establishedAmong, listenersAmong, parseTcpTable, socketInodes } from '../../runtime/proc-net';
 import { MemoryRuntime } from './memory-runtime';
 
 // Captured on this project's kernel (6.18, x86-64) from a node process listening on
@@ -75,6 +75,31 @@ describe('listeners of a container', () => {
   it('counts a port shared by several workers (SO_REUSEPORT) once', () => {
     const twice = `${TCP}\n   5: 00000000:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 99 1 0 100 0 0 10 0`;
     expect(listenersAmong(twice, 'socket:[1251818]\nsocket:[99]')).toEqual([{ family: 'ipv4', address: '0.0.0.0', port: 8080 }]);
+  });
+});
+
+describe('established connections of a container', () => {
+  // Beside TABLES' two loopback ends (1251823, 1251824, both the container's): an IPv6 client
+  // on 9000 (1251830), an IPv4-mapped one (1251831), the host's sshd session (1546 is its
+  // listener; 1547 its connection), a half-closed socket the container still holds
+  // (CLOSE_WAIT, 08, 1251832) and a TIME_WAIT (06) left by a closed one, which has no inode.
+  const MORE = [
+    '   4: 0200CC0A:0016 0100CC0A:D431 01 00000000:00000000 02:0004F1A0 00000000     0        0 1547 4 0000000000000000 20 4 31 10 -1',
+    '   5: 0100007F:1F90 0100007F:A4B2 08 00000000:00000000 00:00000000 00000000     0        0 1251832 1 0000000000000000 20 4 0 10 -1',
+    '   6: 0100007F:1F90 0100007F:A4B4 06 00000000:00000000 03:00000D7A 00000000     0        0 0 3 0000000000000000',
+    '   4: 00000000000000000000000001000000:2328 00000000000000000000000001000000:C350 01 00000000:00000000 00:00000000 00000000     0        0 1251830 1 0000000000000000 20 4 30 10 -1',
+    '   5: 0000000000000000FFFF00000100007F:2328 0000000000000000FFFF00000100007F:C352 01 00000000:00000000 00:00000000 00000000     0        0 1251831 1 0000000000000000 20 4 30 10 -1',
+  ].join('\n');
+  const links = [CONTAINER_LINKS, 'socket:[1251830]', 'socket:[1251831]', 'socket:[1251832]', 'pipe:[1547]'].join('\n');
+
+  it('counts the ESTABLISHED rows its fds hold, IPv4 and IPv6, each end of a loopback connection', () => {
+    expect(establishedAmong(`${TABLES}${MORE}\n`, links)).toBe(4);
+  });
+
+  it('counts no socket in another state, however it is held, nor any without its fds', () => {
+    // A listener, the half-closed socket, and inode 0 (which every TIME_WAIT row shows).
+    expect(establishedAmong(`${TABLES}${MORE}\n`, 'socket:[1251818]\nsocket:[1251832]\nsocket:[0]')).toBe(0);
+    expect(establishedAmong(`${TABLES}${MORE}\n`, '')).toBe(0);
   });
 });
 

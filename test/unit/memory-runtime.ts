@@ -13,6 +13,8 @@ export interface Call {
   program: string;
   args: readonly string[];
   env?: NodeJS.ProcessEnv;
+  /** What it was given on stdin (CNI plugins read their configuration there). */
+  input?: string;
   /** Epoch ms when it started, for tests of what waits for what. */
   at: number;
 }
@@ -91,7 +93,7 @@ export class MemoryRuntime implements HostRuntime {
   }
 
   async execute(command: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-    const call: Call = { program: path.basename(command), args: [...args], env: options.env, at: Date.now() };
+    const call: Call = { program: path.basename(command), args: [...args], env: options.env, input: options.input, at: Date.now() };
     this.check({ op: 'execute', call });
     this.calls.push(call);
     const handler = this.handlers.find((h) => h.program === call.program);
