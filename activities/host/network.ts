@@ -71,6 +71,16 @@ export async function rejoinSourceLink(ctx: HostContext, container: string): Pro
   if (await netns.setLink(container, 'up')) await netns.announce(container, attachment);
 }
 
+/** Source, before its last way back (a restore from its own images): CRIU's lock, as on a target. */
+export async function lockSourceNetns(ctx: HostContext, container: string, attachment: NetworkAttachment): Promise<void> {
+  await netnsOf(ctx, attachment).lock(container);
+}
+
+/** Source, after that restore: the lock gone, if CRIU left it. */
+export async function unlockSourceNetns(ctx: HostContext, container: string, attachment: NetworkAttachment): Promise<void> {
+  await netnsOf(ctx, attachment).unlock(container);
+}
+
 /** Target, right before the restore: the namespace with the same address and MAC, locked, its link held cut. */
 export async function prepareTargetNetns(ctx: HostContext, run: RunRef, attachment: NetworkAttachment): Promise<void> {
   const netns = netnsOf(ctx, attachment);

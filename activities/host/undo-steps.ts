@@ -14,7 +14,7 @@ import { removeVolumes } from './volumes';
 import { unfenceNewConnections } from './fence';
 import { keptDiagnostics } from './diagnostics';
 import { dropRelinks } from './link-remaps';
-import { attachmentInBundle, rejoinSourceLink, removeContainerNetns, tcpFor } from './network';
+import { attachmentInBundle, lockSourceNetns, rejoinSourceLink, removeContainerNetns, tcpFor, unlockSourceNetns } from './network';
 
 export function undoSteps(ctx: HostContext): UndoActivities {
   const { rt, host, layout, runc, records } = ctx;
@@ -38,14 +38,15 @@ export function undoSteps(ctx: HostContext): UndoActivities {
       await heartbeating((signal) => settleEarlierAttempts(ctx, run, signal));
       // Clients may come in again before it runs again, whichever way it comes back.
       await unfenceNewConnections(ctx, run.container);
-      await rejoinSourceLink(ctx, run.container);
       const status = await runc.status(run.container);
       let action: 'resumed' | 'already-running' | 'restored-from-images';
       if (status === 'paused') {
+        await rejoinSourceLink(ctx, run.container); // its own address: link back before it runs
         await dropRelinks(ctx, run); // before the thaw: the container never sees them
         await runc.resume(run.container);
         action = 'resumed';
       } else if (status === 'running') {
+        await rejoinSourceLink(ctx, run.container);
         await dropRelinks(ctx, run);
         action = 'already-running';
       } else {
@@ -57,7 +58,12 @@ export function undoSteps(ctx: HostContext): UndoActivities {
         if (files === 0 || !(await rt.exists(path.join(images, 'pages-1.img')))) {
           throw new Error(`container ${run.container} is ${status} on host ${host.name} and no local images can bring it back`);
         }
-        await restoreFromImages(ctx, run, { imagePath: images, tcp: tcpFor(await attachmentInBundle(ctx, run.container)) });
+        // Its own address: restored like a target's, the namespace locked until CRIU is done.
+        const attachment = await attachmentInBundle(ctx, run.container);
+        if (attachment) await lockSourceNetns(ctx, run.container, attachment);
+        await restoreFromImages(ctx, run, { imagePath: images, tcp: tcpFor(attachment) });
+        if (attachment) await unlockSourceNetns(ctx, run.container, attachment);
+        await rejoinSourceLink(ctx, run.container);
         action = 'restored-from-images';
       }
       log.info('source back', { container: run.container, action });
