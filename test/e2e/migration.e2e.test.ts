@@ -254,7 +254,8 @@ describe('the godwit CLI on the lab', () => {
     const rows = migrations.map((m) => MigrationSummary.parse(m));
     expect(rows[0]).toMatchObject({ container: w.container, source: 'alpha', target: 'beta', outcome: 'migrated', status: 'COMPLETED' });
     const labNow = LabStatus.parse(oneObject((await cli(['lab', 'status', '--json'])).stdout));
-    expect(labNow.hosts.find((h) => h.name === 'beta')?.containers).toContainEqual({ name: w.container, status: 'running' });
+    // In its host's network (as startWorkload runs it): it answers at beta's own address now.
+    expect(labNow.hosts.find((h) => h.name === 'beta')?.containers).toContainEqual({ name: w.container, status: 'running', address: beta.address, network: 'host' });
 
     // Too late to abort a finished migration: refused, exit 2, one error object.
     const abort = await cli(['abort', w.container, '--json']);
