@@ -6,3 +6,9 @@ export function preconditionFailed(message: string): ApplicationFailure {
   const type: NonRetryableError = 'PreconditionFailed';
   return ApplicationFailure.nonRetryable(message, type);
 }
+
+/** A step's input does not parse: the workflow sent something no attempt can act on. */
+export function invalidInput(message: string): ApplicationFailure {
+  const type: NonRetryableError = 'InvalidInput';
+  return ApplicationFailure.nonRetryable(message, type);
+}

@@ -11,7 +11,7 @@ const MAX_RECENT = 10_000;
 /** Activities on the orchestrator's queue that answer from the host inventory. */
 export function createFleetActivities(loadInventory: () => Promise<Inventory>): FleetActivities {
   return {
-    async resolveHosts({ source, target }) {
+    async resolveHosts({ source, target, container }) {
       const inventory = await loadInventory();
       const find = (name: string) => {
         const host = inventory.hosts.find((h) => h.name === name);
@@ -22,7 +22,8 @@ export function createFleetActivities(loadInventory: () => Promise<Inventory>): 
         }
         return host;
       };
-      return { source: find(source), target: find(target), maxOutboundMigrations: inventory.maxOutboundMigrationsPerHost };
+      const front = inventory.frontedServices.find((s) => s.container === container);
+      return { source: find(source), target: find(target), maxOutboundMigrations: inventory.maxOutboundMigrationsPerHost, ...(front ? { front } : {}) };
     },
 
     async requestSlot({ host, requester, limit }) {

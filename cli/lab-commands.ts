@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { ContainerName, HostName } from '../policy/request';
 import { IPv4 } from '../policy/ipv4';
 import { parseVolumeArgument } from '../infra/lab/volumes';
-import { defaultLabOptions, labDown, labRemove, labRun, labStatus, labUp } from '../infra/lab/lab';
+import { defaultLabOptions, labDown, labFront, labRemove, labRun, labStatus, labUp } from '../infra/lab/lab';
 import type { LabStatus } from '../infra/lab/state';
 import { DemoResult, formatDemo, runDemo } from './demo';
 import { UsageError, checkedValue, positionalsOf, readOptions } from './options';
@@ -24,9 +24,9 @@ export async function lab(args: readonly string[], _ctx: CommandContext): Promis
   const [verb, ...rest] = args;
   switch (verb) {
     case 'up': {
-      const { values, positionals } = readOptions(rest, { hosts: 'string', ssh: 'string' });
+      const { values, positionals } = readOptions(rest, { hosts: 'string', ssh: 'string', front: 'boolean' });
       positionalsOf(positionals, [], 'lab up');
-      const options = defaultLabOptions();
+      const options = { ...defaultLabOptions(), front: values.front === true };
       if (values.hosts) options.hosts = checkedValue(z.array(HostName).min(2).max(20), values.hosts.split(','), '--hosts');
       if (values.ssh) {
         options.sshHosts = checkedValue(z.array(HostName).min(1).max(20), values.ssh.split(','), '--ssh');
@@ -50,7 +50,7 @@ export async function lab(args: readonly string[], _ctx: CommandContext): Promis
       return answer(s, formatLabStatus(s));
     }
     case 'run': {
-      const { values, positionals } = readOptions(rest, { volume: 'strings', network: 'string', ip: 'string' });
+      const { values, positionals } = readOptions(rest, { volume: 'strings', network: 'string', ip: 'string', front: 'string', 'front-mode': 'string' });
       const [hostName, container, bundle] = positionalsOf(positionals, ['host', 'container', 'bundle-dir'], 'lab run');
       const host = checkedValue(HostName, hostName, 'host');
       const name = checkedValue(ContainerName, container, 'container');
@@ -64,8 +64,13 @@ export async function lab(args: readonly string[], _ctx: CommandContext): Promis
       const network = checkedValue(z.enum(['own', 'host']), values.network ?? 'own', '--network');
       const ip = values.ip === undefined ? undefined : checkedValue(IPv4, values.ip, '--ip');
       if (ip !== undefined && network === 'host') throw new UsageError('--ip is for a container with a network of its own (--network own)');
+      const front = values.front === undefined ? undefined : checkedValue(z.coerce.number().int().min(1).max(65535), values.front, '--front');
+      const frontMode = checkedValue(z.enum(['http', 'tcp']), values['front-mode'] ?? 'http', '--front-mode');
+      if (front !== undefined && network !== 'host') throw new UsageError('--front is for a container in its host\'s network (--network host): one with its own address keeps it, and needs no front');
       const address = await labRun(host, name, bundle, { unique: true, volumes, network, ip });
-      return answer({ host, container: name, status: 'running', volumes, network, address }, `${name} running on ${host} at ${address} (${network === 'own' ? 'its own address' : "the host's network"})`);
+      const fronted = front === undefined ? {} : { front: await labFront(name, front, frontMode) };
+      const via = 'front' in fronted ? `, and through the front at ${fronted.front}` : '';
+      return answer({ host, container: name, status: 'running', volumes, network, address, ...fronted }, `${name} running on ${host} at ${address} (${network === 'own' ? 'its own address' : "the host's network"})${via}`);
     }
     case 'rm': {
       const [hostName, container] = positionalsOf(readOptions(rest, {}).positionals, ['host', 'container'], 'lab rm');

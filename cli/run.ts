@@ -29,12 +29,13 @@ export const USAGE = `usage: godwit <command> [options] [--json]
                                           create or update the rebalance schedule (DURATION: 30s, 15m, 1h, 1h30m)
   schedule list
   schedule pause|unpause|delete|trigger [ID]   ID defaults to godwit-rebalance
-  lab up [--hosts alpha,beta] [--ssh alpha,beta]
+  lab up [--hosts alpha,beta] [--ssh alpha,beta] [--front]
                                           start the local lab (Temporal dev server, hosts, workers);
                                           --ssh hosts get sshd and a gateway worker instead of their own
   lab down                                remove everything the lab made
   lab status
   lab run <host> <container> <bundle-dir> [--volume NAME:/path]... [--network own|host] [--ip ADDR]
+          [--front PORT [--front-mode http|tcp]]   (--network host: clients reach it through the lab's front)
                                           start any OCI bundle on a lab host; each volume
                                           is a directory of the host's volumesDir, bound in
   lab rm <host> <container>

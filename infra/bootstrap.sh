@@ -68,6 +68,8 @@ declare -A PKG_CMD=(
   [util-linux]=nsenter        # host workers join their host's network namespace
   [containernetworking-plugins]=/usr/lib/cni/bridge # containers' own network (bridge, static IPAM, loopback)
   [iputils-arping]=arping     # announces a moved container's address; checks it is free
+  [haproxy]=/usr/sbin/haproxy # fronts for moves between networks (policy/front.ts); Debian's is built with Lua
+  [socat]=socat               # carries commands to a front's admin socket (runtime/haproxy-admin.ts)
   [gcc]=gcc                   # builds the demo workload (static, the rootfs has no libc)
   [libc6-dev]=/usr/lib/x86_64-linux-gnu/libc.a
   [ca-certificates]=/etc/ssl/certs/ca-certificates.crt # pip over HTTPS
@@ -115,7 +117,7 @@ ensure_apt_pkgs() {
   done
 }
 
-ensure_apt_pkgs runc iptables rsync busybox-static iproute2 procps util-linux containernetworking-plugins iputils-arping gcc libc6-dev ca-certificates openssh-server openssh-client openssl
+ensure_apt_pkgs runc iptables rsync busybox-static iproute2 procps util-linux containernetworking-plugins iputils-arping haproxy socat gcc libc6-dev ca-certificates openssh-server openssh-client openssl
 
 # --- 2. CRIU >= 4.2 (Debian testing, private prefix) --------------------------------
 # shellcheck source=bootstrap/criu.sh

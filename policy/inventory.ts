@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { HostName, describeZodError, type ParseResult } from './request';
+import { ContainerName, HostName, describeZodError, type ParseResult } from './request';
+import { BackendName, FrontName } from './front';
 import { DEFAULT_OUTBOUND_LIMIT } from './slots';
 import { ResourceAmounts } from './rebalance';
 import { AbsolutePath } from './volumes';
@@ -44,10 +45,27 @@ export const HostEntry = z
   .strict();
 export type HostEntry = z.infer<typeof HostEntry>;
 
+/**
+ * A container whose clients reach it through a front (policy/front.ts): a move of it drives
+ * the front too. Its servers are its hosts' addresses at `port` (a container in its host's
+ * network: its address changes with the host, as between networks).
+ */
+export const FrontedService = z
+  .object({
+    container: ContainerName,
+    front: FrontName,
+    backend: BackendName,
+    port: Port,
+  })
+  .strict();
+export type FrontedService = z.infer<typeof FrontedService>;
+
 /** The fleet the orchestrator knows about. Written by `godwit lab up`, or by hand. */
 export const Inventory = z
   .object({
     hosts: z.array(HostEntry).min(1).max(1000),
+    /** Containers reached through a front; none by default. */
+    frontedServices: z.array(FrontedService).max(10_000).default([]),
     /** Migrations that may leave one host at once; more wait their turn. */
     maxOutboundMigrationsPerHost: z.number().int().min(1).max(64).default(DEFAULT_OUTBOUND_LIMIT),
   })
@@ -57,6 +75,11 @@ export const Inventory = z
     for (const [i, host] of inv.hosts.entries()) {
       if (seen.has(host.name)) ctx.addIssue({ code: 'custom', message: `host "${host.name}" is listed twice`, path: ['hosts', i, 'name'] });
       seen.add(host.name);
+    }
+    const fronted = new Set<string>();
+    for (const [i, service] of inv.frontedServices.entries()) {
+      if (fronted.has(service.container)) ctx.addIssue({ code: 'custom', message: `container "${service.container}" is behind two fronts`, path: ['frontedServices', i, 'container'] });
+      fronted.add(service.container);
     }
   });
 export type Inventory = z.infer<typeof Inventory>;

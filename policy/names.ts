@@ -17,6 +17,11 @@ export function hostTaskQueue(host: string): string {
   return `godwit-host-${host}`;
 }
 
+/** A front's worker (policy/front.ts) polls its own queue, as a host's does. */
+export function frontTaskQueue(front: string): string {
+  return `godwit-front-${front}`;
+}
+
 /** One migration per container at a time: the workflow ID is derived from the container. */
 export function migrationWorkflowId(container: string): string {
   return `godwit-migrate-${container}`;

@@ -85,6 +85,23 @@ export const NetworkReport = z.object({
 });
 export type NetworkReport = z.infer<typeof NetworkReport>;
 
+/** The front the container's clients came through, and what it did for them. */
+export const FrontReport = z.object({
+  name: z.string(),
+  backend: z.string(),
+  /** HAProxy's version, as preflight found it. */
+  version: z.string(),
+  /** From the hold before the freeze to the switch to the target: how long new requests waited. */
+  heldSeconds: z.number().nullable(),
+  /** How long the source took to finish its in-flight requests once held. */
+  drainSeconds: z.number().nullable(),
+  /** Sessions still on the source when the drain gave up waiting, shut down. */
+  cut: z.number().int().nonnegative(),
+  /** Requests that waited in the hold and went to the target at the switch. */
+  released: z.number().int().nonnegative(),
+});
+export type FrontReport = z.infer<typeof FrontReport>;
+
 export const MigrationReport = MigrationIdentity.extend({
   /** The strategy that ran (never `auto`), and why it was chosen. */
   strategy: Strategy,
@@ -118,6 +135,8 @@ export const MigrationReport = MigrationIdentity.extend({
   diagnostics: z.array(RunDiagnostics).default([]),
   /** Absent from reports written before this field. */
   network: NetworkReport.default({ address: null, connections: null }),
+  /** Null when no front is in front of it (and in reports written before this field). */
+  front: FrontReport.nullable().default(null),
 });
 export type MigrationReport = z.infer<typeof MigrationReport>;
 

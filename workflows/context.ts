@@ -8,6 +8,7 @@ import { StepFailure } from './failures';
 import { hostStubs, type HostStubs } from './hosts';
 import { OutboundSlot } from './outbound-slot';
 import { MigrationTracker } from './tracker';
+import type { FrontStubs } from './front';
 import { isCancellation, patched } from '@temporalio/workflow';
 
 /** The hosts' entries in the inventory (addresses, ports, SSH), as preflight looked them up. */
@@ -29,6 +30,8 @@ export class MigrationContext {
   readonly target: HostStubs;
   /** The source host's outbound slot (workflows/host-gate.ts). */
   readonly slot: OutboundSlot;
+  /** The front its clients come through, if the inventory names one (set by preflight). */
+  front: FrontStubs | null = null;
   private inventoryHosts: InventoryHosts | null = null;
 
   constructor(

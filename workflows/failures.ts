@@ -1,14 +1,16 @@
 // Turning Temporal's failure chain into one sentence a person can act on.
 import { ActivityFailure, ApplicationFailure, CancelledFailure, TimeoutFailure } from '@temporalio/workflow';
 
-/** A failure annotated with the host whose step failed. */
+/** A failure annotated with the host (or front) whose step failed. */
 export class StepFailure extends Error {
   constructor(
     readonly host: string,
     readonly step: string,
     readonly failure: unknown,
+    /** What `host` names: a host, or the front its clients come through. */
+    readonly kind: 'host' | 'front' = 'host',
   ) {
-    super(`${step} on host ${host} failed`);
+    super(`${step} on ${kind} ${host} failed`);
     this.name = 'StepFailure';
   }
 }
@@ -24,14 +26,15 @@ function innermostMessage(err: unknown): string {
 export function describeFailure(err: unknown): string {
   if (err instanceof StepFailure) {
     const cause = err.failure;
+    const who = `${err.kind} ${err.host}`;
     if (cause instanceof ActivityFailure && cause.cause instanceof TimeoutFailure) {
       const timeout = cause.cause.timeoutType;
-      if (timeout === 'SCHEDULE_TO_START') return `host ${err.host} is not responding (no worker took ${err.step})`;
-      if (timeout === 'HEARTBEAT') return `host ${err.host} stopped responding during ${err.step}`;
-      return `${err.step} on host ${err.host} timed out`;
+      if (timeout === 'SCHEDULE_TO_START') return `${who} is not responding (no worker took ${err.step})`;
+      if (timeout === 'HEARTBEAT') return `${who} stopped responding during ${err.step}`;
+      return `${err.step} on ${who} timed out`;
     }
-    if (cause instanceof ActivityFailure && cause.cause instanceof CancelledFailure) return `${err.step} on host ${err.host} was cancelled`;
-    return `${err.step} on host ${err.host} failed: ${innermostMessage(cause)}`;
+    if (cause instanceof ActivityFailure && cause.cause instanceof CancelledFailure) return `${err.step} on ${who} was cancelled`;
+    return `${err.step} on ${who} failed: ${innermostMessage(cause)}`;
   }
   if (err instanceof CancelledFailure) return 'cancelled';
   return innermostMessage(err);

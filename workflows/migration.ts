@@ -1,6 +1,7 @@
 // The MigrationWorkflow: preflight → prepare → checkpoint → transfer → restore → verify →
 // commit, each step on the host that owns it, with a rollback to the source on any
 // failure, abort or cancellation before commit.
+import { frontStubs, onFront } from './front';
 import {
   ApplicationFailure,
   CancellationScope,
@@ -133,12 +134,13 @@ async function preflight(ctx: MigrationContext): Promise<Planned> {
   ctx.enter('preflight');
   let fleetView: Awaited<ReturnType<typeof fleet.resolveHosts>>;
   try {
-    fleetView = await fleet.resolveHosts({ source: request.source, target: request.target });
+    fleetView = await fleet.resolveHosts({ source: request.source, target: request.target, container: request.container });
   } catch (err) {
     throw ApplicationFailure.nonRetryable(describeFailure(err), 'InvalidInput');
   }
   ctx.setHosts({ source: fleetView.source, target: fleetView.target });
   const { hosts } = ctx;
+  if (fleetView.front) ctx.front = frontStubs(fleetView.front, hosts, request.options.hostTimeoutSeconds);
   const { transport, sharedPaths } = request.options;
   const sourceFacts = await onHost(source, 'preflight', () =>
     source.quick.preflightSource({ container: run.container, transport, target: hosts.target, ...(sharedPaths.length ? { sharedPaths } : {}) }),
@@ -160,6 +162,15 @@ async function preflight(ctx: MigrationContext): Promise<Planned> {
       ...(sourceFacts.network ? { network: sourceFacts.network } : {}),
     }),
   );
+  const { front } = ctx;
+  if (front) {
+    // Its servers are its hosts' addresses: a container with an address of its own needs no front.
+    if (sourceFacts.network) {
+      throw ApplicationFailure.nonRetryable(`container ${run.container} has an address of its own (${sourceFacts.network.address}); front ${front.name} serves containers in their host's network`, 'PreconditionFailed');
+    }
+    const facts = await onFront(front, 'preflight', () => front.quick.frontPreflight(front.move));
+    tracker.front = { name: front.name, backend: front.move.backend, version: facts.version, heldSeconds: null, drainSeconds: null, cut: 0, released: 0 };
+  }
   tracker.preflight = {
     sourceCriu: sourceFacts.criu.version,
     targetCriu: targetFacts.criu.version,
@@ -206,6 +217,12 @@ async function prepare(ctx: MigrationContext, planned: Planned): Promise<Concret
     },
     { essential: false },
   );
+  // Undone after the source runs again (so requests let go reach a copy that serves them);
+  // nothing to undo until the drain, and then whatever it did.
+  const { front } = ctx;
+  if (front) {
+    ctx.compensations.push('restoreFront', async () => void (await onFront(front, 'rollback', () => front.undo.restoreSource(front.move))), { essential: true });
+  }
   // From the first copy on, the source keeps a record of it (the final sync's window starts
   // there): a rollback from here clears it, as it clears what the later phases leave.
   if (patched('source-undo-from-prepare')) undoOnSource(ctx);
@@ -252,6 +269,21 @@ async function verify(ctx: MigrationContext, lazyPages: PageServerEndpoint | und
   // Post-copy is complete only when the source has handed over its last page.
   if (lazyPages) await onHost(source, 'verify', () => source.long.awaitPagesDrained(run));
   await onHost(target, 'verify', () => target.long.verify({ ...run, healthCheck: request.options.healthCheck }));
+}
+
+/** The front's clients go to the target from here; they waited since the drain. */
+async function switchFront(ctx: MigrationContext): Promise<void> {
+  const { front, tracker } = ctx;
+  if (!front) return;
+  try {
+    const switched = await onFront(front, 'commit', () => front.undo.switchToTarget(front.move));
+    if (tracker.front) {
+      tracker.front.released = switched.released;
+      if (tracker.front.heldSince !== undefined) tracker.front.heldSeconds = Math.round(Date.now() - tracker.front.heldSince) / 1000;
+    }
+  } catch (err) {
+    tracker.warnings.push(`front ${front.name} could not switch to ${ctx.request.target}: its clients are not reaching the container (${describeFailure(err)})`);
+  }
 }
 
 const postCopyNoWayBack = (source: string, target: string) =>
@@ -309,6 +341,7 @@ async function commit(ctx: MigrationContext): Promise<MigrationReport> {
         tracker.warnings.push(`the container's clients could not be let in on ${request.target}: ${describeFailure(err)}`);
       }
     }
+    await switchFront(ctx);
     try {
       const { keepSourceVolumes } = request.options;
       await source.undo.commitSource({ ...run, ...(keepSourceVolumes ? { keepVolumes: true } : {}) });
@@ -316,6 +349,8 @@ async function commit(ctx: MigrationContext): Promise<MigrationReport> {
     } catch (err) {
       tracker.warnings.push(`the frozen original could not be removed from ${request.source}: ${describeFailure(err)}`);
     }
+    const { front } = ctx;
+    if (front) await onFront(front, 'commit', () => front.undo.retireSource(front.move)).catch((err: unknown) => tracker.warnings.push(`front ${front.name} kept the source's server: ${describeFailure(err)}`));
     try {
       // Undefined from workers older than this answer: nothing was kept.
       const finished: { keptAt: string | null } | undefined = await target.undo.finishTarget({ ...run, keepImages: request.options.keepImages });

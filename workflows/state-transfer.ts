@@ -5,6 +5,7 @@ import { PAGE_SIZE, decide } from '../policy/convergence';
 import type { PageServerEndpoint } from '../policy/host-contract';
 import type { ConcreteStrategy } from '../policy/strategy';
 import { onHost, type MigrationContext } from './context';
+import { onFront } from './front';
 
 /**
  * The window's slack beyond what is measured: the prepare phase's start in workflow time
@@ -22,12 +23,22 @@ async function finalDump(ctx: MigrationContext, opts: { streamed: boolean; paren
   ctx.enter('checkpoint');
   const dumpRef = { ...run, parentRound: opts.parentRound };
   const pageServer = opts.streamed ? await onHost(target, 'checkpoint', () => target.quick.startPageServer(dumpRef)) : undefined;
+  await holdFront(ctx);
   // Only the final dump carries files (locks, ghosts): pre-dump rounds copy memory alone.
   const { ghostLimitBytes } = request.options;
   const dump = await onHost(source, 'checkpoint', () => source.once.checkpoint({ ...dumpRef, pageServer, target: hosts.target, ghostLimitBytes }));
   tracker.frozenAt = dump.frozenAt;
   tracker.network.connections = dump.connections ?? null;
   if (opts.streamed) tracker.pageServerBytes += dump.pagesWritten * PAGE_SIZE;
+}
+
+/** Just before the freeze: the front holds new requests and lets the source finish the ones in flight. */
+async function holdFront(ctx: MigrationContext): Promise<void> {
+  const { front, tracker } = ctx;
+  if (!front) return;
+  const heldSince = Date.now();
+  const drained = await onFront(front, 'checkpoint', () => front.drain.drainSource(front.move));
+  if (tracker.front) Object.assign(tracker.front, { heldSince, drainSeconds: drained.waitedMs / 1000, cut: drained.cut });
 }
 
 /** Pre-dump rounds while the container runs, until the convergence policy says stop. */
@@ -52,6 +63,7 @@ async function preCopyRounds(ctx: MigrationContext): Promise<number> {
 async function lazyDump(ctx: MigrationContext): Promise<PageServerEndpoint> {
   const { source, run, tracker, request } = ctx;
   ctx.enter('checkpoint');
+  await holdFront(ctx);
   const dump = await onHost(source, 'checkpoint', () => source.once.postCopyDump({ ...run, ghostLimitBytes: request.options.ghostLimitBytes }));
   tracker.frozenAt = dump.frozenAt;
   tracker.network.connections = dump.connections ?? null;

@@ -16,6 +16,7 @@ import {
   type VolumeReport,
   type RunDiagnostics,
   type NetworkReport,
+  type FrontReport,
 } from '../policy/report';
 import type { VolumeCopy } from '../policy/host-contract';
 import type { VolumeRef } from '../policy/volumes';
@@ -40,6 +41,8 @@ export class MigrationTracker {
   /** Where hosts kept the logs of this run, when it did not migrate. */
   readonly diagnostics: RunDiagnostics[] = [];
   readonly network: NetworkReport = { address: null, connections: null };
+  /** `heldSince`: when the hold began (workflow time), for heldSeconds. */
+  front: (FrontReport & { heldSince?: number }) | null = null;
 
   private listener: ((tracker: MigrationTracker) => void) | null = null;
 
@@ -153,6 +156,7 @@ export class MigrationTracker {
       volumes: this.volumes.map((v) => ({ ...v })),
       diagnostics: this.diagnostics.map((d) => ({ ...d, files: [...d.files] })),
       network: { address: this.network.address, connections: this.network.connections && { ...this.network.connections } },
+      front: this.front && { name: this.front.name, backend: this.front.backend, version: this.front.version, heldSeconds: this.front.heldSeconds, drainSeconds: this.front.drainSeconds, cut: this.front.cut, released: this.front.released },
     };
   }
 }

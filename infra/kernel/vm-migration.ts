@@ -159,6 +159,7 @@ async function main(): Promise<void> {
   const beta = await makeHost('beta', '10.204.0.12');
   const inventory: Inventory = {
     hosts: [alpha, beta].map((h) => ({ name: h.name, address: h.address, transferPort: h.transferPort })),
+    frontedServices: [],
     maxOutboundMigrationsPerHost: DEFAULT_OUTBOUND_LIMIT,
   };
 

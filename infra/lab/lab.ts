@@ -10,7 +10,9 @@ import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { HostConfig, HostEntry, Inventory, TlsFiles } from '../../policy/inventory';
 import { ContainerName, HostName } from '../../policy/request';
-import { ORCHESTRATOR_TASK_QUEUE, hostTaskQueue } from '../../policy/names';
+import { ORCHESTRATOR_TASK_QUEUE, frontTaskQueue, hostTaskQueue } from '../../policy/names';
+import type { FrontService } from '../../policy/front';
+import { LAB_FRONT, ensureFront, frontedServices, stopFront } from './front';
 import { spawnDaemon } from '../../runtime/exec';
 import { LocalRuntime } from '../../runtime/local';
 import { HostLayout } from '../../runtime/layout';
@@ -54,6 +56,8 @@ export interface LabOptions {
   faultInjection: boolean;
   /** Hosts driven over SSH by a gateway worker instead of a worker of their own. */
   sshHosts?: string[];
+  /** Start the lab's front (infra/lab/front.ts); once started it stays up until `lab down`. */
+  front?: boolean;
 }
 
 export function defaultLabOptions(): LabOptions {
@@ -314,8 +318,12 @@ export async function labUp(options: LabOptions = defaultLabOptions()): Promise<
   }
 
   // After the hosts: an SSH host's entry carries its sshd's pinned key.
-  const inventory: Inventory = { hosts: state.hosts.map(inventoryEntry), maxOutboundMigrationsPerHost: DEFAULT_OUTBOUND_LIMIT };
-  writeFileSync(state.inventoryFile, `${JSON.stringify(inventory, null, 2)}\n`); // read anew at each look-up
+  if (options.front || state.front) {
+    state.front ??= { haproxyPid: null, workerPid: null, build: '', services: [] };
+    await ensureFront(state.front, { gateway: state.gateway, current: await frontServers(state), build, temporalAddress: address, restart: false, dist: DIST });
+    saveState(state);
+  }
+  writeInventory(state);
 
   if (state.orchestratorBuild !== build) await stopProcess(state.orchestratorPid, 'orchestrator-worker');
   if (!processAlive(state.orchestratorPid, 'orchestrator-worker')) {
@@ -330,6 +338,7 @@ export async function labUp(options: LabOptions = defaultLabOptions()): Promise<
   }
 
   const { TASK_QUEUE_TYPE_ACTIVITY, TASK_QUEUE_TYPE_WORKFLOW } = temporal.api.enums.v1.TaskQueueType;
+  if (state.front) await waitFor(`the front's worker (log: ${path.join(labDir(), 'front', 'worker.log')})`, () => hasPollers(address, frontTaskQueue(LAB_FRONT), TASK_QUEUE_TYPE_ACTIVITY), 60_000);
   for (const host of state.hosts) {
     const what = `host worker ${host.name} (log: ${path.join(host.stateDir, 'worker.log')})`;
     // The server lists a stopped worker's pollers for minutes: a restarted worker counts once
@@ -363,6 +372,7 @@ export async function labDown(): Promise<void> {
     return;
   }
   await stopProcess(state.orchestratorPid, 'orchestrator-worker');
+  await stopFront(state.front);
   for (const host of state.hosts) {
     await stopProcess(host.workerPid, host.configFile);
     const runc = new Runc(new LocalRuntime(), { runc: tools().runc, criu: tools().criu, root: new HostLayout(host.stateDir).runcRoot });
@@ -410,6 +420,44 @@ export async function labStatus(): Promise<LabStatus> {
       })),
     ),
   };
+}
+
+/** The inventory, from the lab's state: read anew by the orchestrator at each look-up. */
+function writeInventory(state: LabState): void {
+  const inventory: Inventory = { hosts: state.hosts.map(inventoryEntry), frontedServices: frontedServices(state.front), maxOutboundMigrationsPerHost: DEFAULT_OUTBOUND_LIMIT };
+  writeFileSync(state.inventoryFile, `${JSON.stringify(inventory, null, 2)}\n`);
+}
+
+/** Each fronted service's server now: the address of the host its container runs on. */
+async function frontServers(state: LabState): Promise<FrontService[]> {
+  const servers: FrontService[] = [];
+  for (const service of state.front?.services ?? []) {
+    for (const h of state.hosts) {
+      if ((await listContainers(h)).some((c) => c.name === service.container && c.status === 'running')) {
+        servers.push({ backend: service.backend, server: { host: h.name, address: h.address, port: service.port } });
+      }
+    }
+  }
+  return servers;
+}
+
+/**
+ * Puts a running host-network container behind the lab's front: a service at the gateway's
+ * address and `port`, its server the container's host. HAProxy and the front's worker start
+ * again with it (never during a migration of a container behind it).
+ */
+export async function labFront(container: string, port: number, mode: 'http' | 'tcp'): Promise<string> {
+  const state = readLabState();
+  if (!state?.front) throw new LabError('the lab has no front: run "godwit lab up --front"');
+  const backend = container.toLowerCase().replace(/[^a-z0-9_.-]/g, '-');
+  const others = state.front.services.filter((s) => s.container !== container);
+  if (others.some((s) => s.port === port)) throw new LabError(`the front already serves port ${port}`);
+  state.front.services = [...others, { container, backend, port, mode }];
+  await ensureFront(state.front, { gateway: state.gateway, current: await frontServers(state), build: state.front.build, temporalAddress: state.temporal.address, restart: true, dist: DIST });
+  saveState(state);
+  writeInventory(state);
+  await waitFor(`the front's worker (log: ${path.join(labDir(), 'front', 'worker.log')})`, () => hasPollers(state.temporal.address, frontTaskQueue(LAB_FRONT), temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY), 60_000);
+  return `${state.gateway}:${port}`;
 }
 
 export interface LabRunOptions {

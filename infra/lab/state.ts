@@ -36,10 +36,22 @@ export const LabHostState = z.object({
 });
 export type LabHostState = z.infer<typeof LabHostState>;
 
+/** What the lab keeps of its front (in lab.json). */
+export const LabFrontState = z.object({
+  haproxyPid: z.number().nullable(),
+  workerPid: z.number().nullable(),
+  build: z.string().default(''),
+  /** Containers behind it, each with the port it listens on (and the front serves it at). */
+  services: z.array(z.object({ container: z.string(), backend: z.string(), port: z.number(), mode: z.enum(['http', 'tcp']) })).default([]),
+});
+export type LabFrontState = z.infer<typeof LabFrontState>;
+
 export const LabState = z.object({
   subnet: z.string(),
   bridge: z.string(),
   gateway: z.string(),
+  /** The lab's front (`lab up --front`), if it has one. */
+  front: LabFrontState.optional(),
   /** The containers' own network (one segment every host reaches); absent from labs started before it. */
   containerNetwork: z.object({ subnet: z.string(), bridge: z.string(), gateway: z.string() }).optional(),
   temporal: z.object({ address: z.string(), ui: z.string(), pid: z.number().nullable(), dbFile: z.string() }),

@@ -1,9 +1,15 @@
 // Activities of the orchestrator's own queue: answers from the fleet inventory.
-import type { HostEntry } from '../inventory';
+import type { FrontedService, HostEntry } from '../inventory';
 import type { RecentMove } from '../rebalance';
 
 export interface FleetActivities {
-  resolveHosts(input: { source: string; target: string }): Promise<{ source: HostEntry; target: HostEntry; maxOutboundMigrations: number }>;
+  /** `container`: to find the front its clients come through, if any (absent from older workflows). */
+  resolveHosts(input: { source: string; target: string; container?: string }): Promise<{
+    source: HostEntry;
+    target: HostEntry;
+    maxOutboundMigrations: number;
+    front?: FrontedService;
+  }>;
   /** Asks the source host's gate for an outbound slot (starting the gate if need be). */
   requestSlot(input: { host: string; requester: string; limit: number }): Promise<void>;
   /** Of these workflows, the ones that are no longer running. */

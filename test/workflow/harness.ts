@@ -19,6 +19,7 @@ export const INVENTORY: Inventory = {
     // Known to the inventory, but no worker ever serves it: a dead host.
     { name: 'gamma', address: '10.0.0.3', transferPort: 873 },
   ],
+  frontedServices: [{ container: 'fronted', front: 'edge', backend: 'web', port: 8080 }],
   maxOutboundMigrationsPerHost: DEFAULT_OUTBOUND_LIMIT,
 };
 
