@@ -1,12 +1,13 @@
 // A real Temporal dev server (the bootstrap's `temporal` binary), the real workflow code,
 // and fake hosts on the real per-host task queues.
+import { FakeFront } from './fake-front';
 import { SEARCH_ATTRIBUTES } from '../../policy/search-attributes';
 import path from 'node:path';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createFleetActivities } from '../../activities/fleet-activities';
-import { ORCHESTRATOR_TASK_QUEUE, hostTaskQueue } from '../../policy/names';
+import { ORCHESTRATOR_TASK_QUEUE, hostTaskQueue, frontTaskQueue } from '../../policy/names';
 import type { Inventory } from '../../policy/inventory';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { FakeHost } from './fake-host';
@@ -19,7 +20,8 @@ export const INVENTORY: Inventory = {
     // Known to the inventory, but no worker ever serves it: a dead host.
     { name: 'gamma', address: '10.0.0.3', transferPort: 873 },
   ],
-  frontedServices: [{ container: 'fronted', front: 'edge', backend: 'web', port: 8080 }],
+  // Behind front edge (a fleet's `front`, when it has one; otherwise no worker serves it).
+  frontedServices: ['fronted-ok', 'fronted-rollback', 'fronted-down'].map((container) => ({ container, front: 'edge', backend: container, port: 8080 })),
   maxOutboundMigrationsPerHost: DEFAULT_OUTBOUND_LIMIT,
 };
 
@@ -58,6 +60,7 @@ export interface Fleet {
   log: string[];
   alpha: FakeHost;
   beta: FakeHost;
+  front?: FakeFront;
 }
 
 export function newFleet(): Fleet {
@@ -76,6 +79,7 @@ export async function withWorkers<T>(env: TestWorkflowEnvironment, bundle: Workf
       activities: createFleetActivities(() => Promise.resolve(INVENTORY)),
     }),
     ...[fleet.alpha, fleet.beta].map((host) => Worker.create({ connection, taskQueue: hostTaskQueue(host.name), activities: host.activities() })),
+    ...(fleet.front ? [Worker.create({ connection, taskQueue: frontTaskQueue(fleet.front.name), activities: fleet.front.activities() })] : []),
   ]);
   const running = workers.map((w) => w.run());
   try {

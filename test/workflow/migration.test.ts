@@ -1,3 +1,4 @@
+import { FakeFront } from './fake-front';
 import { WorkflowFailedError } from '@temporalio/client';
 import { abortMigration, resultOf, startMigration } from '../../client/migrations';
 import { PreflightRefusedError, RollbackFailedError } from '../../client/errors';
@@ -81,6 +82,44 @@ describe('MigrationWorkflow', () => {
     expect(report.outcome).toBe('migrated');
     expect(fleet.log.indexOf('beta:admitClients')).toBeLessThan(fleet.log.indexOf('alpha:commitSource'));
     expect(report.seconds.downtime).toBeGreaterThanOrEqual(59);
+  });
+
+  it('holds the front just before the freeze, switches it after verify, and drops the source from it after commit', async () => {
+    const fleet = newFleet();
+    fleet.front = new FakeFront('edge', fleet.log);
+    const report = await migrate(fleet, 'fronted-ok');
+    expect(report.outcome).toBe('migrated');
+    const at = (step: string) => fleet.log.indexOf(step);
+    expect(at('edge:frontPreflight')).toBeGreaterThan(at('beta:preflightTarget'));
+    expect(at('edge:frontPreflight')).toBeLessThan(at('alpha:pushBundle'));
+    // The hold is as short as it can be: after the page server is up, right before the dump.
+    expect(at('edge:drainSource')).toBe(at('alpha:checkpoint') - 1);
+    expect(at('edge:switchToTarget')).toBeGreaterThan(at('beta:verify'));
+    expect(at('edge:switchToTarget')).toBeLessThan(at('alpha:commitSource'));
+    expect(at('edge:retireSource')).toBeGreaterThan(at('alpha:commitSource'));
+    expect(fleet.log).not.toContain('edge:restoreSource');
+    expect(report.front).toMatchObject({ name: 'edge', backend: 'fronted-ok', version: '2.6.12', cut: 0, released: 7, drainSeconds: 0.04 });
+    expect(report.front?.heldSeconds).not.toBeNull();
+  });
+
+  it('puts the front back on the source after the source runs again, on rollback', async () => {
+    const fleet = newFleet();
+    fleet.front = new FakeFront('edge', fleet.log);
+    fleet.beta.failAt('verify', { times: 10, fatal: true });
+    const report = await migrate(fleet, 'fronted-rollback');
+    expect(report.outcome).toBe('rolled-back');
+    // Requests let go earlier would reach a frozen copy.
+    expect(fleet.log.indexOf('edge:restoreSource')).toBeGreaterThan(fleet.log.indexOf('alpha:resumeSource'));
+    expect(report.rollback.map((s) => s.step)).toContain('restoreFront');
+    expect(fleet.log).not.toContain('edge:switchToTarget');
+  });
+
+  it('refuses in preflight, naming it, when the front does not answer', async () => {
+    const err = await withWorkers(t.env, t.bundle, newFleet(), async () => {
+      const handle = await startMigration(t.env.client, { container: 'fronted-down', source: 'alpha', target: 'beta', options: { hostTimeoutSeconds: 2 } });
+      return resultOf(handle).catch((e: unknown) => e);
+    });
+    expect((err as Error).message).toBe('front edge is not responding (no worker took preflight)');
   });
 
   // Each forward step that fails, and what must be undone, newest first.
