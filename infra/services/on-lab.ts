@@ -65,6 +65,9 @@ export function serviceClient(service: RunningService, tag: string): ServiceClie
       return new PgWriter({ ...common, table: tag.replace(/-/g, '_') });
     case 'nginx':
       return new HttpReaders({ ...common, files: service.staticFiles, concurrency: 4 });
+    case 'wordpress':
+      // Its load is Siege's or the request recorder's (clients/siege.ts, clients/request-recorder.ts).
+      throw new Error('wordpress has no write-counting client: load it with clients/siege.ts');
   }
 }
 

@@ -3,21 +3,13 @@
 import path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { executeOk } from '../../runtime/exec';
+import { entries, moveEntries } from './data-dir';
 import { PG_UID_SHIM_INSIDE } from './pg-uid-shim';
 import type { UserIds } from './passwd';
 
 export const PG_BIN = '/usr/lib/postgresql/15/bin';
 /** The data directory's path inside the container (where a volume is mounted). */
 export const PG_DATA_INSIDE = '/var/lib/postgresql/data';
-
-async function entries(dir: string): Promise<string[]> {
-  try {
-    return await fs.readdir(dir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
-}
 
 /**
  * initdb at build time, through `chroot <rootfs>` on the host, not in an entrypoint at
@@ -33,19 +25,6 @@ async function initdb(rootfs: string, uid: number): Promise<void> {
     `${PG_BIN}/initdb`, '--pgdata', PG_DATA_INSIDE, '--username', 'postgres', '--auth', 'trust',
     '--no-locale', '--encoding', 'UTF8', '--no-sync', '--no-instructions',
   ]);
-}
-
-/** Moves `from`'s entries into `to`; across file systems by copying (cp -a keeps modes and owners). */
-async function moveEntries(from: string, to: string): Promise<void> {
-  for (const name of await entries(from)) {
-    try {
-      await fs.rename(path.join(from, name), path.join(to, name));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
-      await executeOk('cp', ['-a', '--', path.join(from, name), path.join(to, name)]);
-      await fs.rm(path.join(from, name), { recursive: true, force: true });
-    }
-  }
 }
 
 /**

@@ -1,5 +1,5 @@
-// The services' shared root file system (infra/bootstrap/services.sh builds it) and the copy of
-// it each bundle gets.
+// The services' root file systems (infra/bootstrap/services.sh builds the shared one,
+// infra/bootstrap/wordpress.sh WordPress's) and the copy of one each bundle gets.
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { executeOk } from '../../runtime/exec';
@@ -7,6 +7,10 @@ import { godwitHome } from '../lab/state';
 
 export function servicesRootfs(): string {
   return path.join(godwitHome(), 'services', 'rootfs');
+}
+
+export function wordpressRootfs(): string {
+  return path.join(godwitHome(), 'services', 'wordpress-rootfs');
 }
 
 /**
@@ -18,10 +22,10 @@ export function servicesRootfs(): string {
  * A copy, not a shared read-only mount: each container writes its own files (logs, pid files,
  * the data directory when it has no volume), and a bundle moves between hosts whole.
  */
-export async function copyServicesRootfs(target: string): Promise<void> {
-  const source = servicesRootfs();
+export async function copyServicesRootfs(target: string, which: 'services' | 'wordpress' = 'services'): Promise<void> {
+  const source = which === 'services' ? servicesRootfs() : wordpressRootfs();
   if (!existsSync(path.join(source, 'usr'))) {
-    throw new Error(`no services rootfs at ${source}: run sudo bash infra/bootstrap.sh --with-services`);
+    throw new Error(`no ${which} rootfs at ${source}: run sudo bash infra/bootstrap.sh --with-${which}`);
   }
   await executeOk('cp', ['-a', '--', source, target]);
 }

@@ -56,6 +56,8 @@ function startClient(service: ServiceBundle): Client {
       return new PgWriter(common);
     case 'nginx':
       return new HttpReaders({ ...common, files: service.staticFiles, concurrency: 4 });
+    case 'wordpress':
+      throw new Error('the trial has no client for wordpress');
   }
 }
 
