@@ -5,7 +5,7 @@
 # Jest's JSON results go to .jest-results.json for CI's summary line.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-bash infra/setup.sh --with-vm --with-browser --with-python --with-services
+bash infra/setup.sh --with-vm --with-browser --with-python --with-services --with-wordpress
 echo "test: type check and lint" >&2
 npx tsc --noEmit
 npx eslint .
