@@ -85,14 +85,21 @@ services_ensure() {
     debootstrap --variant=minbase --include="$SERVICES_PACKAGES" "$SERVICES_SUITE" "$build" "$SERVICES_MIRROR"
   services_complete "$build" || die "debootstrap finished but $build lacks one of: ${SERVICES_BINARIES[*]} (see $BOOTSTRAP_LOG)"
   services_trim "$build"
+  rootfs_install "$build" "$root" "$stamp" "$started" "$SERVICES_RECIPE" services_versions services
+}
+
+# rootfs_install BUILD ROOT STAMP STARTED RECIPE VERSIONS_FN NAME: puts a finished build in
+# place of ROOT (the old one moved aside first, so a crash leaves one or the other) and stamps
+# it with its recipe and versions, which the next run checks.
+rootfs_install() {
+  local build=$1 root=$2 stamp=$3 started=$4 recipe=$5 versions=$6 name=$7 seconds
   rm -f "$stamp"
   rm -rf "$root.old"
   [[ ! -e "$root" ]] || mv "$root" "$root.old"
   mv "$build" "$root"
   rm -rf "$root.old"
   seconds=$(($(date +%s) - started))
-  printf '%s\n%s\nbuilt in %ss, %s\n' "$SERVICES_RECIPE" "$(services_versions "$root")" "$seconds" \
-    "$(du -sh "$root" | cut -f1)" >"$stamp"
-  note "services rootfs built in ${seconds}s, $(du -sh "$root" | cut -f1)"
-  ok services-rootfs "$(services_versions "$root")" installed "$root"
+  printf '%s\n%s\nbuilt in %ss, %s\n' "$recipe" "$("$versions" "$root")" "$seconds" "$(du -sh "$root" | cut -f1)" >"$stamp"
+  note "$name rootfs built in ${seconds}s, $(du -sh "$root" | cut -f1)"
+  ok "$name-rootfs" "$("$versions" "$root")" installed "$root"
 }

@@ -97,14 +97,5 @@ wordpress_ensure() {
   rm -f "$build/usr/sbin/policy-rc.d"
   wordpress_complete "$build" || die "the install finished but $build lacks one of: ${WORDPRESS_BINARIES[*]} (see $BOOTSTRAP_LOG)"
   wordpress_trim "$build"
-  rm -f "$stamp"
-  rm -rf "$root.old"
-  [[ ! -e "$root" ]] || mv "$root" "$root.old"
-  mv "$build" "$root"
-  rm -rf "$root.old"
-  seconds=$(($(date +%s) - started))
-  printf '%s\n%s\nbuilt in %ss, %s\n' "$WORDPRESS_RECIPE" "$(wordpress_versions "$root")" "$seconds" \
-    "$(du -sh "$root" | cut -f1)" >"$stamp"
-  note "WordPress rootfs built in ${seconds}s, $(du -sh "$root" | cut -f1)"
-  ok wordpress-rootfs "$(wordpress_versions "$root")" installed "$root"
+  rootfs_install "$build" "$root" "$stamp" "$started" "$WORDPRESS_RECIPE" wordpress_versions wordpress
 }
