@@ -7,4 +7,7 @@ bash infra/setup.sh >&2
 # `npm run bench -- final-sync [--files N --total-mib M --changed-percent P --reps R]`: the
 # exact final sync's cost alone (bench/final-sync.ts).
 if [[ "${1:-}" == final-sync ]]; then shift; exec node dist/bench/final-sync.js "$@"; fi
+# `npm run bench -- paper [--clients 5,50 --seconds 30 --strategies stop-and-copy,page-server --networks host,own,front]`:
+# the seed paper's experiment, WordPress under Siege (bench/paper.ts; needs bootstrap --with-wordpress).
+if [[ "${1:-}" == paper ]]; then shift; bash infra/setup.sh --with-wordpress >&2; exec node dist/bench/paper.js "$@"; fi
 exec node dist/bench/run.js "$@"

@@ -4,7 +4,7 @@
 // worker, rsync, sshd); only the inodes the container's fds hold pick its own.
 import { CommandError, type ExecOptions, type ExecResult } from './exec';
 import type { HostRuntime } from './host-runtime';
-import { establishedAmong, listenersAmong, type ListeningPort } from './proc-net';
+import { establishedAmong, listenersAmong, unixBacklogAmong, type ListeningPort } from './proc-net';
 
 export type { ListeningPort };
 
@@ -41,4 +41,17 @@ export async function tcpSockets(rt: HostRuntime, pids: readonly number[], optio
   ]);
   if (tables.stdout.trim() === '') throw new Error(`no TCP tables for process ${pids[0]}: ${tables.stderr.trim()}`);
   return { listening: listenersAmong(tables.stdout, links.stdout), established: establishedAmong(tables.stdout, links.stdout) };
+}
+
+/** Connections waiting to be accepted by the container's listening unix sockets (see unixBacklogAmong). */
+export async function unixBacklog(rt: HostRuntime, pids: readonly number[], options?: ExecOptions): Promise<number> {
+  if (pids.length === 0) return 0;
+  const findArgs = [...pids.map((pid) => `/proc/${pid}/fd`), '-mindepth', '1', '-maxdepth', '1', '-lname', 'socket:*', '-printf', '%l\\n'];
+  // ss lists the unix sockets of the namespace it runs in: the container's.
+  const ssArgs = [`--net=/proc/${pids[0]}/ns/net`, '--', 'ss', '-xlnH'];
+  const [links, ss] = await Promise.all([
+    rt.execute('find', findArgs, options).then((r) => vanishedOnly('find', findArgs, r)),
+    rt.executeOk('nsenter', ssArgs, options),
+  ]);
+  return unixBacklogAmong(ss.stdout, links.stdout);
 }

@@ -94,3 +94,19 @@ export function establishedAmong(tables: string, links: string): number {
   const inodes = socketInodes(links);
   return parseTcpTable(tables).filter((row) => row.state === ESTABLISHED && inodes.has(row.inode)).length;
 }
+
+/**
+ * Connections waiting in the accept queues of the listening unix sockets that one of the fd
+ * `links` holds, from `ss -xlnH` (Netid State Recv-Q Send-Q Path Inode ...; a listener's
+ * Recv-Q is its accept queue). CRIU cannot dump such a connection once it holds data ("unix:
+ * Non-empty write queue on an in-flight socket", criu/sk-unix.c), as nginx's to PHP-FPM do.
+ */
+export function unixBacklogAmong(ss: string, links: string): number {
+  const inodes = socketInodes(links);
+  let total = 0;
+  for (const line of ss.split('\n')) {
+    const fields = line.trim().split(/\s+/);
+    if (fields[1] === 'LISTEN' && /^\d+$/.test(fields[2] ?? '') && inodes.has(fields[5] ?? '')) total += Number(fields[2]);
+  }
+  return total;
+}

@@ -18,7 +18,8 @@ import path from 'node:path';
 import { attachmentOf, attachmentProblem, type NetworkAttachment } from '../../policy/container-network';
 import type { ConnectionHandling, RunRef } from '../../policy/host-contract';
 import { frozenTogether } from '../../runtime/cgroup';
-import { tcpSockets } from '../../runtime/listening-ports';
+import { tcpSockets, unixBacklog } from '../../runtime/listening-ports';
+import { log } from '@temporalio/activity';
 import { fenceNewConnections } from './fence';
 import type { TcpConnections } from '../../runtime/runc';
 import { ContainerNetns } from '../../runtime/container-netns';
@@ -115,6 +116,30 @@ export async function removeContainerNetns(ctx: HostContext, container: string, 
 export async function beforeFreeze(ctx: HostContext, run: RunRef, attachment: NetworkAttachment | null): Promise<void> {
   if (attachment) await netnsOf(ctx, attachment).holdNewConnections(run.container, true);
   else await fenceNewConnections(ctx, run);
+}
+
+/** How long a running container may take to accept what its own unix sockets queued, with its link cut. */
+const UNIX_BACKLOG_SECONDS = 5;
+
+/**
+ * Source, before the freeze, a container with its own network: connections queued on its own
+ * listening unix sockets (nginx's to PHP-FPM, under load) cannot be dumped, so when there are
+ * any its link is cut now, while it still runs, and it is given a moment to accept them (no
+ * new request arrives; the answers wait in their sockets, which the dump carries). Without
+ * this, WordPress under Siege failed every dump (README, platform notes). Returns how long it waited.
+ */
+export async function settleUnixBacklog(ctx: HostContext, run: RunRef, attachment: NetworkAttachment | null, signal?: AbortSignal): Promise<number> {
+  if (!attachment) return 0;
+  const state = await ctx.runc.state(run.container);
+  if (state === null || state.status !== 'running') return 0;
+  const pending = async () => unixBacklog(ctx.rt, await frozenTogether(ctx.rt, state.pid));
+  if ((await pending()) === 0) return 0;
+  const started = Date.now();
+  await cutSourceLink(ctx, run, attachment);
+  while ((await pending()) > 0 && Date.now() - started < UNIX_BACKLOG_SECONDS * 1000 && !signal?.aborted) await new Promise((r) => setTimeout(r, 20));
+  const waited = (Date.now() - started) / 1000;
+  log.info('waited for the container to accept its queued unix connections', { container: run.container, seconds: waited });
+  return waited;
 }
 
 /** Source, once frozen and before the dump: an own-network container's link cut. */

@@ -22,7 +22,7 @@ import { until } from './polling';
 import { unfenceNewConnections } from './fence';
 import { findVolumes, pushVolumes, removeVolumes } from './volumes';
 import { dropRelinks, relinkRemaps } from './link-remaps';
-import { attachmentInBundle, beforeFreeze, connectionsAtFreeze, netnsOf, onceFrozen, removeContainerNetns, tcpFor } from './network';
+import { attachmentInBundle, beforeFreeze, connectionsAtFreeze, netnsOf, onceFrozen, removeContainerNetns, settleUnixBacklog, tcpFor } from './network';
 
 /** ctime is finer than this; a write that ended as the first copy began counts as changed. */
 const FIRST_SYNC_SLACK_SECONDS = 2;
@@ -183,8 +183,10 @@ export function sourceSteps(ctx: HostContext): SourceActivities {
       await beforeFreeze(ctx, run, attachment);
       if (status === 'running') {
         // Recorded before the pause: a crash between the two must not let a retry count the
-        // downtime from its own, later start. (Still running on retry: it records anew.)
+        // downtime from its own, later start. (Still running on retry: it records anew.) And
+        // before the settling, which may cut its clients off already.
         await records.write(records.frozen(run), { frozenAt: Date.now() });
+        await heartbeating((signal) => settleUnixBacklog(ctx, run, attachment, signal));
         await runc.pause(run.container);
       }
       await onceFrozen(ctx, run, attachment);

@@ -44,6 +44,12 @@ export class FakeNetwork {
   /** Unsolicited ARP sent from a namespace; `heard`: its link was up, so the segment got it. */
   readonly announced: { netns: string; address: string; heard: boolean }[] = [];
   private nextIfindex = 20;
+  /**
+   * Connections queued on a listening unix socket of the container (socket inode 7001, which
+   * FakeTools gives its fds as `socket:[7001]` when a test lists it): each `ss -xlnH` in the
+   * container's namespace (by /proc/<pid>/ns/net) sees the next value, the last one repeated.
+   */
+  unixBacklog: number[] = [];
 
   private readonly bridge: string;
   private readonly pluginDir: string;
@@ -161,6 +167,10 @@ export class FakeNetwork {
   private nsenter(call: Call): Reply {
     const [net, dashes, command, ...args] = call.args;
     const file = net.startsWith('--net=') ? net.slice('--net='.length) : '';
+    if (/^\/proc\/\d+\/ns\/net$/.test(file) && command === 'ss' && args.join(' ') === '-xlnH') {
+      const queued = this.unixBacklog.length > 1 ? this.unixBacklog.shift() : this.unixBacklog[0];
+      return { stdout: queued === undefined ? '' : `u_str LISTEN ${queued} 511 /run/php/php-fpm.sock 7001 * 0\nu_str LISTEN 9 128 /run/other.sock 7999 * 0\n` };
+    }
     if (dashes !== '--' || path.dirname(file) !== NETNS_DIR) return fail(1, `fake nsenter: ${call.args.join(' ')}\n`);
     const netns = path.basename(file);
     const ns = this.namespaces.get(netns);

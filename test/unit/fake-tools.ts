@@ -39,6 +39,8 @@ export class FakeTools {
   readonly listening = new Map<number, number[]>();
   /** Established TCP connections each process holds, as /proc shows them (one socket each). */
   readonly established = new Map<number, number>();
+  /** Unix sockets a process holds, by inode (a listener's queue is FakeNetwork.unixBacklog). */
+  readonly unixSockets = new Map<number, number[]>();
   readonly iptables: FakeIptables;
   /** The host's container network: namespaces, veths, CNI, arping (fake-network.ts). */
   readonly network: FakeNetwork;
@@ -77,7 +79,7 @@ export class FakeTools {
   /** find /proc/PID/fd ... -lname socket:* -printf '%l\n': one socket per listening port and connection. */
   private socketLinks(call: Call): Reply {
     const pids = call.args.filter((a) => /^\/proc\/\d+\/fd$/.test(a)).map((a) => Number(a.split('/')[2]));
-    const inodes = pids.flatMap((pid) => [...(this.listening.get(pid) ?? []).map((port) => 900000 + port), ...this.connectionInodes(pid)]);
+    const inodes = pids.flatMap((pid) => [...(this.listening.get(pid) ?? []).map((port) => 900000 + port), ...this.connectionInodes(pid), ...(this.unixSockets.get(pid) ?? [])]);
     return { stdout: inodes.map((inode) => `socket:[${inode}]\n`).join('') };
   }
 

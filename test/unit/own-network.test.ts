@@ -83,6 +83,31 @@ describe('preflightSource', () => {
 });
 
 describe('checkpoint of an own-network container', () => {
+  it('with connections queued on its own unix sockets, cuts its link while it runs and freezes it once it has accepted them', async () => {
+    const h = source();
+    // Its PHP-FPM listener (inode 7001) has 3, then 1, then none queued; another process's has 9.
+    h.tools.unixSockets.set(1000, [7001]);
+    h.tools.network.unixBacklog = [3, 1, 0];
+    await h.attempt('checkpoint', RUN);
+    const link = veth(h, SOURCE_NS);
+    const lines = h.rt.commandLines();
+    const polls = lines.map((l, i) => (/ss -xlnH$/.test(l) ? i : -1)).filter((i) => i >= 0);
+    expect(first(h, HOLD_INSERTED)).toBeLessThan(first(h, `ip link set ${link} down`));
+    expect(first(h, `ip link set ${link} down`)).toBeLessThan(first(h, PAUSE));
+    // Frozen only after the last poll found the queue empty.
+    expect(polls).toHaveLength(3);
+    expect(polls[2]).toBeLessThan(first(h, PAUSE));
+    expect(runcCalls(h.rt, 'checkpoint')[0]).toContain('--tcp-established');
+  });
+
+  it('with nothing queued on its unix sockets, keeps the order that saves requests in flight: pause, then cut', async () => {
+    const h = source();
+    h.tools.unixSockets.set(1000, [7001]);
+    h.tools.network.unixBacklog = [0];
+    await h.attempt('checkpoint', RUN);
+    expect(first(h, `ip link set ${veth(h, SOURCE_NS)} down`)).toBeGreaterThan(first(h, PAUSE));
+  });
+
   it('holds new connections before the pause, cuts the link after it and before the dump, and dumps them established', async () => {
     const h = source();
     await h.attempt('checkpoint', RUN);
