@@ -2,8 +2,10 @@
 // are fenced from the freeze (fence.ts) and its connections are restored closed. With a
 // network of its own, the address and connections go with it, in an order that keeps every
 // connection (see the field notes):
-// - new connections are held off (SYNs dropped in its namespace) before the freeze;
-// - the source's link is cut just after the freeze, before the dump. What clients sent in
+// - new connections are held off (SYNs dropped in its namespace) before the freeze; if its
+//   own unix sockets have connections queued (nginx's to PHP-FPM under load), its link is
+//   cut at once and it is given a moment to accept them: CRIU cannot dump those;
+// - otherwise the source's link is cut just after the freeze, before the dump. What clients sent in
 //   between was acknowledged by the frozen kernel and is dumped with the socket, so a request
 //   in flight at the freeze is answered by the target without waiting on a retransmission;
 //   nothing is acknowledged after the dump (CRIU lifts its own lock then) since the link is cut;
