@@ -45,14 +45,21 @@ services_complete() {
   for f in "${SERVICES_BINARIES[@]}"; do [[ -e "$1/$f" ]] || return 1; done
 }
 
-# Removes from rootfs $1 what no container reads, to keep the copies small.
-services_trim() {
+# Removes from Debian rootfs $1 what no container of any workload reads (docs, locales, apt's
+# lists and caches, install logs), to keep the copies small.
+rootfs_trim_common() {
   local root=$1
   rm -rf "$root"/usr/share/doc/* "$root"/usr/share/man/* "$root"/usr/share/info/* \
     "$root"/usr/share/locale/* "$root"/usr/share/i18n \
     "$root"/usr/share/lintian "$root"/usr/share/linda \
     "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/* "$root"/var/cache/debconf/*-old \
     "$root"/var/log/apt "$root"/var/log/dpkg.log "$root"/var/log/alternatives.log "$root"/var/log/bootstrap.log
+}
+
+# Removes from rootfs $1 what no container reads, to keep the copies small.
+services_trim() {
+  local root=$1
+  rootfs_trim_common "$root"
   # The package's own cluster (pg_createcluster in its postinst): bundles make their own data
   # directory with initdb (infra/services/postgres.ts), often on a volume.
   rm -rf "$root"/var/lib/postgresql/15 "$root"/etc/postgresql/15 "$root"/var/log/postgresql/postgresql-15-main.log

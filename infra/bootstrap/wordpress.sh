@@ -52,11 +52,7 @@ wordpress_apt() {
 # Removes from rootfs $1 what no container reads, to keep the copies small.
 wordpress_trim() {
   local root=$1
-  rm -rf "$root"/usr/share/doc/* "$root"/usr/share/man/* "$root"/usr/share/info/* \
-    "$root"/usr/share/locale/* "$root"/usr/share/i18n \
-    "$root"/usr/share/lintian "$root"/usr/share/linda \
-    "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/* "$root"/var/cache/debconf/*-old \
-    "$root"/var/log/apt "$root"/var/log/dpkg.log "$root"/var/log/alternatives.log "$root"/var/log/bootstrap.log
+  rootfs_trim_common "$root"
   # The package's own data directory (mariadb-install-db in its postinst, owned by the mysql
   # user): bundles make their own, as root (infra/services/wordpress-data.ts), often on a volume.
   rm -rf "$root"/var/lib/mysql/*
