@@ -29,14 +29,19 @@ export async function listeningPorts(rt: HostRuntime, pids: readonly number[], o
   return (await tcpSockets(rt, pids, options)).listening;
 }
 
+/** The socket links (`socket:[inode]`) of every pid's fd directory, in one `find`. */
+function socketLinks(rt: HostRuntime, pids: readonly number[], options?: ExecOptions): Promise<ExecResult> {
+  const findArgs = [...pids.map((pid) => `/proc/${pid}/fd`), '-mindepth', '1', '-maxdepth', '1', '-lname', 'socket:*', '-printf', '%l\\n'];
+  return rt.execute('find', findArgs, options).then((r) => vanishedOnly('find', findArgs, r));
+}
+
 /** The container's TCP sockets: where it listens, and how many established connections it holds. */
 export async function tcpSockets(rt: HostRuntime, pids: readonly number[], options?: ExecOptions): Promise<{ listening: ListeningPort[]; established: number }> {
   if (pids.length === 0) return { listening: [], established: 0 };
-  const findArgs = [...pids.map((pid) => `/proc/${pid}/fd`), '-mindepth', '1', '-maxdepth', '1', '-lname', 'socket:*', '-printf', '%l\\n'];
   // tcp6 is missing on a kernel without IPv6: then nothing can listen there.
   const catArgs = [`/proc/${pids[0]}/net/tcp`, `/proc/${pids[0]}/net/tcp6`];
   const [links, tables] = await Promise.all([
-    rt.execute('find', findArgs, options).then((r) => vanishedOnly('find', findArgs, r)),
+    socketLinks(rt, pids, options),
     rt.execute('cat', catArgs, options).then((r) => vanishedOnly('cat', catArgs, r)),
   ]);
   if (tables.stdout.trim() === '') throw new Error(`no TCP tables for process ${pids[0]}: ${tables.stderr.trim()}`);
@@ -46,12 +51,8 @@ export async function tcpSockets(rt: HostRuntime, pids: readonly number[], optio
 /** Connections waiting to be accepted by the container's listening unix sockets (see unixBacklogAmong). */
 export async function unixBacklog(rt: HostRuntime, pids: readonly number[], options?: ExecOptions): Promise<number> {
   if (pids.length === 0) return 0;
-  const findArgs = [...pids.map((pid) => `/proc/${pid}/fd`), '-mindepth', '1', '-maxdepth', '1', '-lname', 'socket:*', '-printf', '%l\\n'];
   // ss lists the unix sockets of the namespace it runs in: the container's.
   const ssArgs = [`--net=/proc/${pids[0]}/ns/net`, '--', 'ss', '-xlnH'];
-  const [links, ss] = await Promise.all([
-    rt.execute('find', findArgs, options).then((r) => vanishedOnly('find', findArgs, r)),
-    rt.executeOk('nsenter', ssArgs, options),
-  ]);
+  const [links, ss] = await Promise.all([socketLinks(rt, pids, options), rt.executeOk('nsenter', ssArgs, options)]);
   return unixBacklogAmong(ss.stdout, links.stdout);
 }
