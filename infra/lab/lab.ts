@@ -338,7 +338,7 @@ export async function labUp(options: LabOptions = defaultLabOptions()): Promise<
   }
 
   const { TASK_QUEUE_TYPE_ACTIVITY, TASK_QUEUE_TYPE_WORKFLOW } = temporal.api.enums.v1.TaskQueueType;
-  if (state.front) await waitFor(`the front's worker (log: ${path.join(labDir(), 'front', 'worker.log')})`, () => hasPollers(address, frontTaskQueue(LAB_FRONT), TASK_QUEUE_TYPE_ACTIVITY), 60_000);
+  if (state.front) await frontWorkerPolling(address);
   for (const host of state.hosts) {
     const what = `host worker ${host.name} (log: ${path.join(host.stateDir, 'worker.log')})`;
     // The server lists a stopped worker's pollers for minutes: a restarted worker counts once
@@ -430,15 +430,22 @@ function writeInventory(state: LabState): void {
 
 /** Each fronted service's server now: the address of the host its container runs on. */
 async function frontServers(state: LabState): Promise<FrontService[]> {
+  const services = state.front?.services ?? [];
+  if (services.length === 0) return [];
   const servers: FrontService[] = [];
-  for (const service of state.front?.services ?? []) {
-    for (const h of state.hosts) {
-      if ((await listContainers(h)).some((c) => c.name === service.container && c.status === 'running')) {
-        servers.push({ backend: service.backend, server: { host: h.name, address: h.address, port: service.port } });
-      }
+  for (const h of state.hosts) {
+    const running = new Set((await listContainers(h)).filter((c) => c.status === 'running').map((c) => c.name));
+    for (const service of services) {
+      if (running.has(service.container)) servers.push({ backend: service.backend, server: { host: h.name, address: h.address, port: service.port } });
     }
   }
   return servers;
+}
+
+/** Waits until the front's worker polls its task queue. */
+async function frontWorkerPolling(temporalAddress: string): Promise<void> {
+  const { TASK_QUEUE_TYPE_ACTIVITY } = temporal.api.enums.v1.TaskQueueType;
+  await waitFor(`the front's worker (log: ${path.join(labDir(), 'front', 'worker.log')})`, () => hasPollers(temporalAddress, frontTaskQueue(LAB_FRONT), TASK_QUEUE_TYPE_ACTIVITY), 60_000);
 }
 
 /**
@@ -456,7 +463,7 @@ export async function labFront(container: string, port: number, mode: 'http' | '
   await ensureFront(state.front, { gateway: state.gateway, current: await frontServers(state), build: state.front.build, temporalAddress: state.temporal.address, restart: true, dist: DIST });
   saveState(state);
   writeInventory(state);
-  await waitFor(`the front's worker (log: ${path.join(labDir(), 'front', 'worker.log')})`, () => hasPollers(state.temporal.address, frontTaskQueue(LAB_FRONT), temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY), 60_000);
+  await frontWorkerPolling(state.temporal.address);
   return `${state.gateway}:${port}`;
 }
 
