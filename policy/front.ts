@@ -4,11 +4,10 @@
 // reload): hold new requests before the freeze, switch to the target after verify, back to the
 // source on rollback. The commands are in front-commands.ts, the files it runs in front-config.ts.
 import { z } from 'zod';
-import { IPv4 } from './ipv4';
+import { IPv4, Port } from './ipv4';
 import { HOST_NAME_PATTERN } from './names';
 import { HostName } from './request';
 
-const Port = z.number().int().min(1).max(65535);
 
 /** A front's name: it ends up in its task queue's name, as a host's does. */
 export const FrontName = z.string().regex(HOST_NAME_PATTERN, 'a front name (lower case, digits and "-", starting with a letter)');

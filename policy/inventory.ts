@@ -4,10 +4,9 @@ import { BackendName, FrontName } from './front';
 import { DEFAULT_OUTBOUND_LIMIT } from './slots';
 import { ResourceAmounts } from './rebalance';
 import { AbsolutePath } from './volumes';
-import { IPv4 } from './ipv4';
+import { IPv4, Port } from './ipv4';
 import { ContainerNetworkConfig } from './container-network';
 
-const Port = z.number().int().min(1).max(65535);
 
 /**
  * How a gateway worker reaches a host that runs no worker of its own: SSH with a pinned host

@@ -4,6 +4,9 @@ import { z } from 'zod';
 
 export const IPv4 = z.string().regex(/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/, 'an IPv4 address');
 
+/** A TCP port. */
+export const Port = z.number().int().min(1).max(65535);
+
 /** An IPv4 network as "a.b.c.d/n" (a host address inside it is accepted and masked). */
 export const Ipv4Cidr = z.string().refine((s) => tryParseCidr(s) !== null && s.includes('/'), 'an IPv4 network such as 10.204.0.0/24');
 
