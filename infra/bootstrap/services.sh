@@ -74,7 +74,7 @@ services_trim() {
 }
 
 services_ensure() {
-  local dir=$GODWIT_HOME/services root stamp build started seconds
+  local dir=$GODWIT_HOME/services root stamp build started
   root=$dir/rootfs
   stamp=$dir/rootfs.stamp
   if [[ -f "$stamp" && "$(head -n1 "$stamp")" == "$SERVICES_RECIPE" ]] && services_complete "$root"; then

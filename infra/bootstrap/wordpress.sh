@@ -70,7 +70,7 @@ wordpress_trim() {
 }
 
 wordpress_ensure() {
-  local dir=$GODWIT_HOME/services root stamp build started seconds
+  local dir=$GODWIT_HOME/services root stamp build started
   root=$dir/wordpress-rootfs
   stamp=$dir/wordpress-rootfs.stamp
   if [[ -f "$stamp" && "$(head -n1 "$stamp")" == "$WORDPRESS_RECIPE" ]] && wordpress_complete "$root"; then
