@@ -8,7 +8,6 @@ import { IPv4, Port } from './ipv4';
 import { HOST_NAME_PATTERN } from './names';
 import { HostName } from './request';
 
-
 /** A front's name: it ends up in its task queue's name, as a host's does. */
 export const FrontName = z.string().regex(HOST_NAME_PATTERN, 'a front name (lower case, digits and "-", starting with a letter)');
 

@@ -7,7 +7,6 @@ import { AbsolutePath } from './volumes';
 import { IPv4, Port } from './ipv4';
 import { ContainerNetworkConfig } from './container-network';
 
-
 /**
  * How a gateway worker reaches a host that runs no worker of its own: SSH with a pinned host
  * key. The key and any passphrase stay in files (or the agent) on the gateway; only paths are
