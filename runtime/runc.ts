@@ -144,7 +144,7 @@ export class Runc {
     if (dump.pageServer) args.push('--page-server', `${dump.pageServer.address}:${dump.pageServer.port}`);
     if (dump.parentPath) args.push('--parent-path', dump.parentPath);
     args.push(name);
-    const env = { ...(await this.dumpEnvironment(dump.workPath, dump.criuOptions, dump.tcp)), ...dump.criuEnv };
+    const env = { ...(await this.criuRunEnvironment(dump.workPath, dump.criuOptions, dump.tcp)), ...dump.criuEnv };
     const result = await this.rt.execute(this.paths.runc, args, { ...options, env });
     if (result.code !== 0) {
       const runcSays = result.stderr.trim().split('\n').slice(-2).join('\n');
@@ -158,7 +158,7 @@ export class Runc {
    * (config-file lines) when there are any, written in its own work directory so that two
    * migrations with other options never share a file.
    */
-  async dumpEnvironment(workPath: string, criuOptions: readonly string[] = [], tcp: TcpConnections = 'close'): Promise<NodeJS.ProcessEnv> {
+  async criuRunEnvironment(workPath: string, criuOptions: readonly string[] = [], tcp: TcpConnections = 'close'): Promise<NodeJS.ProcessEnv> {
     const env = (await this.criuEnvironment()) ?? process.env;
     if (criuOptions.length === 0 && tcp === 'close') return env;
     const config = path.join(workPath, 'criu.conf');
@@ -201,7 +201,7 @@ export class Runc {
     // Post-copy: memory arrives later, through the lazy-pages daemon listening in `workPath`.
     const lazy = restore.lazyPages ? ['--lazy-pages'] : [];
     const args = ['--detach', FILE_LOCKS, ...tcpFlags(restore.tcp), ...lazy, '--image-path', restore.imagePath, '--work-path', restore.workPath, '--bundle', restore.bundle, name];
-    const env = await this.dumpEnvironment(restore.workPath, [], restore.tcp);
+    const env = await this.criuRunEnvironment(restore.workPath, [], restore.tcp);
     await this.detached('restore', args, path.join(restore.workPath, 'runc.log'), { ...options, env });
   }
 

@@ -242,7 +242,7 @@ export function sourceSteps(ctx: HostContext): SourceActivities {
         pidFile,
         logFile: path.join(workPath, 'runc.out'),
         // No relinking here: a dump that ends the container keeps CRIU's link remaps in place.
-        env: await runc.dumpEnvironment(workPath, heldStateOptions(run), tcpFor(attachment)),
+        env: await runc.criuRunEnvironment(workPath, heldStateOptions(run), tcpFor(attachment)),
       });
       // CRIU runs its status-ready hook once the page server listens: the target may connect.
       await heartbeating((signal) =>
