@@ -5,6 +5,7 @@ import { IPv4 } from '../policy/ipv4';
 import { parseVolumeArgument } from '../infra/lab/volumes';
 import { defaultLabOptions, labDown, labFront, labRemove, labRun, labStatus, labUp } from '../infra/lab/lab';
 import type { LabStatus } from '../infra/lab/state';
+import { LabSubnets } from '../infra/lab/sites';
 import { DemoResult, formatDemo, runDemo } from './demo';
 import { UsageError, checkedValue, positionalsOf, readOptions } from './options';
 import { EXIT, answer, type Answer } from './output';
@@ -13,6 +14,7 @@ import type { CommandContext } from './migration-commands';
 export function formatLabStatus(s: LabStatus): string {
   if (!s.up) return 'lab is down';
   const lines = [`Temporal ${s.temporal?.address} (${s.temporal?.running ? 'running' : 'DOWN'}), UI ${s.temporal?.ui}; orchestrator ${s.orchestrator ? 'running' : 'DOWN'}`];
+  if (s.subnets === 'per-host') lines.push('  hosts on subnets of their own, routed: containers keep no address of their own across them');
   for (const h of s.hosts) {
     const containers = h.containers.map((c) => `${c.name}(${c.status}${c.network === 'own' && c.address ? ` ${c.address}` : ''})`).join(' ') || '-';
     lines.push(`  ${h.name.padEnd(10)} ${h.address.padEnd(15)} worker ${h.worker ? 'up' : 'DOWN'}  receiver ${h.receiver ? 'up' : 'DOWN'}  containers: ${containers}${h.volumesDir ? `  volumes: ${h.volumesDir}` : ''}`);
@@ -24,9 +26,10 @@ export async function lab(args: readonly string[], _ctx: CommandContext): Promis
   const [verb, ...rest] = args;
   switch (verb) {
     case 'up': {
-      const { values, positionals } = readOptions(rest, { hosts: 'string', ssh: 'string', front: 'boolean' });
+      const { values, positionals } = readOptions(rest, { hosts: 'string', ssh: 'string', front: 'boolean', subnets: 'string' });
       positionalsOf(positionals, [], 'lab up');
       const options = { ...defaultLabOptions(), front: values.front === true };
+      if (values.subnets !== undefined) options.subnets = checkedValue(LabSubnets, values.subnets, '--subnets');
       if (values.hosts) options.hosts = checkedValue(z.array(HostName).min(2).max(20), values.hosts.split(','), '--hosts');
       if (values.ssh) {
         options.sshHosts = checkedValue(z.array(HostName).min(1).max(20), values.ssh.split(','), '--ssh');
@@ -35,9 +38,10 @@ export async function lab(args: readonly string[], _ctx: CommandContext): Promis
       }
       const state = await labUp(options);
       const hosts = state.hosts.map((h) => ({ name: h.name, address: h.address, ssh: h.ssh !== null }));
+      const apart = state.subnets === 'per-host' ? ' (each on a subnet of its own, routed)' : '';
       return answer(
-        { temporal: { address: state.temporal.address, ui: state.temporal.ui }, hosts },
-        `lab up: ${hosts.map((h) => `${h.name} ${h.address}`).join(', ')}; Temporal ${state.temporal.address}; UI ${state.temporal.ui}`,
+        { temporal: { address: state.temporal.address, ui: state.temporal.ui }, subnets: state.subnets, hosts },
+        `lab up: ${hosts.map((h) => `${h.name} ${h.address}`).join(', ')}${apart}; Temporal ${state.temporal.address}; UI ${state.temporal.ui}`,
       );
     }
     case 'down':

@@ -29,9 +29,11 @@ export const USAGE = `usage: godwit <command> [options] [--json]
                                           create or update the rebalance schedule (DURATION: 30s, 15m, 1h, 1h30m)
   schedule list
   schedule pause|unpause|delete|trigger [ID]   ID defaults to godwit-rebalance
-  lab up [--hosts alpha,beta] [--ssh alpha,beta] [--front]
+  lab up [--hosts alpha,beta] [--ssh alpha,beta] [--front] [--subnets shared|per-host]
                                           start the local lab (Temporal dev server, hosts, workers);
                                           --ssh hosts get sshd and a gateway worker instead of their own
+                                          --subnets per-host: each host on a routed subnet of its own
+                                          (a container's address cannot follow; use the front)
   lab down                                remove everything the lab made
   lab status
   lab run <host> <container> <bundle-dir> [--volume NAME:/path]... [--network own|host] [--ip ADDR]

@@ -78,7 +78,7 @@ async function makeHost(name: string, address: string): Promise<HostConfig> {
     rsync: tools().rsync,
   };
   const conf = path.join(stateDir, 'rsyncd.conf');
-  writeFileSync(conf, receiverConfig({ name, stateDir } as Parameters<typeof receiverConfig>[0], SUBNET));
+  writeFileSync(conf, receiverConfig({ name, stateDir } as Parameters<typeof receiverConfig>[0], [SUBNET]));
   spawnDaemon(tools().rsync, ['--daemon', '--no-detach', `--config=${conf}`, `--address=${address}`, `--port=${config.transferPort}`], {
     logFile: path.join(stateDir, 'receiver.out'),
   });

@@ -18,7 +18,8 @@ import { LocalRuntime } from '../../runtime/local';
 import { HostLayout } from '../../runtime/layout';
 import { Runc, type ContainerStatus } from '../../runtime/runc';
 import { placeBundle } from '../../runtime/bundle';
-import { assertSubnetFree, ensureBridge, ensureHostNetwork, ensureHostUplink, removeBridge, removeHostNetwork, removeHostUplink } from './network';
+import { assertSubnetFree, ensureBridge, ensureHostNetwork, ensureHostUplink, ipForwarding, removeBridge, removeHostNetwork, removeHostUplink, setIpForwarding } from './network';
+import { LAB_BRIDGE, labReach, labSite, labSubnetsAllowed, type LabSubnets } from './sites';
 import { hostAddress, overlaps as overlapsLab, parseCidr } from '../../policy/ipv4';
 import type { ContainerNetworkConfig } from '../../policy/container-network';
 import {
@@ -43,7 +44,6 @@ import { VOLUMES_MODULE } from '../../runtime/rsync';
 import { projectRoot } from '../project-root';
 import { DEFAULT_OUTBOUND_LIMIT } from '../../policy/slots';
 
-const BRIDGE = 'godwit0';
 const TEMPORAL_PORT = 7233;
 const UI_PORT = 8233;
 const RECEIVER_PORT = 8873;
@@ -58,6 +58,8 @@ export interface LabOptions {
   sshHosts?: string[];
   /** Start the lab's front (infra/lab/front.ts); once started it stays up until `lab down`. */
   front?: boolean;
+  /** Where the hosts sit (infra/lab/sites.ts); absent keeps the lab as it is, `shared` when new. */
+  subnets?: LabSubnets;
 }
 
 export function defaultLabOptions(): LabOptions {
@@ -87,9 +89,13 @@ function inventoryEntry(state: LabHostState): HostEntry {
   };
 }
 
-/** The lab's container network as its hosts' files give it; absent in a lab started before it. */
+/** The lab's container network, whose interfaces lab containers may hold; absent in a lab started before it. */
 const containerNetworkOf = (lab: Pick<LabState, 'containerNetwork'> | null): ContainerNetworkConfig | undefined =>
   lab?.containerNetwork ? labContainerNetwork(lab.containerNetwork.subnet) : undefined;
+
+/** The container network as hosts offer it: only while they share a subnet, which it spans. */
+const offeredContainerNetwork = (lab: Pick<LabState, 'containerNetwork' | 'subnets'>): ContainerNetworkConfig | undefined =>
+  lab.subnets === 'shared' ? containerNetworkOf(lab) : undefined;
 
 /** A lab host's uplink to the containers' network, in the root namespace (cut it to cut the host off). */
 export const labUplink = (host: Pick<LabHostState, 'name'>) => `gwn-${host.name}`.slice(0, 15);
@@ -150,13 +156,16 @@ function log(line: string): void {
   console.error(`lab: ${line}`);
 }
 
-/** rsyncd configuration: a writable module over the host's state directory, lab subnet only. */
-export function receiverConfig(host: LabHostState, subnet: string): string {
+/** rsyncd configuration: a writable module over the host's state directory, lab subnets only. */
+export function receiverConfig(host: LabHostState, allowed: readonly string[]): string {
+  const subnet = allowed.join(' ');
   return [
     'uid = root',
     'gid = root',
     'use chroot = yes',
     'numeric ids = yes',
+    // Peers are addresses, not names: a reverse lookup would only wait on DNS the lab lacks.
+    'reverse lookup = no',
     `pid file = ${path.join(host.stateDir, 'receiver.pid')}`,
     `log file = ${path.join(host.stateDir, 'receiver.log')}`,
     '[godwit]',
@@ -204,19 +213,21 @@ export async function labUp(options: LabOptions = defaultLabOptions()): Promise<
   if (prefix !== 24) throw new Error(`the lab subnet must be a /24, got ${options.subnet}`);
   const previous = readLabState();
   if (previous && previous.subnet !== options.subnet) throw new Error(`the lab is up on ${previous.subnet}; run "godwit lab down" first`);
+  const subnets = options.subnets ?? previous?.subnets ?? 'shared';
   for (const tool of [tools().criu, tools().temporal, tools().runc, tools().rsync, '/usr/lib/cni/bridge', '/usr/bin/arping']) {
     if (!existsSync(tool)) throw new Error(`${tool} is missing: run infra/bootstrap.sh`);
   }
   mkdirSync(labDir(), { recursive: true });
-  await assertSubnetFree(options.subnet, BRIDGE);
+  await assertSubnetFree(options.subnet, LAB_BRIDGE);
   const gateway = hostAddress(options.subnet, 1);
-  await ensureBridge(BRIDGE, gateway, prefix);
+  await ensureBridge(LAB_BRIDGE, gateway, prefix);
 
   const address = `${gateway}:${TEMPORAL_PORT}`;
   const build = buildId();
   const state: LabState = previous ?? {
     subnet: options.subnet,
-    bridge: BRIDGE,
+    subnets,
+    bridge: LAB_BRIDGE,
     gateway,
     temporal: { address, ui: `http://127.0.0.1:${UI_PORT}`, pid: null, dbFile: path.join(labDir(), 'temporal.db') },
     orchestratorPid: null,
@@ -233,7 +244,6 @@ export async function labUp(options: LabOptions = defaultLabOptions()): Promise<
   }
   await assertSubnetFree(state.containerNetwork.subnet, FABRIC_BRIDGE);
   await ensureBridge(FABRIC_BRIDGE, state.containerNetwork.gateway, 24);
-  const containerNetwork = containerNetworkOf(state);
 
   if (!processAlive(state.temporal.pid, 'start-dev')) {
     log(`starting Temporal dev server on ${address} (UI ${state.temporal.ui})`);
@@ -249,11 +259,11 @@ export async function labUp(options: LabOptions = defaultLabOptions()): Promise<
   }
   await waitFor('the Temporal dev server', () => temporalReady(address), 60_000);
 
-  options.hosts.forEach((name, i) => {
+  options.hosts.forEach((name) => {
     if (!state.hosts.some((h) => h.name === name)) {
       state.hosts.push({
         name,
-        address: hostAddress(options.subnet, 11 + i),
+        address: labSite(options.subnet, state.hosts.length, subnets).address,
         netns: `godwit-${name}`,
         veth: `gw-${name}`.slice(0, 15),
         stateDir: path.join(labDir(), 'hosts', name),
@@ -267,13 +277,18 @@ export async function labUp(options: LabOptions = defaultLabOptions()): Promise<
     }
   });
 
+  await placeHosts(state, subnets);
   await ensureHostTls(tlsDir(), state.hosts);
+  const containerNetwork = offeredContainerNetwork(state);
+  const allowed = labSubnetsAllowed(state.subnet, state.hosts.length, subnets);
   /** Workers started by this call, and where their logs stood before. */
   const started = new Map<string, { logFile: string; from: number }>();
 
-  for (const host of state.hosts) {
-    await ensureHostNetwork({ netns: host.netns, veth: host.veth, bridge: BRIDGE, address: host.address, prefix });
-    await ensureHostUplink({ netns: host.netns, hostBridge: HOST_BRIDGE, uplink: labUplink(host), fabric: FABRIC_BRIDGE });
+  for (const [index, host] of state.hosts.entries()) {
+    const site = labSite(state.subnet, index, subnets);
+    await ensureHostNetwork({ netns: host.netns, veth: host.veth, bridge: site.bridge, address: host.address, prefix: 24, gateway: site.gateway, reach: labReach(state.subnet) });
+    if (containerNetwork) await ensureHostUplink({ netns: host.netns, hostBridge: HOST_BRIDGE, uplink: labUplink(host), fabric: FABRIC_BRIDGE });
+    else await removeHostUplink(labUplink(host));
     mkdirSync(host.stateDir, { recursive: true });
     const viaSsh = options.sshHosts?.includes(host.name) ?? false;
     // A host switching between its own worker and a gateway gets a new worker.
@@ -285,7 +300,7 @@ export async function labUp(options: LabOptions = defaultLabOptions()): Promise<
     }
     writeFileSync(host.configFile, `${JSON.stringify(hostConfig(host, containerNetwork), null, 2)}\n`);
     const receiverConf = path.join(host.stateDir, 'rsyncd.conf');
-    writeFileSync(receiverConf, receiverConfig(host, options.subnet));
+    writeFileSync(receiverConf, receiverConfig(host, allowed));
     if (!processAlive(host.receiverPid, receiverConf)) {
       host.receiverPid = spawnDaemon(
         tools().nsenter,
@@ -351,6 +366,46 @@ export async function labUp(options: LabOptions = defaultLabOptions()): Promise<
   return state;
 }
 
+/**
+ * Puts each host on its site (infra/lab/sites.ts), with the root namespace routing between
+ * sites when they are apart. A host whose address changes loses what listened on the old one:
+ * its worker, file receiver and sshd start again on the new.
+ */
+async function placeHosts(state: LabState, subnets: LabSubnets): Promise<void> {
+  for (const [index, host] of state.hosts.entries()) {
+    const site = labSite(state.subnet, index, subnets);
+    if (subnets === 'per-host') {
+      await assertSubnetFree(site.subnet, site.bridge);
+      await ensureBridge(site.bridge, site.gateway, 24);
+    }
+    if (host.address === site.address) continue;
+    log(`moving ${host.name} from ${host.address} to ${site.address} (${subnets === 'per-host' ? `a subnet of its own, ${site.subnet}` : `the lab subnet ${state.subnet}`})`);
+    await stopHostDaemons(host);
+    host.address = site.address;
+  }
+  if (subnets === 'per-host' && state.forwardingBefore === undefined) {
+    state.forwardingBefore = ipForwarding();
+    setIpForwarding('1');
+  }
+  if (subnets === 'shared') await unrouteSites(state);
+  state.subnets = subnets;
+  saveState(state);
+}
+
+/** Back to one subnet (or down): the per-host bridges go, and forwarding is as the lab found it. */
+async function unrouteSites(state: LabState): Promise<void> {
+  for (const index of state.hosts.keys()) await removeBridge(labSite(state.subnet, index, 'per-host').bridge);
+  if (state.forwardingBefore !== undefined) setIpForwarding(state.forwardingBefore);
+  delete state.forwardingBefore;
+}
+
+/** Stops what a lab host runs in its namespace: worker, file receiver, sshd. */
+async function stopHostDaemons(host: LabHostState): Promise<void> {
+  await stopProcess(host.workerPid, host.configFile);
+  await stopProcess(host.receiverPid, path.join(host.stateDir, 'rsyncd.conf'));
+  await stopProcess(host.ssh?.sshdPid ?? null, path.join(host.stateDir, 'ssh', 'sshd_config'));
+}
+
 /** What a log file gained since `from` bytes. */
 function logSince(log: { logFile: string; from: number }): string {
   if (!existsSync(log.logFile)) return '';
@@ -373,8 +428,9 @@ export async function labDown(): Promise<void> {
   }
   await stopProcess(state.orchestratorPid, 'orchestrator-worker');
   await stopFront(state.front);
+  await unrouteSites(state);
   for (const host of state.hosts) {
-    await stopProcess(host.workerPid, host.configFile);
+    await stopHostDaemons(host);
     const runc = new Runc(new LocalRuntime(), { runc: tools().runc, criu: tools().criu, root: new HostLayout(host.stateDir).runcRoot });
     const network = containerNetworkOf(state);
     for (const container of await listContainers(host)) {
@@ -382,8 +438,6 @@ export async function labDown(): Promise<void> {
       if (network) await detachLabContainer(host, network, container.name);
     }
     removeCgroupParent(hostConfig(host).cgroupParent);
-    await stopProcess(host.receiverPid, path.join(host.stateDir, 'rsyncd.conf'));
-    await stopProcess(host.ssh?.sshdPid ?? null, path.join(host.stateDir, 'ssh', 'sshd_config'));
     await removeHostUplink(labUplink(host));
     await removeHostNetwork(host.netns, host.veth);
   }
@@ -407,6 +461,7 @@ export async function labStatus(): Promise<LabStatus> {
   if (!state) return { up: false, hosts: [] };
   return {
     up: true,
+    subnets: state.subnets,
     temporal: { address: state.temporal.address, ui: state.temporal.ui, running: processAlive(state.temporal.pid, 'start-dev') },
     orchestrator: processAlive(state.orchestratorPid, 'orchestrator-worker'),
     hosts: await Promise.all(
@@ -511,6 +566,9 @@ export async function labRun(hostName: string, container: string, bundleDir: str
     return host.address;
   }
   if (!network) throw new LabError('this lab has no container network (it was started by an older godwit): run "godwit lab down" and "godwit lab up"');
+  if (!offeredContainerNetwork(state)) {
+    throw new LabError('the lab\'s hosts are on subnets of their own (lab up --subnets per-host): an address of its own could not follow the container; run it with --network host, behind the front (--front PORT)');
+  }
   const attachment = attachmentFor(chooseAddress(state, network.subnet, opts.ip));
   await annotateBundle(rt, bundle, attachment);
   const ownNetnsPath = await attachLabContainer(host, network, container, attachment);

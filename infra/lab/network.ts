@@ -1,8 +1,12 @@
-// The lab's network: one bridge in the root namespace and, per host, a network namespace
-// joined to it by a veth pair. Every step checks before it acts, so `up` can be re-run.
+// The lab's network: bridges in the root namespace (one, or one per host: infra/lab/sites.ts)
+// and, per host, a network namespace joined to its bridge by a veth pair. Every step checks
+// before it acts, so `up` can be re-run.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { execute, executeOk } from '../../runtime/exec';
 import { tools } from './tools';
 import { overlaps } from '../../policy/ipv4';
+
+const IP_FORWARD = '/proc/sys/net/ipv4/ip_forward';
 
 interface Route {
   dst: string;
@@ -43,16 +47,37 @@ export async function ensureBridge(bridge: string, gateway: string, prefix: numb
   await ip(['link', 'set', bridge, 'up']);
 }
 
-export async function ensureHostNetwork(opts: { netns: string; veth: string; bridge: string; address: string; prefix: number }): Promise<void> {
+/**
+ * A host's namespace joined to `bridge` with exactly `address`, and `reach` routed through the
+ * root namespace (the Temporal server, and in a per-host lab every other host, lie beyond).
+ * A host moved to another site keeps its namespace: the veth moves, and the address changes.
+ */
+export async function ensureHostNetwork(opts: { netns: string; veth: string; bridge: string; address: string; prefix: number; gateway: string; reach: string }): Promise<void> {
   if (!(await netnsExists(opts.netns))) await ip(['netns', 'add', opts.netns]);
   if (!(await linkExists('eth0', opts.netns))) {
     if (await linkExists(opts.veth)) await ip(['link', 'del', opts.veth]);
     await ip(['link', 'add', opts.veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', opts.netns]);
-    await ip(['-n', opts.netns, 'addr', 'add', `${opts.address}/${opts.prefix}`, 'dev', 'eth0']);
+  }
+  const wanted = `${opts.address}/${opts.prefix}`;
+  const shown = JSON.parse((await executeOk(tools().ip, ['-j', '-n', opts.netns, '-4', 'addr', 'show', 'dev', 'eth0'])).stdout || '[]') as { addr_info?: { local: string; prefixlen: number }[] }[];
+  const current = (shown[0]?.addr_info ?? []).map((a) => `${a.local}/${a.prefixlen}`);
+  if (current.length !== 1 || current[0] !== wanted) {
+    await ip(['-n', opts.netns, 'addr', 'flush', 'dev', 'eth0']);
+    await ip(['-n', opts.netns, 'addr', 'add', wanted, 'dev', 'eth0']);
   }
   await ip(['link', 'set', opts.veth, 'master', opts.bridge, 'up']);
   await ip(['-n', opts.netns, 'link', 'set', 'lo', 'up']);
   await ip(['-n', opts.netns, 'link', 'set', 'eth0', 'up']);
+  await ip(['-n', opts.netns, 'route', 'replace', opts.reach, 'via', opts.gateway, 'dev', 'eth0']);
+}
+
+/** Whether the root namespace forwards IPv4 (a per-host lab routes between its sites). */
+export function ipForwarding(): string {
+  return readFileSync(IP_FORWARD, 'utf8').trim();
+}
+
+export function setIpForwarding(value: string): void {
+  writeFileSync(IP_FORWARD, `${value}\n`);
 }
 
 export async function removeHostNetwork(netns: string, veth: string): Promise<void> {

@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { LabSubnets } from './sites';
 
 export function godwitHome(): string {
   return process.env.GODWIT_HOME ?? '/var/lib/godwit';
@@ -48,6 +49,10 @@ export type LabFrontState = z.infer<typeof LabFrontState>;
 
 export const LabState = z.object({
   subnet: z.string(),
+  /** Where hosts sit: all on `subnet`, or each on one of its own (infra/lab/sites.ts). */
+  subnets: LabSubnets.default('shared'),
+  /** net.ipv4.ip_forward as the lab found it, while it routes between per-host subnets. */
+  forwardingBefore: z.string().optional(),
   bridge: z.string(),
   gateway: z.string(),
   /** The lab's front (`lab up --front`), if it has one. */
@@ -87,6 +92,7 @@ export class LabError extends Error {
 /** What `godwit lab status` shows. */
 export const LabStatus = z.object({
   up: z.boolean(),
+  subnets: LabSubnets.optional(),
   temporal: z.object({ address: z.string(), ui: z.string(), running: z.boolean() }).optional(),
   orchestrator: z.boolean().optional(),
   hosts: z.array(

@@ -1,18 +1,19 @@
-// A service whose address cannot follow it, reached through the lab's HAProxy front: nginx in
-// its host's network (its address changes with the host, as it would between networks),
-// clients at the front's address only. Migrated alpha → beta → alpha under concurrent
-// keep-alive readers: the front holds new requests from just before the freeze, lets the
-// source finish the ones in flight, and sends them all to the target once verify passed. No
-// request failed, every body was intact, and the report says what the front did.
+// A service whose address cannot follow it, reached through the lab's HAProxy front: the lab's
+// hosts on two routed subnets (lab up --subnets per-host), nginx in its host's network, clients
+// at the front's address only. Migrated alpha → beta → alpha under concurrent keep-alive
+// readers: the front holds new requests from just before the freeze, lets the source finish
+// the ones in flight, and sends them all to the target once verify passed. No request failed,
+// every body was intact, and the report says what the front did.
 import { labFront, labRemove } from '../../infra/lab/lab';
 import { resultOf, startMigration } from '../../client/migrations';
 import { HttpReaders } from '../../infra/services/clients/http-readers';
 import { startService } from '../../infra/services/on-lab';
-import { leftovers, testLabOptions, useLab } from './lab';
+import { host, leftovers, onDifferentSubnets, routedLabOptions, testLabOptions, useLab } from './lab';
 
 jest.setTimeout(300_000);
 
-const session = useLab({ ...testLabOptions(), front: true });
+// Across two networks, then back to the lab other files expect.
+const session = useLab(routedLabOptions(), testLabOptions());
 const NAME = 'e2e-front-nginx';
 const PORT = 7430;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -22,6 +23,7 @@ afterAll(async () => {
 });
 
 it('keeps every request of clients that come through the front, there and back', async () => {
+  expect(onDifferentSubnets(host(session.lab, 'alpha'), host(session.lab, 'beta'))).toBe(true);
   const service = await startService(session.lab, 'alpha', 'nginx', NAME, PORT, 'host');
   const front = await labFront(NAME, PORT, 'http');
   const [address, port] = front.split(':');

@@ -13,13 +13,25 @@ import { LocalRuntime } from '../../runtime/local';
 import { mentions } from '../../runtime/daemon';
 import { labHost, labStateFile, readLabState } from '../../infra/lab/state';
 import { stopProcess } from '../../infra/lab/processes';
+import { overlaps } from '../../policy/ipv4';
 import type { LabHostState, LabState } from '../../infra/lab/state';
 import type { Fault } from '../../activities/faults';
 
-/** The lab as tests leave it for each other: hosts with their own workers, faults honoured. */
+/** The lab as tests leave it for each other: hosts with their own workers on one subnet, faults honoured. */
 export function testLabOptions(): LabOptions {
-  return { ...defaultLabOptions(), faultInjection: true };
+  return { ...defaultLabOptions(), faultInjection: true, subnets: 'shared' };
 }
+
+/**
+ * The lab as two networks: each host on a routed subnet of its own, so a container's address
+ * cannot follow it, and the front that its clients come through.
+ */
+export function routedLabOptions(): LabOptions {
+  return { ...testLabOptions(), front: true, subnets: 'per-host' };
+}
+
+/** Whether two lab hosts sit on different subnets (their addresses share no /24). */
+export const onDifferentSubnets = (a: LabHostState, b: LabHostState) => !overlaps(`${a.address}/24`, `${b.address}/24`);
 
 export async function bringLabUp(): Promise<LabState> {
   return labUp(testLabOptions());

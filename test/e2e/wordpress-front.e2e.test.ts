@@ -1,5 +1,6 @@
-// The seed paper's workload through the front: WordPress with MariaDB in one container, in
-// its host's network (its address changes with the host), clients at the lab front's address.
+// The seed paper's workload through the front, between networks: WordPress with MariaDB in one
+// container, in its host's network, the hosts on two routed subnets (the paper's cross-cloud
+// case: the address cannot follow), clients at the lab front's address.
 // Five visitors read pages and post comments (GET and POST) while it moves alpha → beta →
 // alpha. No request failed, and every comment WordPress acknowledged (302) is on the copy
 // that runs at the end. The front's drain also lets nginx's requests to PHP-FPM finish before
@@ -10,11 +11,12 @@ import { resultOf, startMigration } from '../../client/migrations';
 import { startService } from '../../infra/services/on-lab';
 import { recordRequests } from '../../infra/services/clients/request-recorder';
 import { wordpressRequests, type WordpressSite } from '../../infra/services/wordpress';
-import { leftovers, testLabOptions, useLab } from './lab';
+import { host, leftovers, onDifferentSubnets, routedLabOptions, testLabOptions, useLab } from './lab';
 
 jest.setTimeout(300_000);
 
-const session = useLab({ ...testLabOptions(), front: true });
+// Across two networks, then back to the lab other files expect.
+const session = useLab(routedLabOptions(), testLabOptions());
 const NAME = 'e2e-wordpress';
 const PORT = 7431;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -38,6 +40,7 @@ function comments(address: string, port: number, site: WordpressSite): Promise<n
 }
 
 it('serves every GET and keeps every acknowledged POST through the front, there and back', async () => {
+  expect(onDifferentSubnets(host(session.lab, 'alpha'), host(session.lab, 'beta'))).toBe(true);
   const service = await startService(session.lab, 'alpha', 'wordpress', NAME, PORT, 'host');
   const site = service.wordpress;
   if (!site) throw new Error('the WordPress bundle names no site');

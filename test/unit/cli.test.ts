@@ -196,11 +196,11 @@ describe('godwit --json: one object per command', () => {
 
   it('lab up, down, status, run, rm', async () => {
     labFns.labUp.mockResolvedValue({
-      subnet: '10.77.0.0/24', bridge: 'godwit0', gateway: '10.77.0.1', orchestratorPid: 1, orchestratorBuild: '', inventoryFile: '/i',
+      subnet: '10.77.0.0/24', subnets: 'shared', bridge: 'godwit0', gateway: '10.77.0.1', orchestratorPid: 1, orchestratorBuild: '', inventoryFile: '/i',
       temporal: { address: '10.77.0.1:7233', ui: 'http://10.77.0.1:8233', pid: 2, dbFile: '/db' },
       hosts: [],
     });
-    const up = oneObject(await godwit('lab', 'up', '--json'), z.object({ temporal: z.object({ address: z.string(), ui: z.string() }), hosts: z.array(z.unknown()) }).strict());
+    const up = oneObject(await godwit('lab', 'up', '--json'), z.object({ temporal: z.object({ address: z.string(), ui: z.string() }), subnets: z.enum(['shared', 'per-host']), hosts: z.array(z.unknown()) }).strict());
     expect(up.temporal.address).toBe('10.77.0.1:7233');
     expect(oneObject(await godwit('lab', 'down', '--json'), z.object({ down: z.literal(true) }).strict())).toEqual({ down: true });
     labFns.labStatus.mockResolvedValue({ up: false, hosts: [] });
