@@ -3,7 +3,8 @@
 // migrated alpha → beta (and back, alternately) in the middle of each Siege run, with each
 // strategy this kernel runs and each way clients reach it: the host's network (Siege keeps
 // the source host's address, as a client with no proxy would), an address of its own, and the
-// lab's HAProxy front. Per run: Table II's columns from Godwit's report, and Siege's
+// lab's HAProxy front with the hosts on two routed subnets (the paper's move between clouds:
+// the address cannot follow). Per run: Table II's columns from Godwit's report, and Siege's
 // transactions, failed ones and longest response. One more run with the request recorder in
 // place of Siege (same visitors, front, page-server, 5 clients) gives the paper's Fig. 4:
 // response time by request number across the migration. Writes bench/results/<date>-paper.md
@@ -41,7 +42,7 @@ const PORT = 7440;
 const say = (line: string) => console.error(`bench paper: ${line}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface PaperRow {
+export interface PaperRow {
   network: Network;
   strategy: string;
   clients: number;
@@ -49,6 +50,8 @@ interface PaperRow {
   reason: string | null;
   seconds: MigrationReport['seconds'] | null;
   siege: SiegeSummary;
+  /** Why Siege's failed transactions failed, as it said (siegeErrors). */
+  siegeErrors: Record<string, number>;
 }
 
 async function main(): Promise<void> {
@@ -56,13 +59,15 @@ async function main(): Promise<void> {
   const parsed = Options.safeParse({ clients: values.clients ?? '5,50', seconds: values.seconds ?? '30', strategies: values.strategies ?? 'stop-and-copy,page-server', networks: values.networks ?? 'host,own,front' });
   if (!parsed.success) throw new Error(`bench paper: ${describeZodError(parsed.error)}`);
   const o = parsed.data;
-  const lab = await labUp({ ...defaultLabOptions(), front: o.networks.includes('front') });
-  const [alpha, beta] = lab.hosts;
+  await labUp({ ...defaultLabOptions(), front: o.networks.includes('front') });
   const { client, close } = await connectToLab();
   const rows: PaperRow[] = [];
   let timeline: { records: RequestRecord[]; frozenAt: number | null; runningAt: number | null } | null = null;
   try {
     for (const [i, network] of o.networks.entries()) {
+      // Through the front the hosts sit on two routed subnets, the paper's move between clouds.
+      const lab = await labUp({ ...defaultLabOptions(), front: o.networks.includes('front'), subnets: network === 'front' ? 'per-host' : 'shared' });
+      const [alpha, beta] = lab.hosts;
       const container = `paper-wp-${network}`;
       const port = PORT + i;
       for (const h of lab.hosts) await labRemove(h.name, container);
@@ -92,9 +97,10 @@ async function main(): Promise<void> {
               reason: why(report),
               seconds: report instanceof Error ? null : report.seconds,
               siege: siege.summary,
+              siegeErrors: siege.errors,
             };
             rows.push(row);
-            say(`${network} ${strategy} c=${clients}: ${row.outcome}, downtime ${row.seconds?.downtime ?? '-'}s; siege ${siege.summary.transactions} transactions, ${siege.summary.failedTransactions} failed, longest ${siege.summary.longestTransactionSeconds}s`);
+            say(`${network} ${strategy} c=${clients}: ${row.outcome}, downtime ${row.seconds?.downtime ?? '-'}s; siege ${siege.summary.transactions} transactions, ${siege.summary.failedTransactions} failed${failedWhy(siege.errors)}, longest ${siege.summary.longestTransactionSeconds}s`);
             await sleep(2000);
           }
         }
@@ -133,6 +139,11 @@ function why(report: MigrationReport | Error): string | null {
   return lines.find((l) => l.includes('Error (')) ?? lines[0];
 }
 
+const failedWhy = (errors: Record<string, number>) => {
+  const kinds = Object.entries(errors).sort((a, b) => b[1] - a[1]);
+  return kinds.length === 0 ? '' : ` (${kinds.map(([kind, n]) => `${n}× ${kind}`).join('; ')})`;
+};
+
 const s3 = (x: number | null | undefined) => (x === null || x === undefined ? '-' : x.toFixed(3));
 
 /** Table II's columns, then what Siege saw. */
@@ -150,6 +161,9 @@ export function renderPaperTable(rows: readonly PaperRow[], date: string): strin
       `| ${r.network} | ${r.strategy} | ${r.clients} | ${outcome} | ${s3(t?.preDump)} | ${s3(t?.preCopy)} | ${s3(t?.checkpoint)} | ${s3(t?.transfer)} | ${s3(t?.restore)} | ${s3(t?.downtime)} | ${s3(t?.total)} | ${r.siege.transactions} | ${r.siege.failedTransactions} | ${r.siege.availabilityPercent.toFixed(2)} % | ${r.siege.responseTimeSeconds.toFixed(2)} | ${r.siege.longestTransactionSeconds.toFixed(2)} |`,
     );
   }
+  const failing = rows.filter((r) => r.siege.failedTransactions > 0);
+  if (failing.length > 0) lines.push('', "Siege's failed transactions, as Siege gave their causes:");
+  for (const r of failing) lines.push(`- ${r.network} ${r.strategy} ${r.clients} clients: ${r.siege.failedTransactions} failed${failedWhy(r.siegeErrors) || ' (no cause printed)'}`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -29,7 +29,8 @@ export async function lab(args: readonly string[], _ctx: CommandContext): Promis
       const { values, positionals } = readOptions(rest, { hosts: 'string', ssh: 'string', front: 'boolean', subnets: 'string' });
       positionalsOf(positionals, [], 'lab up');
       const options = { ...defaultLabOptions(), front: values.front === true };
-      if (values.subnets !== undefined) options.subnets = checkedValue(LabSubnets, values.subnets, '--subnets');
+      // Without --subnets, the lab stays as it is (a new one shares one subnet).
+      options.subnets = values.subnets === undefined ? undefined : checkedValue(LabSubnets, values.subnets, '--subnets');
       if (values.hosts) options.hosts = checkedValue(z.array(HostName).min(2).max(20), values.hosts.split(','), '--hosts');
       if (values.ssh) {
         options.sshHosts = checkedValue(z.array(HostName).min(1).max(20), values.ssh.split(','), '--ssh');

@@ -62,8 +62,9 @@ export interface LabOptions {
   subnets?: LabSubnets;
 }
 
+/** The lab programs expect: alpha and beta on one subnet, the container network spanning them. */
 export function defaultLabOptions(): LabOptions {
-  return { hosts: ['alpha', 'beta'], subnet: process.env.GODWIT_LAB_SUBNET ?? '10.203.0.0/24', faultInjection: false };
+  return { hosts: ['alpha', 'beta'], subnet: process.env.GODWIT_LAB_SUBNET ?? '10.203.0.0/24', faultInjection: false, subnets: 'shared' };
 }
 
 /**

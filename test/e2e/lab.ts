@@ -19,7 +19,7 @@ import type { Fault } from '../../activities/faults';
 
 /** The lab as tests leave it for each other: hosts with their own workers on one subnet, faults honoured. */
 export function testLabOptions(): LabOptions {
-  return { ...defaultLabOptions(), faultInjection: true, subnets: 'shared' };
+  return { ...defaultLabOptions(), faultInjection: true };
 }
 
 /**

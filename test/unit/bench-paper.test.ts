@@ -22,13 +22,16 @@ describe("the paper's experiment", () => {
   it("puts Table II's columns beside what Siege saw, and says why a run did not migrate", () => {
     const table = renderPaperTable(
       [
-        { network: 'front', strategy: 'page-server', clients: 5, outcome: 'migrated', reason: null, seconds, siege },
-        { network: 'own', strategy: 'page-server', clients: 50, outcome: 'rolled-back', reason: 'checkpoint on host alpha failed: unix: Non-empty write queue', seconds, siege },
+        { network: 'front', strategy: 'page-server', clients: 5, outcome: 'migrated', reason: null, seconds, siege, siegeErrors: { 'socket: unable to connect: Connection refused': 3, 'socket: read check timed out(30): Connection timed out': 1 } },
+        { network: 'own', strategy: 'page-server', clients: 50, outcome: 'rolled-back', reason: 'checkpoint on host alpha failed: unix: Non-empty write queue', seconds, siege: { ...siege, failedTransactions: 0 }, siegeErrors: {} },
       ],
       'd',
     );
     expect(table).toContain('| front | page-server | 5 | migrated | - | - | 0.500 | 0.300 | 0.400 | 1.200 | 5.000 | 900 | 4 | 99.50 % | 0.21 | 2.50 |');
     expect(table).toContain('| own | page-server | 50 | rolled-back: checkpoint on host alpha failed: unix: Non-empty write queue |');
+    // Why the failed ones failed, most frequent cause first; a run with none is not listed.
+    expect(table).toContain('- front page-server 5 clients: 4 failed (3× socket: unable to connect: Connection refused; 1× socket: read check timed out(30): Connection timed out)');
+    expect(table).not.toContain('- own page-server');
   });
 
   it('plots each answered request by number, failures apart, and marks the freeze at the first request after it', () => {

@@ -1,5 +1,5 @@
 import { LoadPlan } from '../../infra/services/clients/load-plan';
-import { parseSiegeSummary, siegeArgs, siegeRc, siegeUrls } from '../../infra/services/clients/siege';
+import { parseSiegeSummary, siegeArgs, siegeErrors, siegeRc, siegeUrls } from '../../infra/services/clients/siege';
 import { summarizeRecords, type RecordedRun, type RequestRecord } from '../../infra/services/clients/request-recorder';
 
 // Siege 4.0.7's stdout with -j, byte for byte (tabs and padding as it prints them), from a
@@ -138,5 +138,17 @@ describe('recorded requests, counted as Siege counts', () => {
   it('gives zeros, not NaN, for a run with no answer at all', () => {
     const summary = summarizeRecords({ startedMs: 0, endedMs: 1000, records: [rec(0, 5, null)] });
     expect(summary).toMatchObject({ transactions: 0, availabilityPercent: 0, responseTimeSeconds: 0, longestTransactionSeconds: 0, shortestTransactionSeconds: 0, failedTransactions: 1 });
+  });
+});
+
+describe("Siege's errors", () => {
+  it('counts its stderr complaints by cause, whatever the colour codes and source lines', () => {
+    const refused = '[\x1b[1;33merror\x1b[0m] socket: unable to connect sock.c:282: Connection refused';
+    const stderr = [refused, refused, '[alert] socket: read check timed out(30) sock.c:240: Connection timed out', 'New configuration template added to /tmp/x/.siege', ''].join('\n');
+    expect(siegeErrors(stderr)).toEqual({
+      'socket: unable to connect: Connection refused': 2,
+      'socket: read check timed out(30): Connection timed out': 1,
+    });
+    expect(siegeErrors('')).toEqual({});
   });
 });

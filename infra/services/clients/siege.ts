@@ -103,6 +103,8 @@ export function siegeArgs(plan: LoadPlan, rcFile: string, urlFile: string): stri
 
 export interface SiegeRun {
   summary: SiegeSummary;
+  /** Siege's own complaints (stderr, one line per failed transaction), by kind: why they failed. */
+  errors: Record<string, number>;
   /** Wall-clock times of the siege process (ms since the epoch): where the run sits on a migration's timeline. */
   startedMs: number;
   endedMs: number;
@@ -124,8 +126,25 @@ export async function runSiege(input: LoadPlanInput, siege = '/usr/bin/siege'): 
       // Its own deadline, then the last requests' timeout, then some slack.
       timeoutMs: (plan.seconds + plan.timeoutSeconds + 30) * 1000,
     });
-    return { summary: parseSiegeSummary(result.stdout), startedMs, endedMs: Date.now() };
+    return { summary: parseSiegeSummary(result.stdout), errors: siegeErrors(result.stderr), startedMs, endedMs: Date.now() };
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Siege's error lines, counted by kind: `[error] socket: unable to connect sock.c:282:
+ * Connection refused` counts as `socket: unable to connect: Connection refused` (colour codes
+ * and source positions dropped, so one cause is one kind).
+ */
+export function siegeErrors(stderr: string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const raw of stderr.split('\n')) {
+    const line = raw.replace(/\x1b\[[0-9;]*m/g, '').trim();
+    const match = /^\[(error|alert|fatal)\]\s*(.*)$/.exec(line);
+    if (!match) continue;
+    const kind = match[2].replace(/\s*\S+\.c:\d+:?/g, ':').replace(/\s*:\s*:/g, ':').replace(/\s+/g, ' ').trim();
+    counts[kind] = (counts[kind] ?? 0) + 1;
+  }
+  return counts;
 }
