@@ -143,6 +143,9 @@ export function backendState(backend: string, servers: string, stats: string, ho
 
 export const serverOf = (state: BackendState, host: string) => state.servers.find((s) => s.host === host) ?? null;
 
+/** The server a backend sends requests to: the one not in maint (a move leaves one). */
+export const servingServer = <S extends Pick<ServerState, 'admin'>>(servers: readonly S[]): S | null => servers.find((s) => s.admin !== 'maint') ?? null;
+
 /** Requests (or connections) the source still has: in flight, or in its own queue. */
 export function inFlight(state: BackendState, host: string): number {
   const server = serverOf(state, host);

@@ -1,12 +1,13 @@
 // Where the backend sends requests after the freeze: to the target after verify, back to the
 // source on rollback, and the source's server gone after commit. Each step reads the state,
-// sends what its plan (policy/front-commands.ts) says is left, and reads again until nothing is.
+// sends what its plan (policy/front-commands.ts) says is left, and reads again until nothing is;
+// then haproxy.cfg is rewritten to match, so a restart of HAProxy keeps the move.
 import type { FrontActivities, FrontMove, FrontSwitchResult } from '../../policy/front-contract';
 import { restorePlan, retirePlan, switchPlan, type AdminCommand, type BackendState } from '../../policy/front-commands';
 import { HaproxyRefused } from '../../runtime/haproxy-admin';
 import { heartbeating } from '../heartbeat';
 import { preconditionFailed } from '../errors';
-import { moveFor, readBackend, type FrontContext } from './context';
+import { moveFor, readBackend, recordServers, type FrontContext } from './context';
 
 /** Rounds of read-then-send before a step gives up (a server that keeps connections for longer). */
 const MAX_ROUNDS = 100;
@@ -19,7 +20,10 @@ async function converge(ctx: FrontContext, move: FrontMove, plan: (state: Backen
   for (let round = 1; ; round++) {
     const state = await readBackend(ctx, move.backend, signal);
     const commands = plan(state, move);
-    if (commands.length === 0) return { released: state.hold.entered, commands: sent };
+    if (commands.length === 0) {
+      await recordServers(ctx, signal);
+      return { released: state.hold.entered, commands: sent };
+    }
     if (round > MAX_ROUNDS) throw new Error(`front ${ctx.front.name}: backend ${move.backend} did not settle; still to do: ${commands.map((c) => c.join(' ')).join('; ')}`);
     for (const command of commands) {
       try {

@@ -77,27 +77,36 @@ beforeAll(async () => {
   });
   await fs.writeFile(front.configFile, frontConfigText(front, [{ backend: 'web', server: on('alpha', alpha) }, { backend: 'raw', server: on('alpha', alpha) }]));
   await fs.writeFile(front.holdScript, holdScriptText(front));
+  await startHaproxy();
+  steps = createFrontActivities(new LocalRuntime(), front);
+}, 30_000);
+
+/** HAProxy from the front's files, as its service manager would start it; ready once its admin socket answers. */
+async function startHaproxy(): Promise<void> {
   haproxy = spawn(front.haproxy, haproxyArgs(front), { stdio: ['ignore', 'pipe', 'pipe'] });
   haproxy.stdout?.on('data', (d: Buffer) => (haproxyLog += d.toString()));
   haproxy.stderr?.on('data', (d: Buffer) => (haproxyLog += d.toString()));
   for (let i = 0; ; i++) {
     try {
       await admin().send(showInfo());
-      break;
+      return;
     } catch (err) {
       if (i > 50) throw new Error(`haproxy did not come up: ${(err as Error).message}\n${haproxyLog}`);
       await sleep(100);
     }
   }
-  steps = createFrontActivities(new LocalRuntime(), front);
-}, 30_000);
+}
 
-afterAll(async () => {
+async function stopHaproxy(): Promise<void> {
   if (haproxy && haproxy.exitCode === null) {
     const exited = new Promise((r) => haproxy.once('exit', r));
     haproxy.kill('SIGTERM');
     await exited;
   }
+}
+
+afterAll(async () => {
+  await stopHaproxy();
   await Promise.all([alpha?.close(), beta?.close()]);
   if (dir) await fs.rm(dir, { recursive: true, force: true });
 });
@@ -230,6 +239,17 @@ describe('HAProxy 2.6 front, real', () => {
     expect(alpha.reachedWhileFrozen).toBe(0);
     expect(serverOf(await state('raw'), 'alpha')?.admin).toBe('maint');
   }, 60_000);
+
+  it('restarted from its file, HAProxy sends each service where the last move left it', async () => {
+    // Both services moved to beta above (web there and back again, raw once), on the admin socket only.
+    expect((await state('web')).servers.map((s) => [s.host, s.admin])).toEqual([['beta', 'ready']]);
+    await stopHaproxy();
+    await startHaproxy();
+    expect((await state('web')).servers.map((s) => s.host)).toEqual(['beta']);
+    expect((await state('raw')).servers.map((s) => s.host)).toEqual(['beta']);
+    expect(await request(webPort.value, '/', false)).toMatchObject({ status: 200, body: 'beta' });
+    expect(await request(rawPort.value, '/', false)).toMatchObject({ status: 200, body: 'beta' });
+  }, 30_000);
 
   it('a front that is down is named in the preflight refusal', async () => {
     const down = createFrontActivities(new LocalRuntime(), { ...front, adminSocket: path.join(dir, 'nothing-here.sock') });

@@ -7,6 +7,7 @@ import { FrontConfig } from '../../policy/front';
 import type { FrontActivities, FrontMoveInput } from '../../policy/front-contract';
 import { AdminSocketDown, HaproxyAdmin, HaproxyRefused } from '../../runtime/haproxy-admin';
 import { FakeHaproxy, type FakeServer } from './fake-haproxy';
+import { frontConfigText } from '../../policy/front-config';
 import { MemoryRuntime, SimulatedCrash, type Operation } from './memory-runtime';
 
 const FRONT = FrontConfig.parse({
@@ -27,6 +28,7 @@ function setup(servers: FakeServer[] = [serving()]) {
   const rt = new MemoryRuntime();
   const haproxy = new FakeHaproxy(rt);
   haproxy.backend('web', servers);
+  rt.put(FRONT.configFile, frontConfigText(FRONT, [{ backend: 'web', server: SOURCE }]));
   const steps = createFrontActivities(rt, FRONT);
   let heartbeats = 0;
   const run = <K extends keyof FrontActivities>(cancelAfterMs: number, step: K, input: FrontMoveInput = MOVE) => {
@@ -40,6 +42,8 @@ function setup(servers: FakeServer[] = [serving()]) {
   return {
     rt,
     haproxy,
+    /** The server haproxy.cfg gives the service: where a restarted HAProxy would send it. */
+    configured: () => /^ {4}server (\S+) (\S+)$/m.exec(rt.text(FRONT.configFile) ?? '')?.slice(1) ?? null,
     attempt: <K extends keyof FrontActivities>(step: K, input?: FrontMoveInput) => run(Infinity, step, input),
     attemptFor: <K extends keyof FrontActivities>(ms: number, step: K, input?: FrontMoveInput) => run(ms, step, input),
     heartbeats: () => heartbeats,
@@ -161,6 +165,19 @@ describe('switchToTarget', () => {
     expect(await attempt('switchToTarget')).toEqual({ released: 40, commands: 0 });
   });
 
+  it('rewrites haproxy.cfg to the target, so a restart of HAProxy keeps the move; a crash mid-write leaves the old file whole', async () => {
+    const { attempt, rt, configured } = setup();
+    expect(configured()).toEqual(['alpha', '10.0.0.5:8080']);
+    await attempt('drainSource');
+    expect(configured()).toEqual(['alpha', '10.0.0.5:8080']);
+    rt.crashBefore((op) => op.op === 'rename');
+    await expect(attempt('switchToTarget')).rejects.toThrow(SimulatedCrash);
+    expect(configured()).toEqual(['alpha', '10.0.0.5:8080']);
+    await attempt('switchToTarget');
+    expect(configured()).toEqual(['beta', '10.1.0.7:8080']);
+    expect(rt.text(FRONT.configFile)).toBe(frontConfigText(FRONT, [{ backend: 'web', server: TARGET }]));
+  });
+
   it.each(['add server', 'set server web/beta state ready', 'set server web/alpha state maint', 'godwit hold web off'])('a crash before "%s" is continued by the retry, each command sent once', async (line) => {
     const { attempt, rt, haproxy, changes } = setup();
     await attempt('drainSource');
@@ -190,6 +207,15 @@ describe('restoreSource', () => {
     expect(changes().slice(5)).toEqual(['set server web/alpha state ready', 'set server web/beta state maint', 'shutdown sessions server web/beta', 'del server web/beta', 'del server web/beta', 'del server web/beta']);
     expect(haproxy.backends.get('web')!.servers.map((s) => [s.host, s.admin])).toEqual([['alpha', 'ready']]);
     expect(await attempt('restoreSource')).toMatchObject({ commands: 0 });
+  });
+
+  it('writes the source back into haproxy.cfg', async () => {
+    const { attempt, configured } = setup();
+    await attempt('drainSource');
+    await attempt('switchToTarget');
+    expect(configured()).toEqual(['beta', '10.1.0.7:8080']);
+    await attempt('restoreSource');
+    expect(configured()).toEqual(['alpha', '10.0.0.5:8080']);
   });
 
   it.each(['set server web/alpha state ready', 'set server web/beta state maint', 'del server'])('a crash before "%s" is continued by the retry', async (line) => {
