@@ -150,9 +150,14 @@ export class ContainerNetns {
     await this.inNetns(container, 'arping', ['-U', '-c', '1', '-I', CONTAINER_INTERFACE, attachment.address], { timeoutMs: 150, killGraceMs: 100 });
   }
 
-  /** MACs that answer for `address` on the host's bridge (duplicate address detection, 1 s). */
+  /**
+   * Every MAC that answers for `address` on the host's bridge within a second. An ARP probe
+   * (sender 0.0.0.0, as in duplicate address detection) but not arping's -D: -D stops at the
+   * first reply, which during a move is the source itself, and a second holder would go unseen
+   * (measured, iputils 20221126). -b keeps each probe a broadcast, so every holder hears it.
+   */
   async answering(address: string): Promise<string[]> {
-    const result = await this.rt.execute('arping', ['-D', '-c', '1', '-w', '1', '-I', this.network.bridge, address]);
+    const result = await this.rt.execute('arping', ['-b', '-c', '2', '-w', '1', '-s', '0.0.0.0', '-I', this.network.bridge, address]);
     if (result.code !== 0 && result.code !== 1) throw new Error(`arping on ${this.network.bridge} failed: ${result.stderr.trim() || result.stdout.trim()}`);
     return [...result.stdout.matchAll(/reply from \S+ \[([0-9A-Fa-f:]{17})\]/g)].map((m) => m[1].toLowerCase());
   }

@@ -209,19 +209,21 @@ describe("the container's link", () => {
 
 describe('answering', () => {
   // iputils arping -D as it prints a reply: the MAC in upper case; exit 1 when one came.
+  // As iputils' arping printed it for two namespaces holding one address on a bridge.
   const ARPING = [
     'ARPING 10.204.0.100 from 0.0.0.0 gwc0',
     'Unicast reply from 10.204.0.100 [DE:AD:BE:EF:00:01]  0.601ms',
+    'Unicast reply from 10.204.0.100 [02:42:0A:CC:00:64]  0.633ms',
     'Sent 1 probes (1 broadcast(s))',
-    'Received 1 response(s)',
+    'Received 2 response(s)',
     '',
   ].join('\n');
 
-  it("reads arping's reply as a lower-case MAC, from the host's bridge, exit 1 included", async () => {
+  it("reads every reply as a lower-case MAC, from the host's bridge, exit 1 included, with a probe that does not stop at the first", async () => {
     const { rt, netns } = host();
     rt.on('arping', () => ({ code: 1, stdout: ARPING }));
-    await expect(netns.answering('10.204.0.100')).resolves.toEqual(['de:ad:be:ef:00:01']);
-    expect(rt.commandLines()).toEqual(['arping -D -c 1 -w 1 -I gwc0 10.204.0.100']);
+    await expect(netns.answering('10.204.0.100')).resolves.toEqual(['de:ad:be:ef:00:01', '02:42:0a:cc:00:64']);
+    expect(rt.commandLines()).toEqual(['arping -b -c 2 -w 1 -s 0.0.0.0 -I gwc0 10.204.0.100']);
   });
 
 

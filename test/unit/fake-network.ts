@@ -266,22 +266,25 @@ export class FakeNetwork {
   }
 
   /**
-   * arping -D -c 1 -w 1 -I <bridge> <address> on the host: the first answer (MAC in upper
-   * case, as iputils prints it) from the segment's other machines or this host's own
-   * namespaces that hold the address with their link up; exit 1 when one answered. Only the
-   * first: iputils' -D quits on the first reply (arping.c: `case 'D': ... quit_on_reply = 1`).
+   * arping -b -s 0.0.0.0 -I <bridge> <address> on the host (an ARP probe): every answer (MAC in
+   * upper case, as iputils prints it) from the segment's other machines and this host's own
+   * namespaces that hold the address with their link up; exit 1 when the count was not
+   * reached, as with -w. With -D it would be the first answer only: iputils' -D quits on the
+   * first reply (arping.c: `case 'D': ... quit_on_reply = 1`), which a caller must not use.
    */
   private detectDuplicates(call: Call): Reply {
     const args = call.args;
-    if (!args.includes('-D')) return fail(2, `fake arping: ${args.join(' ')}\n`);
+    const probe = args.includes('-s') && args[args.indexOf('-s') + 1] === '0.0.0.0' && args.includes('-b');
+    if (!probe && !args.includes('-D')) return fail(2, `fake arping: ${args.join(' ')}\n`);
     const device = args[args.indexOf('-I') + 1];
     if (device !== this.bridge) return fail(2, `arping: Device ${device} not available.\n`);
     const address = args[args.length - 1];
     const local = [...this.namespaces.values()].filter((ns) => ns.eth0?.address === address && this.hostLinks.some((l) => l.ifindex === ns.eth0?.hostIfindex && l.up));
-    const macs = [...(this.answers.get(address) ?? []), ...local.map((ns) => ns.eth0?.mac ?? '')].slice(0, 1);
+    const everyone = [...(this.answers.get(address) ?? []), ...local.map((ns) => ns.eth0?.mac ?? '')];
+    const macs = args.includes('-D') ? everyone.slice(0, 1) : everyone;
     const replies = macs.map((mac) => `Unicast reply from ${address} [${mac.toUpperCase()}]  0.612ms\n`);
     const stdout = `ARPING ${address} from 0.0.0.0 ${device}\n${replies.join('')}Sent 1 probes (1 broadcast(s))\nReceived ${macs.length} response(s)\n`;
-    return { code: macs.length > 0 ? 1 : 0, stdout };
+    return { code: args.includes('-D') ? (macs.length > 0 ? 1 : 0) : 1, stdout };
   }
 
   /** env CNI_...=... <pluginDir>/<plugin>: CNI's loopback and bridge plugins (ADD and DEL). */

@@ -327,8 +327,17 @@ describe('preflightTarget of an own-network container', () => {
     const h = beta();
     h.tools.network.answers.set(ADDRESS, [ATTACHMENT.mac]);
     await expect(h.attempt('preflightTarget', { ...preflight, network: ATTACHMENT })).resolves.toMatchObject({ host: 'beta', cpuCompatible: true });
-    expect(h.rt.commandLines('arping')).toEqual([`arping -D -c 1 -w 1 -I gwc0 ${ADDRESS}`]);
+    expect(h.rt.commandLines('arping')).toEqual([`arping -b -c 2 -w 1 -s 0.0.0.0 -I gwc0 ${ADDRESS}`]);
     expect(h.tools.network.namespaces.size).toBe(0); // preflight changes nothing
+  });
+
+  it('refuses an address another MAC answers for after the container itself did (a first reply is not the only one)', async () => {
+    const h = beta();
+    h.tools.network.answers.set(ADDRESS, [ATTACHMENT.mac, 'de:ad:be:ef:00:02']);
+    await expect(h.attempt('preflightTarget', { ...preflight, network: ATTACHMENT })).rejects.toMatchObject({
+      type: 'PreconditionFailed',
+      message: `address ${ADDRESS} already answers on godwit-lab from de:ad:be:ef:00:02 (the container is ${ATTACHMENT.mac}): its connections could not follow it`,
+    });
   });
 
   it('refuses a host that already has a namespace for the container', async () => {
