@@ -1,10 +1,13 @@
 // A host with no worker of its own: alpha is driven over SSH (a real sshd in its namespace,
 // a gateway worker outside it), beta has its own worker. Containers move both ways with their
-// counters continuing; a host presenting a key other than the pinned one is refused.
+// counters continuing, and one with an address of its own keeps its client's connection (CNI,
+// the namespace's lock and link, arping: all over SSH on alpha); a host presenting a key other
+// than the pinned one is refused.
 import { readFileSync } from 'node:fs';
 import { resultOf, startMigration } from '../../client/migrations';
 import { PreflightRefusedError } from '../../client/errors';
 import { labRemove } from '../../infra/lab/lab';
+import { serviceClient, startService } from '../../infra/services/on-lab';
 import { changeSshAccess, host, leftovers, startWorkload, statusOn, testLabOptions, useLab } from './lab';
 
 jest.setTimeout(5 * 60_000);
@@ -41,6 +44,32 @@ describe('a host driven over SSH', () => {
     expect(await leftovers(alpha)).toEqual([]);
     expect(await leftovers(beta)).toEqual([]);
     await labRemove('alpha', w.container);
+  });
+
+  it('moves Redis at its own address from the SSH host and back; its client keeps its one connection, every write there', async () => {
+    const [alpha, beta] = [host(session.lab, 'alpha'), host(session.lab, 'beta')];
+    const redis = await startService(session.lab, 'alpha', 'redis', 'ssh-redis', 7603, 'own');
+    const client = serviceClient(redis, 'ssh');
+    let stopped = false;
+    try {
+      for (const [from, to] of [['alpha', 'beta'], ['beta', 'alpha']]) {
+        const before = client.progress().acknowledged;
+        const report = await resultOf(await startMigration(session.client, { container: 'ssh-redis', source: from, target: to, strategy: 'page-server' }));
+        expect([report.outcome, report.reason]).toEqual(['migrated', null]);
+        expect(report.network).toMatchObject({ address: redis.addresses[0], connections: { handling: 'kept' } });
+        await new Promise((r) => setTimeout(r, 500));
+        expect(client.progress().acknowledged).toBeGreaterThan(before);
+      }
+      const seen = await client.stop();
+      stopped = true;
+      expect(seen).toMatchObject({ failed: 0, connectionsOpened: 1 });
+      expect((await client.verify(redis.addresses[0])).missing).toEqual([]);
+      expect(await leftovers(alpha)).toEqual([]);
+      expect(await leftovers(beta)).toEqual([]);
+    } finally {
+      if (!stopped) await client.stop();
+      await labRemove('alpha', 'ssh-redis');
+    }
   });
 
   it('refuses a host whose key is not the pinned one, naming both fingerprints; nothing changes', async () => {
