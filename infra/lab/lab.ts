@@ -159,7 +159,7 @@ function log(line: string): void {
 
 /** rsyncd configuration: a writable module over the host's state directory, lab subnets only. */
 export function receiverConfig(host: LabHostState, allowed: readonly string[]): string {
-  const subnet = allowed.join(' ');
+  const hostsAllow = allowed.join(' ');
   return [
     'uid = root',
     'gid = root',
@@ -172,7 +172,7 @@ export function receiverConfig(host: LabHostState, allowed: readonly string[]): 
     '[godwit]',
     `  path = ${host.stateDir}`,
     '  read only = no',
-    `  hosts allow = ${subnet}`,
+    `  hosts allow = ${hostsAllow}`,
     '  hosts deny = *',
     // Peers may write bundles and incoming images, nothing that drives the host itself, nor
     // the logs it keeps of failed runs (a peer could forge or hide what a person reads there).
@@ -181,7 +181,7 @@ export function receiverConfig(host: LabHostState, allowed: readonly string[]): 
     `[${VOLUMES_MODULE}]`,
     `  path = ${labVolumesDir(host)}`,
     '  read only = no',
-    `  hosts allow = ${subnet}`,
+    `  hosts allow = ${hostsAllow}`,
     '  hosts deny = *',
     '',
   ].join('\n');
