@@ -22,7 +22,8 @@ import type { ConnectionHandling, RunRef } from '../../policy/host-contract';
 import { frozenTogether } from '../../runtime/cgroup';
 import { tcpSockets, unixBacklog } from '../../runtime/listening-ports';
 import { log } from '@temporalio/activity';
-import { fenceNewConnections } from './fence';
+import { admitToRestoredPorts, fenceNewConnections } from './fence';
+import type { ListeningPort } from '../../runtime/proc-net';
 import type { TcpConnections } from '../../runtime/runc';
 import { ContainerNetns } from '../../runtime/container-netns';
 import { preconditionFailed } from '../errors';
@@ -99,7 +100,7 @@ export async function afterTargetRestore(ctx: HostContext, run: RunRef, attachme
 /** Target, at commit: its link joined and the address announced; when, or null for a host-network container. */
 export async function admitTargetClients(ctx: HostContext, container: string): Promise<number | null> {
   const attachment = await attachmentInBundle(ctx, container);
-  if (!attachment) return null;
+  if (!attachment) return admitToRestoredPorts(ctx, container);
   const netns = netnsOf(ctx, attachment);
   if (!(await netns.setLink(container, 'up'))) throw new Error(`container ${container} on host ${ctx.host.name} has no link in ${netns.path(container)} to join`);
   const admittedAt = Date.now();
@@ -114,10 +115,14 @@ export async function removeContainerNetns(ctx: HostContext, container: string, 
   await new ContainerNetns(ctx.rt, ctx.host.name, network).remove(container, attachment);
 }
 
-/** Source, before the freeze: new connections held off (own network) or turned away (host network). */
-export async function beforeFreeze(ctx: HostContext, run: RunRef, attachment: NetworkAttachment | null): Promise<void> {
-  if (attachment) await netnsOf(ctx, attachment).holdNewConnections(run.container, true);
-  else await fenceNewConnections(ctx, run);
+/**
+ * Source, before the freeze: new connections held off (own network) or turned away (host
+ * network). Returns the ports fenced (host network), for the target to hold as well.
+ */
+export async function beforeFreeze(ctx: HostContext, run: RunRef, attachment: NetworkAttachment | null): Promise<ListeningPort[]> {
+  if (!attachment) return fenceNewConnections(ctx, run);
+  await netnsOf(ctx, attachment).holdNewConnections(run.container, true);
+  return [];
 }
 
 /** How long a running container may take to accept what its own unix sockets queued, with its link cut. */

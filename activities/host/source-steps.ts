@@ -19,7 +19,7 @@ import { checkHost, cpuinfoDir, dumpableHere, preflightRoot } from './preflight'
 import { settleEarlierAttempts, stopEarlierCopies } from './stragglers';
 import { dumpOptions, toPageServer, toReceiver } from './transport';
 import { until } from './polling';
-import { unfenceNewConnections } from './fence';
+import { recordFencedPorts, unfenceNewConnections } from './fence';
 import { findVolumes, pushVolumes, removeVolumes } from './volumes';
 import { dropRelinks, relinkRemaps } from './link-remaps';
 import { attachmentInBundle, beforeFreeze, connectionsAtFreeze, netnsOf, onceFrozen, removeContainerNetns, settleUnixBacklog, tcpFor } from './network';
@@ -180,7 +180,7 @@ export function sourceSteps(ctx: HostContext): SourceActivities {
       }
       // From the freeze on, no new client reaches it (a retry finds the fence or the cut in place).
       const attachment = await attachmentInBundle(ctx, run.container);
-      await beforeFreeze(ctx, run, attachment);
+      const fencedPorts = await beforeFreeze(ctx, run, attachment);
       if (status === 'running') {
         // Recorded before the pause: a crash between the two must not let a retry count the
         // downtime from its own, later start. (Still running on retry: it records anew.) And
@@ -209,6 +209,7 @@ export function sourceSteps(ctx: HostContext): SourceActivities {
         ),
       );
       await relinkRemaps(ctx, run, imagePath);
+      if (fencedPorts.length > 0) await recordFencedPorts(ctx, imagePath, fencedPorts);
       const stats = await dumpStats(ctx, workPath);
       const result: CheckpointResult = { frozenAt, seconds: (Date.now() - started) / 1000, pagesWritten: stats?.pagesWritten ?? 0, connections };
       await records.write(records.dump(run), result);
@@ -232,7 +233,8 @@ export function sourceSteps(ctx: HostContext): SourceActivities {
       const pidFile = records.postCopyDumpPidFile(run);
       const attachment = await attachmentInBundle(ctx, run.container);
       // CRIU freezes the container as the daemon starts: the link is cut first.
-      await beforeFreeze(ctx, run, attachment);
+      const fencedPorts = await beforeFreeze(ctx, run, attachment);
+      if (fencedPorts.length > 0) await recordFencedPorts(ctx, imagePath, fencedPorts);
       await onceFrozen(ctx, run, attachment);
       const connections = await connectionsAtFreeze(ctx, run.container, attachment);
       const frozenAt = Date.now();

@@ -15,7 +15,7 @@ import { tlsFiles } from './transport';
 import { until } from './polling';
 import { restoreFromImages, restoreWorkPath } from './restore';
 import { checkVolumesRoom, placementOf } from './volumes';
-import { unfenceNewConnections } from './fence';
+import { holdRestoredPorts, unfenceNewConnections } from './fence';
 import { admitTargetClients, afterTargetRestore, attachmentInBundle, checkAddressFree, prepareTargetNetns, tcpFor } from './network';
 
 /** Images a page server writes: a round's directory, or the final images. */
@@ -146,8 +146,10 @@ export function targetSteps(ctx: HostContext): TargetActivities {
         return adopted;
       }
       const started = Date.now();
-      // Rules an earlier, abandoned move of this container away from here may have left.
+      // Rules an earlier, abandoned move of this container away from here may have left; then,
+      // in the host's network, the ports its source fenced, held until commit (fence.ts).
       await unfenceNewConnections(ctx, run.container);
+      if (!attachment) await holdRestoredPorts(ctx, run, imagePath);
       // The placed config.json was overwritten by the final rootfs sync: place it again.
       await placeBundle(rt, layout.bundle(run.container), run.container, placementOf(ctx, run));
       // Its own address, here now too: locked until the restore lifts it (activities/host/network.ts).

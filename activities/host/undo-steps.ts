@@ -27,6 +27,8 @@ export function undoSteps(ctx: HostContext): UndoActivities {
       await runc.destroy(run.container);
       // Before the source runs again: two live copies of its address would split its clients.
       await removeContainerNetns(ctx, run.container, await attachmentInBundle(ctx, run.container));
+      // The hold on its ports here (host network) would keep the host's other clients off them.
+      await unfenceNewConnections(ctx, run.container);
     },
 
     async resumeSource(run) {

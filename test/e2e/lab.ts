@@ -114,6 +114,11 @@ export async function leftovers(h: LabHostState): Promise<string[]> {
   const prefix = containerNetnsName(h.name, '');
   const namespaces = existsSync('/var/run/netns') ? readdirSync('/var/run/netns').filter((n) => n.startsWith(prefix)) : [];
   found.push(...namespaces.filter((n) => !containers.has(n.slice(prefix.length))).map((n) => `network namespace ${n}`));
+  // A fence on the ports of a container the host does not run would keep the host's other
+  // clients off them (a source's after commit, a target's hold after a rollback).
+  const save = await new LocalRuntime().execute('nsenter', [`--net=/var/run/netns/${h.netns}`, '--', 'iptables-save', '-t', 'filter']);
+  const fenced = new Set([...save.stdout.matchAll(/godwit-fence:([^\s"]+)/g)].map((m) => m[1]));
+  found.push(...[...fenced].filter((c) => !containers.has(c)).map((c) => `fence on the ports of ${c}`));
   // Mount points under the state directory; the fault matrix's own small disks excepted.
   const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((line) => line.split(' '));
   for (const fields of mounts) {

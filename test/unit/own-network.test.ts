@@ -9,6 +9,7 @@ import { NETWORK_ANNOTATION, containerNetnsPath, macFor, type NetworkAttachment 
 import { CONTAINER_NETWORK } from './fake-network';
 import { SimulatedCrash } from './memory-runtime';
 import { RUN, command, runcCalls, testHost, type TestHost } from './host-harness';
+import { FENCED_PORTS_FILE } from '../../activities/host/fence';
 
 const ADDRESS = '10.204.0.100';
 const ATTACHMENT: NetworkAttachment = { network: CONTAINER_NETWORK.name, address: ADDRESS, mac: macFor(ADDRESS) };
@@ -243,12 +244,43 @@ describe('admitClients', () => {
     await expect(h.attempt('admitClients', RUN)).rejects.toThrow(`container web on host beta has no link in /var/run/netns/${TARGET_NS} to join`);
   });
 
-  it('for a host-network container: nothing held, nothing run, null', async () => {
+  const held = (h: TestHost) => h.tools.iptables.rules.ipv4.filter((r) => r.includes(`godwit-fence:${RUN.container}`));
+  const withFencedPorts = () => {
+    const h = target(false);
+    h.rt.put(path.join(h.layout.incomingImages(RUN.runKey), FENCED_PORTS_FILE), JSON.stringify([{ family: 'ipv4', address: '0.0.0.0', port: 6379 }]));
+    return h;
+  };
+
+  it('in the host\'s network: the ports its source fenced are fenced here, the same way, from before the restore until the admission', async () => {
+    const h = withFencedPorts();
+    await h.attempt('restore', RUN);
+    expect(held(h)).toEqual([expect.stringMatching(/--dport 6379 .*-j REJECT --reject-with tcp-reset/)]);
+    expect(first(h, / -I INPUT .*--dport 6379/)).toBeLessThan(first(h, / restore /));
+    const before = Date.now();
+    const { admittedAt } = await h.attempt('admitClients', RUN);
+    expect(admittedAt).toBeGreaterThanOrEqual(before);
+    expect(held(h)).toEqual([]);
+  });
+
+  it('in the host\'s network: a rollback lifts the hold with the copy; dropped, when the request says so', async () => {
+    const h = withFencedPorts();
+    await h.attempt('restore', { ...RUN, frozenConnections: 'drop' });
+    expect(held(h)).toEqual([expect.stringMatching(/--dport 6379 .*-j DROP/)]);
+    await h.attempt('stopTargetContainer', RUN);
+    expect(held(h)).toEqual([]);
+  });
+
+  it('in the host\'s network, with images that name no ports: nothing held, null', async () => {
     const h = target(false);
     await h.attempt('restore', RUN);
-    const before = h.rt.calls.length;
+    expect(held(h)).toEqual([]);
     await expect(h.attempt('admitClients', RUN)).resolves.toEqual({ admittedAt: null });
-    expect(h.rt.calls.slice(before)).toEqual([]);
+  });
+
+  it('refuses a ports file that is not one', async () => {
+    const h = target(false);
+    h.rt.put(path.join(h.layout.incomingImages(RUN.runKey), FENCED_PORTS_FILE), JSON.stringify([{ family: 'ipv4', address: '0.0.0.0', port: 0 }]));
+    await expect(h.attempt('restore', RUN)).rejects.toThrow(/godwit-fenced-ports\.json on host beta is not a list of ports/);
   });
 });
 

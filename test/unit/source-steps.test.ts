@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { CheckpointResult } from '../../policy/host-contract';
 import { SimulatedCrash } from './memory-runtime';
 import { RUN, TARGET, command, removing, runcCalls, testHost, writing, type TestHost } from './host-harness';
+import { FENCED_PORTS_FILE } from '../../activities/host/fence';
 
 const record = <T>(h: TestHost, name: string) => JSON.parse(h.rt.text(path.join(h.work, name)) ?? 'null') as T;
 const later = () => new Promise((r) => setTimeout(r, 5));
@@ -61,6 +62,14 @@ describe('the frozen source turns new clients away', () => {
     await h.attempt('checkpoint', RUN);
     expect(fenced(h)).toHaveLength(1);
     expect(h.tools.iptables.rules.ipv4).toContain('-p tcp -m tcp --dport 22 -j ACCEPT');
+  });
+
+  it('leaves the ports it fenced beside the images, for the target to hold as well', async () => {
+    const h = sourceWithContainer();
+    h.tools.listening.set(h.tools.containers.get(RUN.container)?.pid ?? 0, [5432]);
+    await h.attempt('checkpoint', RUN);
+    const file = h.rt.text(path.join(h.layout.outgoingImages(RUN.runKey), FENCED_PORTS_FILE));
+    expect(JSON.parse(file ?? 'null')).toEqual([{ family: 'ipv4', address: '0.0.0.0', port: 5432 }]);
   });
 
   it('drops them instead when the request says so', async () => {
