@@ -20,7 +20,9 @@ import type { HostContext } from './context';
 /** Beside the source's images, the ports its fence held: the target holds the same ones. */
 export const FENCED_PORTS_FILE = 'godwit-fenced-ports.json';
 
-const FencedPorts = z.array(z.object({ family: z.enum(['ipv4', 'ipv6']), address: z.string().max(64), port: Port }).strict()).max(4096);
+/** An address as /proc prints a listener's (dotted IPv4, or IPv6 in hex and colons). */
+const ListenerAddress = z.string().regex(/^[0-9a-fA-F:.]{2,45}$/, 'an IP address');
+const FencedPorts = z.array(z.object({ family: z.enum(['ipv4', 'ipv6']), address: ListenerAddress, port: Port }).strict()).max(4096);
 
 const modeFor = (run: RunRef): FenceMode => (run.frozenConnections === 'drop' ? 'drop' : 'reject');
 

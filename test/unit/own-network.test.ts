@@ -279,8 +279,10 @@ describe('admitClients', () => {
 
   it('refuses a ports file that is not one', async () => {
     const h = target(false);
-    h.rt.put(path.join(h.layout.incomingImages(RUN.runKey), FENCED_PORTS_FILE), JSON.stringify([{ family: 'ipv4', address: '0.0.0.0', port: 0 }]));
-    await expect(h.attempt('restore', RUN)).rejects.toThrow(/godwit-fenced-ports\.json on host beta is not a list of ports/);
+    for (const bad of [{ family: 'ipv4', address: '0.0.0.0', port: 0 }, { family: 'ipv4', address: '0.0.0.0/0 -j ACCEPT', port: 80 }]) {
+      h.rt.put(path.join(h.layout.incomingImages(RUN.runKey), FENCED_PORTS_FILE), JSON.stringify([bad]));
+      await expect(h.attempt('restore', RUN)).rejects.toThrow(/godwit-fenced-ports\.json on host beta is not a list of ports/);
+    }
   });
 });
 
