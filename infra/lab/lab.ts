@@ -19,7 +19,7 @@ import { HostLayout } from '../../runtime/layout';
 import { Runc, type ContainerStatus } from '../../runtime/runc';
 import { placeBundle } from '../../runtime/bundle';
 import { assertSubnetFree, ensureBridge, ensureHostNetwork, ensureHostUplink, ipForwarding, removeBridge, removeHostNetwork, removeHostUplink, setIpForwarding } from './network';
-import { LAB_BRIDGE, labReach, labSite, labSubnetsAllowed, type LabSubnets } from './sites';
+import { LAB_BRIDGE, labReach, labSite, labSubnetsAllowed, type LabSite, type LabSubnets } from './sites';
 import { hostAddress, overlaps as overlapsLab, parseCidr } from '../../policy/ipv4';
 import type { ContainerNetworkConfig } from '../../policy/container-network';
 import {
@@ -278,7 +278,7 @@ export async function labUp(options: LabOptions = defaultLabOptions()): Promise<
     }
   });
 
-  await placeHosts(state, subnets);
+  const sites = await placeHosts(state, subnets);
   await ensureHostTls(tlsDir(), state.hosts);
   const containerNetwork = offeredContainerNetwork(state);
   const allowed = labSubnetsAllowed(state.subnet, state.hosts.length, subnets);
@@ -286,7 +286,7 @@ export async function labUp(options: LabOptions = defaultLabOptions()): Promise<
   const started = new Map<string, { logFile: string; from: number }>();
 
   for (const [index, host] of state.hosts.entries()) {
-    const site = labSite(state.subnet, index, subnets);
+    const site = sites[index];
     await ensureHostNetwork({ netns: host.netns, veth: host.veth, bridge: site.bridge, address: host.address, prefix: 24, gateway: site.gateway, reach: labReach(state.subnet) });
     if (containerNetwork) await ensureHostUplink({ netns: host.netns, hostBridge: HOST_BRIDGE, uplink: labUplink(host), fabric: FABRIC_BRIDGE });
     else await removeHostUplink(labUplink(host));
@@ -370,11 +370,12 @@ export async function labUp(options: LabOptions = defaultLabOptions()): Promise<
 /**
  * Puts each host on its site (infra/lab/sites.ts), with the root namespace routing between
  * sites when they are apart. A host whose address changes loses what listened on the old one:
- * its worker, file receiver and sshd start again on the new.
+ * its worker, file receiver and sshd start again on the new. Returns each host's site, in order.
  */
-async function placeHosts(state: LabState, subnets: LabSubnets): Promise<void> {
+async function placeHosts(state: LabState, subnets: LabSubnets): Promise<LabSite[]> {
+  const sites = state.hosts.map((_, index) => labSite(state.subnet, index, subnets));
   for (const [index, host] of state.hosts.entries()) {
-    const site = labSite(state.subnet, index, subnets);
+    const site = sites[index];
     if (subnets === 'per-host') {
       await assertSubnetFree(site.subnet, site.bridge);
       await ensureBridge(site.bridge, site.gateway, 24);
@@ -391,6 +392,7 @@ async function placeHosts(state: LabState, subnets: LabSubnets): Promise<void> {
   if (subnets === 'shared') await unrouteSites(state);
   state.subnets = subnets;
   saveState(state);
+  return sites;
 }
 
 /** Back to one subnet (or down): the per-host bridges go, and forwarding is as the lab found it. */
