@@ -16,7 +16,7 @@ const MIGRATE_OPTIONS = {
   'health-check': 'strings',
   'host-timeout': 'string',
   'max-downtime': 'string',
-  'allow-experimental': 'boolean',
+  'allow-post-copy': 'boolean',
   'keep-images': 'boolean',
   'shared-path': 'strings',
   'keep-source-volumes': 'boolean',
@@ -37,7 +37,7 @@ export function parseMigrateArgs(args: readonly string[]): MigrateCommand {
     options: {
       hostTimeoutSeconds: seconds('host-timeout'),
       maxDowntimeSeconds: seconds('max-downtime'),
-      allowExperimental: values['allow-experimental'] ?? false,
+      allowPostCopy: values['allow-post-copy'] ?? false,
       keepImages: values['keep-images'] ?? false,
       sharedPaths: values['shared-path'] ?? [],
       keepSourceVolumes: values['keep-source-volumes'] ?? false,

@@ -15,7 +15,7 @@ import { EXIT, answer, errorJson, errorLine, exitCodeOf, type Answer, type Io } 
 
 export const USAGE = `usage: godwit <command> [options] [--json]
   migrate <container> --from <host> --to <host> [--strategy auto|page-server|stop-and-copy|pre-copy|post-copy]
-          [--health-check CMD]... [--max-downtime SECONDS] [--allow-experimental]
+          [--health-check CMD]... [--max-downtime SECONDS] [--allow-post-copy]
           [--transport plain|ssh-tunnel|criu-tls] [--host-timeout SECONDS] [--keep-images] [--detach]
           [--shared-path DIR]... (bind mounts both hosts see)  [--keep-source-volumes]
   status <container>                      phase and progress, or the report once it ended

@@ -35,6 +35,7 @@ export function formatReport(report: MigrationReport): string {
     `running on: ${report.runningOn ?? 'NOWHERE: needs attention'}`,
   ];
   if (report.reason) lines.push(`reason: ${report.reason}`);
+  const secs = (v: number | null) => (v === null ? '-' : `${v.toFixed(3)}s`);
   const pf = report.preflight;
   if (pf) {
     const yesNo = (b: boolean) => (b ? 'yes' : 'no');
@@ -57,9 +58,11 @@ export function formatReport(report: MigrationReport): string {
   lines.push(
     `moved: ${formatBytes(report.bytes.total)} (page server ${formatBytes(report.bytes.viaPageServer)}, rsync ${formatBytes(report.bytes.viaRsync)}; memory image ${formatBytes(report.bytes.pages)})`,
   );
+  if (report.postCopy) {
+    lines.push(`post-copy: ran on ${report.source}'s memory for ${secs(report.postCopy.drainSeconds)} after the restore, until its last page arrived`);
+  }
   const carried = (t: string) => (t === 'plain' ? 'plain TCP' : t === 'ssh-tunnel' ? 'inside SSH' : "CRIU's TLS");
   lines.push(`transport: pages ${carried(report.transport.pages)}, files ${carried(report.transport.files)}`);
-  const secs = (v: number | null) => (v === null ? '-' : `${v.toFixed(3)}s`);
   const { address, connections } = report.network;
   const kept = connections ? `; ${connections.established} established TCP connection end${connections.established === 1 ? '' : 's'} ${connections.handling}` : '';
   lines.push(`network: ${address ? `its own address ${address}, moved with it` : "the host's (the address changed with the host)"}${kept}`);

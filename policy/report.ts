@@ -102,6 +102,13 @@ export const FrontReport = z.object({
 });
 export type FrontReport = z.infer<typeof FrontReport>;
 
+/** What a post-copy run did after the container ran on the target. */
+export const PostCopyReport = z.object({
+  /** From the container running on the target to the source's last page: the time it ran on remote memory. */
+  drainSeconds: z.number().nonnegative().nullable(),
+});
+export type PostCopyReport = z.infer<typeof PostCopyReport>;
+
 export const MigrationReport = MigrationIdentity.extend({
   /** The strategy that ran (never `auto`), and why it was chosen. */
   strategy: Strategy,
@@ -137,6 +144,8 @@ export const MigrationReport = MigrationIdentity.extend({
   network: NetworkReport.default({ address: null, connections: null }),
   /** Null when no front is in front of it (and in reports written before this field). */
   front: FrontReport.nullable().default(null),
+  /** Null unless post-copy ran (and in reports written before this field). */
+  postCopy: PostCopyReport.nullable().default(null),
 });
 export type MigrationReport = z.infer<typeof MigrationReport>;
 

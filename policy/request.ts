@@ -53,8 +53,13 @@ export const MigrationOptions = z
     keepImages: z.boolean().default(false),
     /** Downtime the planner and the pre-copy rounds aim for. */
     maxDowntimeSeconds: z.number().positive().max(3600).default(1),
-    /** Let `auto` choose experimental strategies (post-copy). */
-    allowExperimental: z.boolean().default(false),
+    /**
+     * Let `auto` choose post-copy (as KubeVirt's allowPostCopy). Off by default: once the
+     * target runs, the source still holds pages, and a failure then cannot roll back.
+     */
+    allowPostCopy: z.boolean().default(false),
+    /** The former name of allowPostCopy, still read: requests already in history replay with it. */
+    allowExperimental: z.boolean().optional(),
     /** When pre-copy stops iterating; see policy/convergence.ts for the defaults. */
     convergence: ConvergencePolicy.default(ConvergencePolicy.parse({})),
     /** How pages and files cross the network; see policy/transport.ts. */

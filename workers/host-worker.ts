@@ -8,6 +8,7 @@ import { hostTaskQueue } from '../policy/names';
 import { LocalRuntime } from '../runtime/local';
 import { sshTo } from '../activities/routes';
 import type { HostRuntime } from '../runtime/host-runtime';
+import { preparePipeLimit } from '../runtime/pipe-limit';
 import { loadJsonFile } from './config-file';
 import { serve } from './serve';
 
@@ -19,6 +20,13 @@ serve('host worker', async (connection, namespace) => {
   const runtime: HostRuntime = host.ssh
     ? sshTo(host)
     : new LocalRuntime();
+  // Post-copy's page server needs a wider pipe than this kernel may grant root (see
+  // policy/lazy-pages.ts); raised here, said in the log. A host unreachable now is judged
+  // again by each migration's preflight, so it does not stop the worker.
+  await preparePipeLimit(runtime, host.name).then(
+    (change) => console.log(change.said),
+    (err: Error) => console.log(`host ${host.name}: pipe limit not checked at start (${err.message}); preflight checks it`),
+  );
   return Worker.create({
     connection,
     namespace,

@@ -99,7 +99,7 @@ async function moveContainer(ctx: MigrationContext): Promise<void> {
   const { request, tracker } = ctx;
   if (!ctx.compensations.pending.includes('resumeSource')) undoOnSource(ctx);
   const { lazyPages } = await transferState(ctx, strategy);
-  if (lazyPages) tracker.warnings.push(`post-copy (experimental): rollback to ${request.source} was possible only until the restore on ${request.target} started`);
+  if (lazyPages) tracker.warnings.push(`post-copy: rollback to ${request.source} was possible only until the restore on ${request.target} started`);
 
   await restore(ctx, lazyPages);
   await verify(ctx, lazyPages);
@@ -193,7 +193,7 @@ async function preflight(ctx: MigrationContext): Promise<Planned> {
   const planOptions: CheckedPlanOptions = {
     requested: request.strategy,
     maxDowntimeSeconds: request.options.maxDowntimeSeconds,
-    allowExperimental: request.options.allowExperimental,
+    allowPostCopy: request.options.allowPostCopy || request.options.allowExperimental === true,
     transport,
     targetReachableOverSsh: hosts.target.ssh !== undefined,
   };
@@ -267,7 +267,11 @@ async function verify(ctx: MigrationContext, lazyPages: PageServerEndpoint | und
   const { request, run, source, target } = ctx;
   ctx.enter('verify');
   // Post-copy is complete only when the source has handed over its last page.
-  if (lazyPages) await onHost(source, 'verify', () => source.long.awaitPagesDrained(run));
+  if (lazyPages) {
+    const { drainedAt } = await onHost(source, 'verify', () => source.long.awaitPagesDrained(run));
+    const { runningAt } = ctx.tracker;
+    ctx.tracker.postCopy = { drainSeconds: drainedAt !== undefined && runningAt !== null ? Math.max(0, drainedAt - runningAt) / 1000 : null };
+  }
   await onHost(target, 'verify', () => target.long.verify({ ...run, healthCheck: request.options.healthCheck }));
 }
 

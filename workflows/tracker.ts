@@ -17,6 +17,7 @@ import {
   type RunDiagnostics,
   type NetworkReport,
   type FrontReport,
+  type PostCopyReport,
 } from '../policy/report';
 import type { VolumeCopy } from '../policy/host-contract';
 import type { VolumeRef } from '../policy/volumes';
@@ -33,6 +34,7 @@ export class MigrationTracker {
   convergence: string | null = null;
   frozenAt: number | null = null;
   runningAt: number | null = null;
+  postCopy: PostCopyReport | null = null;
   abortReason: string | null = null;
   preflight: PreflightSummary | null = null;
   readonly warnings: string[] = [];
@@ -156,6 +158,7 @@ export class MigrationTracker {
       volumes: this.volumes.map((v) => ({ ...v })),
       diagnostics: this.diagnostics.map((d) => ({ ...d, files: [...d.files] })),
       network: { address: this.network.address, connections: this.network.connections && { ...this.network.connections } },
+      postCopy: this.postCopy && { ...this.postCopy },
       front: this.front && { name: this.front.name, backend: this.front.backend, version: this.front.version, heldSeconds: this.front.heldSeconds, drainSeconds: this.front.drainSeconds, cut: this.front.cut, released: this.front.released },
     };
   }

@@ -1,8 +1,10 @@
-// What both preflights check of this host before anything changes: root, the transport, CRIU.
+// What both preflights check of this host before anything changes: root, the transport, CRIU
+// (and the pipe limit post-copy's page server meets).
 import type { CriuFacts, Peer } from '../../policy/host-contract';
 import type { Transport } from '../../policy/transport';
 import { dumpCapabilityProblem, parseProcStatus, type ProcessIdentity } from '../../policy/preflight';
 import { frozenTogether } from '../../runtime/cgroup';
+import { readPipeLimit } from '../../runtime/pipe-limit';
 import { preconditionFailed } from '../errors';
 import { sshTo } from '../routes';
 import { readText, type HostContext } from './context';
@@ -14,7 +16,7 @@ export async function checkHost(ctx: HostContext, transport: Transport | undefin
   await transportReady(ctx, transport, target);
   const facts = await ctx.criu.facts();
   if (!facts.usable) throw preconditionFailed(`CRIU is not usable on host ${ctx.host.name} (${facts.version}): ${facts.checkOutput}`);
-  return facts;
+  return { ...facts, lazyPagesPipe: await readPipeLimit(ctx.rt) };
 }
 
 /** Where a preflight dumps or checks the CPU's description; removed before it returns. */

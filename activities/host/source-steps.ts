@@ -264,11 +264,14 @@ export function sourceSteps(ctx: HostContext): SourceActivities {
       const workPath = layout.work(run.runKey, 'dump');
       const started = Date.now();
       await heartbeating((signal) => until(async () => (await daemonPid(rt, records.postCopyDumpPidFile(run), layout.outgoingImages(run.runKey))) === null, signal));
-      const log = await readText(rt, path.join(workPath, 'dump.log'));
+      const logFile = path.join(workPath, 'dump.log');
+      const log = await readText(rt, logFile);
       if (/FAILED/.test(log)) {
         throw new Error(`post-copy page transfer of ${run.container} from host ${host.name} failed${await runc.criuLogErrors(workPath, 'dump.log')}`);
       }
-      return { seconds: (Date.now() - started) / 1000 };
+      // The log's last write is the dump's end: right after a crash and retry as well.
+      const drainedAt = Number((await rt.executeOk('date', ['-r', logFile, '+%s%3N'])).stdout.trim());
+      return { seconds: (Date.now() - started) / 1000, ...(Number.isSafeInteger(drainedAt) ? { drainedAt } : {}) };
     },
 
     async pushImages(run): Promise<TransferResult> {

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { VolumeRef } from '../volumes';
 import { NetworkAttachment } from '../container-network';
+import { PipeLimit } from '../lazy-pages';
 
 export const CriuFacts = z.object({
   version: z.string(),
@@ -10,6 +11,8 @@ export const CriuFacts = z.object({
   checkOutput: z.string(),
   memDirtyTrack: z.boolean(),
   uffdNoncoop: z.boolean(),
+  /** What a post-copy dump's page server may ask of pipes here; absent from older workers. */
+  lazyPagesPipe: PipeLimit.optional(),
 });
 export type CriuFacts = z.infer<typeof CriuFacts>;
 

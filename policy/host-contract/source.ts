@@ -87,8 +87,11 @@ export interface SourceActivities {
    * absent (an older orchestrator): exact for every file.
    */
   pushImages(input: RunRef & { target: Peer; changedWithinSeconds?: number }): Promise<TransferResult>;
-  /** Source, post-copy: wait until every page reached the target (the dump then ends). */
-  awaitPagesDrained(input: RunRef): Promise<{ seconds: number }>;
+  /**
+   * Source, post-copy: wait until every page reached the target (the dump then ends).
+   * `drainedAt`: when the dump wrote its last log line, its end (absent from older workers).
+   */
+  awaitPagesDrained(input: RunRef): Promise<{ seconds: number; drainedAt?: number }>;
   /** Source: destroy the frozen original, and its volumes unless `keepVolumes`. The point of no return. */
   commitSource(input: RunRef & { keepVolumes?: boolean }): Promise<void>;
 }

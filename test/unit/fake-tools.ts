@@ -46,6 +46,9 @@ export class FakeTools {
   readonly network: FakeNetwork;
   /** Image files every final dump also writes, by name (e.g. a dump with a link remap's files.img). */
   dumpImages: Record<string, Buffer> = {};
+  /** `fs.pipe-max-size`, and whether writing it takes (as on a host whose /proc/sys is writable). */
+  pipeMaxBytes = 4194304;
+  pipeMaxWritable = true;
   private nextPid = 1000;
 
   constructor(private readonly rt: MemoryRuntime) {
@@ -56,7 +59,13 @@ export class FakeTools {
     rt.on('start-stop-daemon', (call) => this.startStopDaemon(call));
     this.iptables = new FakeIptables(rt);
     this.network = new FakeNetwork(rt);
-    rt.on('cat', (call) => this.procTables(call));
+    rt.on('cat', (call) => (call.args[0] === '/proc/sys/fs/pipe-max-size' ? this.pipeLimit() : this.procTables(call)));
+    rt.on('tee', (call) => {
+      if (call.args[0] !== '/proc/sys/fs/pipe-max-size') return fail(`fake tee: ${call.args.join(' ')}`);
+      if (!this.pipeMaxWritable) return fail('tee: /proc/sys/fs/pipe-max-size: Read-only file system');
+      this.pipeMaxBytes = Number(call.input);
+      return { stdout: call.input };
+    });
     // find DIR [-cmin -M] ( -type f -o -type l ) -printf '%P\0': the files a test says changed, or all.
     rt.on('find', (call) => {
       if (call.args[0].startsWith('/proc/')) return this.socketLinks(call);
@@ -69,6 +78,11 @@ export class FakeTools {
       for (const pid of call.args.slice(1)) this.exit(Number(pid));
       return {};
     });
+  }
+
+  /** `cat /proc/sys/fs/pipe-max-size /proc/self/status`, as root without CAP_SYS_RESOURCE. */
+  private pipeLimit(): Reply {
+    return { stdout: `${this.pipeMaxBytes}\nName:\tcat\nCapEff:\t000001fffeffffff\n` };
   }
 
   /** The socket inodes of the connections `pid` holds. */

@@ -14,7 +14,7 @@ describe('migration request', () => {
           hostTimeoutSeconds: 60,
           keepImages: false,
           maxDowntimeSeconds: 1,
-          allowExperimental: false,
+          allowPostCopy: false,
           convergence: { maxRounds: 8, minPages: 64, growthPercent: 10, inSyncPercent: 70, timeBudgetSeconds: 300 },
           transport: 'plain',
           sharedPaths: [],
@@ -24,6 +24,11 @@ describe('migration request', () => {
         },
       },
     });
+  });
+
+  it('still reads allowExperimental, the former name of allowPostCopy (requests in history replay with it)', () => {
+    const parsed = parseMigrationRequest({ ...valid, options: { allowExperimental: true } });
+    expect(parsed.ok && parsed.value.options).toMatchObject({ allowExperimental: true, allowPostCopy: false });
   });
 
   it('takes a ghost limit in whole bytes, from none at all up to 1 GiB, and refuses anything else naming the option', () => {

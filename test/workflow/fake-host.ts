@@ -103,7 +103,7 @@ export class FakeHost {
       pushImages: () => this.step('pushImages', { bytes: 500, seconds: 0.1 }),
       startLazyPages: () => this.step('startLazyPages', undefined),
       restore: ({ lazyPages }) => this.step('restore', { runningAt: Date.now(), seconds: 0.3, pageBytes: lazyPages ? 0 : 64 << 20 }),
-      awaitPagesDrained: () => this.step('awaitPagesDrained', { seconds: 1.5 }),
+      awaitPagesDrained: () => this.step('awaitPagesDrained', { seconds: 1.5, drainedAt: Date.now() }),
       verify: () => this.step('verify', undefined),
       admitClients: () => this.step('admitClients', { admittedAt: this.admittedAt }),
       commitSource: () => this.step('commitSource', undefined),

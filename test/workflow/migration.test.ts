@@ -273,8 +273,11 @@ describe('MigrationWorkflow', () => {
       'alpha:commitSource',
       'beta:finishTarget',
     ]);
-    expect(report.plan?.reason).toBe('requested (experimental)');
+    expect(report.plan?.reason).toBe('requested');
     expect(report.warnings.join('\n')).toMatch(/rollback to alpha was possible only until the restore on beta started/);
+    // The time it ran on the source's memory: from its restore to the last page.
+    expect(report.postCopy?.drainSeconds).toBeGreaterThanOrEqual(0);
+    expect(report.postCopy?.drainSeconds).toBeLessThan(60);
   });
 
   it('post-copy: a restore that fails rolls back to the source', async () => {
