@@ -44,6 +44,16 @@ export const BenchCase = z.object({
 });
 export type BenchCase = z.infer<typeof BenchCase>;
 
+/** What a post-copy run cost the workload (bench/post-copy.ts). */
+export const PostCopyCost = z.object({
+  /** From running on the target to the last page. */
+  drainSeconds: z.number().nonnegative(),
+  /** Counter ticks a second before the freeze, and during the drain; null where too few readings fell inside. */
+  rateBefore: z.number().nonnegative().nullable(),
+  rateDuringDrain: z.number().nonnegative().nullable(),
+});
+export type PostCopyCost = z.infer<typeof PostCopyCost>;
+
 export const BenchSample = BenchCase.extend({
   runner: Runner,
   rep: z.number().int().min(1),
@@ -57,6 +67,8 @@ export const BenchSample = BenchCase.extend({
   bytes: z.number().nonnegative(),
   /** Of those, what CRIU streamed to a page server; null where not recorded (bare runs, older results). */
   pageStreamBytes: z.number().nonnegative().nullable().default(null),
+  /** Post-copy runs only (null elsewhere, and in older results). */
+  postCopy: PostCopyCost.nullable().default(null),
 });
 export type BenchSample = z.infer<typeof BenchSample>;
 

@@ -33,11 +33,22 @@ export const syntheticWorkloads = (o: Pick<BenchOptions, 'workloads'>): Workload
 export const serviceWorkloads = (o: Pick<BenchOptions, 'workloads'>): ServiceWorkload[] =>
   o.workloads.filter((w): w is ServiceWorkload => ServiceWorkload.safeParse(w).success);
 
-/** Quick: one repetition of the small, unshaped, plain cases (under 3 minutes); full: the matrix. */
+/**
+ * Quick: one repetition of the small, unshaped, plain cases, and post-copy against page-server
+ * at 1 GiB (a few minutes); full: the matrix.
+ */
 const DEFAULTS = {
   full: { repetitions: '5', memoryMib: '64,256,1024', workloads: 'idle,dirtying', strategies: 'page-server,stop-and-copy,pre-copy,post-copy', links: 'loopback,1gbit,100mbit', transports: 'plain,criu-tls' },
-  quick: { repetitions: '1', memoryMib: '64', workloads: 'idle,dirtying', strategies: 'page-server,stop-and-copy', links: 'loopback', transports: 'plain' },
+  quick: { repetitions: '1', memoryMib: '64,1024', workloads: 'idle,dirtying', strategies: 'page-server,stop-and-copy,post-copy', links: 'loopback', transports: 'plain' },
 };
+
+/**
+ * A quick run takes every strategy at its first memory size, and at the larger ones only the
+ * two whose downtime against memory the targets judge: page-server and post-copy.
+ */
+export function inThisRun(options: Pick<BenchOptions, 'quick' | 'memoryMib'>, c: Pick<BenchCase, 'strategy' | 'memoryMib'>): boolean {
+  return !options.quick || c.memoryMib === options.memoryMib[0] || c.strategy === 'page-server' || c.strategy === 'post-copy';
+}
 
 /**
  * How the run drives its hosts. ssh-tunnel needs the target to be an SSH host, and an SSH

@@ -22,10 +22,11 @@ import { bareMigration } from './bare';
 import { CounterProbe } from '../infra/demo/probe';
 import { LINKS, clearLink, linkSeconds, netemAvailable, shapeLink } from './link';
 import { NetnsRuntime } from '../infra/lab/netns-runtime';
-import { hostAccessFor, parseBenchOptions, serviceWorkloads, syntheticWorkloads, type BenchOptions } from './options';
+import { hostAccessFor, inThisRun, parseBenchOptions, serviceWorkloads, syntheticWorkloads, type BenchOptions } from './options';
 import { benchServices, renderServiceTable } from './services';
 import { BenchResults, type BenchCase, type BenchSample, type HostAccess, type Machine, type Runner, type Workload } from './model';
 import { quickLine } from './stats';
+import { postCopyCost } from './post-copy';
 import { renderMarkdown } from './markdown';
 import { renderChart } from './chart';
 
@@ -82,6 +83,7 @@ async function measure(bench: Bench, c: BenchCase, runner: Runner, rep: number):
   const to = bench.hosts[bench.where === 0 ? 1 : 0];
   const before = await readCounter(from.address, PORT);
   const probe = new CounterProbe([from.address, to.address], PORT);
+  const probeFrom = Date.now();
   await sleep(200);
   const base = { ...c, runner, rep };
   const failed = (error: string): BenchSample => ({
@@ -92,6 +94,7 @@ async function measure(bench: Bench, c: BenchCase, runner: Runner, rep: number):
     probeGapSeconds: null,
     bytes: 0,
     pageStreamBytes: null,
+    postCopy: null,
   });
   let sample: BenchSample;
   try {
@@ -101,11 +104,15 @@ async function measure(bench: Bench, c: BenchCase, runner: Runner, rep: number):
       if (report.outcome !== 'migrated') sample = failed(`${report.outcome}: ${(report.reason ?? '').split('\n')[0]}`);
       // A sample labelled encrypted must have been: never time plain under another name.
       else if (report.transport.pages !== c.transport) sample = failed(`asked for transport ${c.transport}, the report says the pages went ${report.transport.pages}`);
-      else sample = { ...base, outcome: 'migrated', seconds: report.seconds, probeGapSeconds: null, bytes: report.bytes.total, pageStreamBytes: report.bytes.viaPageServer };
+      else {
+        // Read after the drain: the probe has answered throughout it by now.
+        const postCopy = postCopyCost(probe.readings, report, probeFrom);
+        sample = { ...base, outcome: 'migrated', seconds: report.seconds, probeGapSeconds: null, bytes: report.bytes.total, pageStreamBytes: report.bytes.viaPageServer, postCopy };
+      }
     } else {
       if (c.strategy !== 'page-server' && c.strategy !== 'stop-and-copy') throw new Error(`no bare baseline for ${c.strategy}`);
       const result = await bareMigration(c.strategy, CONTAINER, from, to, `bench-bare-${Date.now()}`);
-      sample = { ...base, outcome: 'migrated', seconds: result.seconds, probeGapSeconds: null, bytes: result.bytes, pageStreamBytes: null };
+      sample = { ...base, outcome: 'migrated', seconds: result.seconds, probeGapSeconds: null, bytes: result.bytes, pageStreamBytes: null, postCopy: null };
     }
   } catch (err) {
     sample = failed((err as Error).message.split('\n')[0]);
@@ -208,6 +215,11 @@ async function main(): Promise<number> {
     }
     return true;
   });
+  if (options.quick && options.memoryMib.length > 1) {
+    for (const s of strategies.filter((x) => !inThisRun(options, { strategy: x, memoryMib: options.memoryMib[1] }))) {
+      skipped.push({ strategy: s, reason: `quick run: at ${options.memoryMib[0]} MiB only (the larger sizes compare page-server and post-copy)` });
+    }
+  }
   // Both hosts are targets in turn; they are reached alike, so the second stands for both.
   const transports = transportsByStrategy(strategies, options.transports, { name: hosts[1].name, reachableOverSsh: hostAccess === 'ssh' }, skipped);
   skipped.push(...bareSkips(options.transports, hostAccess));
@@ -238,6 +250,7 @@ async function main(): Promise<number> {
               const runners: Runner[] = rep % 2 === 1 ? ['godwit', 'bare'] : ['bare', 'godwit'];
               for (const transport of rotate(transports.get(strategy) ?? [], rep - 1)) {
                 const c: BenchCase = { strategy, memoryMib, workload, link, transport, hostAccess };
+                if (!inThisRun(options, c)) continue;
                 for (const runner of runners) {
                   if (runner === 'bare' && !bareRuns(c)) continue;
                   const sample = await measure(bench, c, runner, rep);

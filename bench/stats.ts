@@ -49,6 +49,18 @@ export interface QuickRatio {
   overheadSeconds: number | null;
 }
 
+/** A post-copy case against page-server at the same size: downtime, and what the drain cost. */
+export interface PostCopySummary {
+  case: string;
+  n: number;
+  /** Medians over migrated Godwit samples, seconds; null where a side has none. */
+  downtime: number | null;
+  pageServerDowntime: number | null;
+  drainSeconds: number | null;
+  /** The workload's rate during the drain over its rate before the freeze (1: no slower). */
+  rateDuringDrain: number | null;
+}
+
 export interface QuickSummary {
   date: string;
   quick: boolean;
@@ -58,6 +70,7 @@ export interface QuickSummary {
   /** Each encrypted case's medians over plain's (its key names the transport). */
   encryptionCost: { case: string; downtime: number | null; total: number | null }[];
   overheadTarget: { case: string; met: boolean } | null;
+  postCopy: PostCopySummary[];
 }
 
 /** The project target: Godwit may add at most 5 % plus 150 ms of downtime over the bare script. */
@@ -288,7 +301,28 @@ export function quickSummary(results: BenchResults): QuickSummary {
     ratios: ratios(summaries).map((r) => ({ case: caseKey(r), downtime: r.downtime, total: r.total, overheadSeconds: r.overheadSeconds })),
     encryptionCost: encryptionCosts(results).map((e) => ({ case: caseKey(e), downtime: e.downtime, total: e.total })),
     overheadTarget: headline === null || met === null ? null : { case: caseKey(headline), met },
+    postCopy: postCopySummaries(results),
   };
+}
+
+/** Each post-copy case of the run beside page-server's downtime for the same case. */
+export function postCopySummaries(results: BenchResults): PostCopySummary[] {
+  const migrated = groupBy(results.samples.filter((s) => s.runner === 'godwit' && s.outcome === 'migrated'), caseKey);
+  const cases = [...new Map(results.samples.filter((s) => s.strategy === 'post-copy' && s.runner === 'godwit').map((s) => [caseKey(s), caseOf(s)])).values()];
+  return cases.map((c) => {
+    const own = migrated.get(caseKey(c)) ?? [];
+    const pageServer = migrated.get(caseKey({ ...c, strategy: 'page-server' })) ?? [];
+    const rate = (s: BenchSample) => (s.postCopy?.rateBefore && s.postCopy.rateDuringDrain !== null ? s.postCopy.rateDuringDrain / s.postCopy.rateBefore : null);
+    const rounded = (x: number | null) => (x === null ? null : round3(x));
+    return {
+      case: caseKey(c),
+      n: own.length,
+      downtime: rounded(medianOf(own, (s) => s.seconds.downtime)),
+      pageServerDowntime: rounded(medianOf(pageServer, (s) => s.seconds.downtime)),
+      drainSeconds: rounded(medianOf(own, (s) => s.postCopy?.drainSeconds ?? null)),
+      rateDuringDrain: rounded(medianOf(own, rate)),
+    };
+  });
 }
 
 /** The run in one line of JSON, for a log or a CI summary. */

@@ -178,11 +178,13 @@ export class Runc {
   /**
    * Arguments for a post-copy dump: CRIU dumps everything but the pages, then serves them
    * from `listen` until the target's lazy-pages daemon has them all. It runs that long, so it
-   * is started as a daemon; the container stays frozen meanwhile and is gone once it ends.
+   * is started as a daemon. `--leave-running` of a paused container leaves it paused, alive,
+   * however the transfer ends: CRIU kills the tasks after one that merely ended, which is
+   * also what a failed restore's lazy-pages daemon does, and then no rollback could resume it.
    */
   lazyCheckpointArgs(name: string, dump: { imagePath: string; workPath: string; listen: { address: string; port: number }; tcp?: TcpConnections }): string[] {
     return [
-      ...this.base(), '--criu', this.paths.criu, 'checkpoint', '--lazy-pages', FILE_LOCKS, ...tcpFlags(dump.tcp),
+      ...this.base(), '--criu', this.paths.criu, 'checkpoint', '--lazy-pages', '--leave-running', FILE_LOCKS, ...tcpFlags(dump.tcp),
       '--page-server', `${dump.listen.address}:${dump.listen.port}`,
       '--image-path', dump.imagePath, '--work-path', dump.workPath, name,
     ];

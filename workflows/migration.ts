@@ -52,6 +52,7 @@ export async function migrationWorkflow(input: MigrationRequestInput): Promise<M
       validator: (reason: string) => {
         // From the UI the argument can be anything: accept only a short text.
         if (typeof reason !== 'string' || reason.length > 1000) throw new Error('the abort reason must be a text of at most 1000 characters');
+        if (tracker.postCopyRunning) throw new Error(`too late to abort: post-copy, the container runs on ${request.target} with pages still on ${request.source}, so it can only go forward`);
         if (tracker.pastPointOfNoReturn) throw new Error(`too late to abort: the migration is in ${tracker.phase}`);
         if (tracker.aborting) throw new Error('the migration is already aborting');
       },
@@ -102,7 +103,9 @@ async function moveContainer(ctx: MigrationContext): Promise<void> {
   if (lazyPages) tracker.warnings.push(`post-copy: rollback to ${request.source} was possible only until the restore on ${request.target} started`);
 
   await restore(ctx, lazyPages);
-  await verify(ctx, lazyPages);
+  // A post-copy target runs on the source's pages: there is no way back to cancel to, so a
+  // cancellation from here lets the drain and verify finish (an abort is refused, above).
+  await (lazyPages ? CancellationScope.nonCancellable(() => verify(ctx, lazyPages)) : verify(ctx, lazyPages));
 }
 
 /** The source's undo: brings the original back, whatever state the run left it in, and clears the run there. */
@@ -258,6 +261,7 @@ async function restore(ctx: MigrationContext, lazyPages: PageServerEndpoint | un
   const restoring = lazyPages ? target.once : target.long;
   const restored = await onHost(target, 'restore', () => restoring.restore({ ...run, lazyPages: lazyPages !== undefined }));
   targetRanPostCopy = lazyPages !== undefined;
+  tracker.postCopyRunning = targetRanPostCopy;
   tracker.runningAt = restored.runningAt;
   tracker.pageBytes = restored.pageBytes;
 }

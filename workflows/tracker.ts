@@ -81,8 +81,11 @@ export class MigrationTracker {
     return this.abortReason !== null;
   }
 
+  /** Set once a post-copy restore returned: the target runs on the source's pages, only forward. */
+  postCopyRunning = false;
+
   get pastPointOfNoReturn(): boolean {
-    return isPastPointOfNoReturn(this.phase);
+    return isPastPointOfNoReturn(this.phase) || this.postCopyRunning;
   }
 
   /** Closes the current phase (successfully) and opens `phase`. */

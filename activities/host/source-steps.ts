@@ -220,30 +220,37 @@ export function sourceSteps(ctx: HostContext): SourceActivities {
       await faults.before('postCopyDump');
       const done = await records.read(records.lazyDump(run));
       if (done) return done;
+      await rt.mkdirp(layout.workRoot(run.runKey));
       const status = await runc.status(run.container);
       if (status !== 'running' && status !== 'paused') {
         throw preconditionFailed(`container ${run.container} on host ${host.name} is ${status}; cannot checkpoint it`);
       }
+      // Frozen as for any dump (see checkpoint): paused by runc, so that it stays so, alive,
+      // whatever becomes of the page transfer, until commit or rollback.
+      const attachment = await attachmentInBundle(ctx, run.container);
+      const fencedPorts = await beforeFreeze(ctx, run, attachment);
+      if (status === 'running') {
+        await records.write(records.frozen(run), { frozenAt: Date.now() });
+        await heartbeating((signal) => settleUnixBacklog(ctx, run, attachment, signal));
+        await runc.pause(run.container);
+      }
+      await onceFrozen(ctx, run, attachment);
+      const frozenAt = (await records.read(records.frozen(run)))?.frozenAt ?? Date.now();
       const imagePath = layout.outgoingImages(run.runKey);
       const workPath = layout.work(run.runKey, 'dump');
       await rt.remove(imagePath);
       await rt.mkdirp(imagePath);
       await rt.mkdirp(workPath);
+      if (status === 'paused') await dropRelinks(ctx, run);
+      if (fencedPorts.length > 0) await recordFencedPorts(ctx, imagePath, fencedPorts);
       const pageServer = { address: host.address, port: await rt.freePort(host.address) };
       const pidFile = records.postCopyDumpPidFile(run);
-      const attachment = await attachmentInBundle(ctx, run.container);
-      // CRIU freezes the container as the daemon starts: the link is cut first.
-      const fencedPorts = await beforeFreeze(ctx, run, attachment);
-      if (fencedPorts.length > 0) await recordFencedPorts(ctx, imagePath, fencedPorts);
-      await onceFrozen(ctx, run, attachment);
       const connections = await connectionsAtFreeze(ctx, run.container, attachment);
-      const frozenAt = Date.now();
       await startDaemon(rt, {
         command: host.runc,
         args: runc.lazyCheckpointArgs(run.container, { imagePath, workPath, listen: pageServer, tcp: tcpFor(attachment) }),
         pidFile,
         logFile: path.join(workPath, 'runc.out'),
-        // No relinking here: a dump that ends the container keeps CRIU's link remaps in place.
         env: await runc.criuRunEnvironment(workPath, heldStateOptions(run), tcpFor(attachment)),
       });
       // CRIU runs its status-ready hook once the page server listens: the target may connect.
@@ -255,6 +262,8 @@ export function sourceSteps(ctx: HostContext): SourceActivities {
           throw new Error(`post-copy dump of ${run.container} failed${runcSays ? `: ${runcSays}` : ''}${await runc.criuLogErrors(workPath, 'dump.log')}`);
         }, signal),
       );
+      // Left running, CRIU removed its link remaps before serving; the target needs them.
+      await relinkRemaps(ctx, run, imagePath);
       const result: LazyDumpResult = { frozenAt, seconds: (Date.now() - frozenAt) / 1000, pagesWritten: 0, pageServer, connections };
       await records.write(records.lazyDump(run), result);
       return result;

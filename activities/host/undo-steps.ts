@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { log } from '@temporalio/activity';
 import type { UndoActivities } from '../../policy/host-contract';
-import { daemonPid, stopDaemon } from '../../runtime/daemon';
+import { daemonPid } from '../../runtime/daemon';
 import { heartbeating } from '../heartbeat';
 import type { HostContext } from './context';
 import { settleEarlierAttempts, stopEarlierCopies } from './stragglers';
@@ -13,11 +13,12 @@ import { restoreFromImages } from './restore';
 import { removeVolumes } from './volumes';
 import { unfenceNewConnections } from './fence';
 import { keptDiagnostics } from './diagnostics';
+import { releaseLazyDump } from './lazy-dump';
 import { dropRelinks } from './link-remaps';
 import { attachmentInBundle, lockSourceNetns, rejoinSourceLink, removeContainerNetns, tcpFor, unlockSourceNetns } from './network';
 
 export function undoSteps(ctx: HostContext): UndoActivities {
-  const { rt, host, layout, runc, records } = ctx;
+  const { rt, host, layout, runc } = ctx;
   return {
     async stopTargetContainer(run) {
       // Only a container this run restored: the marker proves the bundle came from it.
@@ -32,9 +33,9 @@ export function undoSteps(ctx: HostContext): UndoActivities {
     },
 
     async resumeSource(run) {
-      // A post-copy dump still serving pages holds the container frozen: end it first. It is
-      // a runc command of this run, so waiting for the run's runc commands first would wait on it.
-      await stopDaemon(rt, records.postCopyDumpPidFile(run), layout.outgoingImages(run.runKey));
+      // A post-copy dump still serving pages: ended first, so that CRIU gives the container
+      // back. It is a runc command of this run: waiting for the run's runc commands would wait on it.
+      await heartbeating((signal) => releaseLazyDump(ctx, run, signal));
       // A dump a killed worker left running would freeze the container again after we resume it.
       await stopEarlierCopies(ctx, run);
       await heartbeating((signal) => settleEarlierAttempts(ctx, run, signal));

@@ -7,8 +7,16 @@ const INTERVAL_MS = 10;
 /** A frozen process accepts connections (the kernel does) but never answers: give up soon. */
 const ATTEMPT_TIMEOUT_MS = 100;
 
+/** One answer: when it came, and the counter it gave. */
+export interface CounterReading {
+  at: number;
+  counter: number;
+}
+
 export class CounterProbe {
   private answers: number[] = [];
+  /** Every answer with its counter, for the workload's rate over a window (bench/post-copy.ts). */
+  readonly readings: CounterReading[] = [];
   private running = true;
   private loops: Promise<void>[];
 
@@ -20,8 +28,10 @@ export class CounterProbe {
     while (this.running) {
       const started = Date.now();
       try {
-        await readCounter(address, port, ATTEMPT_TIMEOUT_MS);
-        this.answers.push(Date.now());
+        const counter = await readCounter(address, port, ATTEMPT_TIMEOUT_MS);
+        const at = Date.now();
+        this.answers.push(at);
+        this.readings.push({ at, counter });
       } catch {
         // Not answering here (yet, or any more): that is what is being measured.
       }

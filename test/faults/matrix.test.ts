@@ -54,6 +54,8 @@ type Scenario = keyof typeof SCENARIOS;
 interface Row {
   scenario: string;
   phase: string;
+  /** What the cell may promise, where that is not "migrated or rolled back, the invariant holds". */
+  promise?: string;
   outcome: string;
   where: string;
   counter: string;
@@ -78,9 +80,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await close?.();
   const table = [
-    '| scenario | phase | outcome | ends on | counter before → after | seconds to settle | leftovers | invariant |',
-    '|---|---|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.scenario} | ${r.phase} | ${r.outcome} | ${r.where} | ${r.counter} | ${r.seconds.toFixed(1)} | ${r.leftovers || 'none'} | ${r.outcome === 'not applicable' ? '-' : r.violations.length === 0 ? 'holds' : `BROKEN: ${r.violations.join('; ')}`} |`),
+    '| scenario | phase | promise | outcome | ends on | counter before → after | seconds to settle | leftovers | invariant |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.scenario} | ${r.phase} | ${r.promise ?? 'migrated or rolled back'} | ${r.outcome} | ${r.where} | ${r.counter} | ${r.seconds.toFixed(1)} | ${r.leftovers || 'none'} | ${r.outcome === 'not applicable' ? '-' : r.violations.length === 0 ? 'holds' : `BROKEN: ${r.violations.join('; ')}`} |`),
   ].join('\n');
   console.log(`fault matrix (${new Date().toISOString()}):\n${table}`);
   mkdirSync(path.join(godwitHome(), 'faults'), { recursive: true });
@@ -144,7 +146,13 @@ interface Cell {
   phase: Phase;
   /** Short, unique: part of the container's name. */
   id: string;
+  /** How the table names the phase, where the phase's name is not enough. */
+  phaseLabel?: string;
+  /** What the cell may promise, said in the table; `outcomes` is what it checks. */
+  promise?: string;
   strategy?: Strategy;
+  /** The counter workload's memory, MiB (64 by default). */
+  memoryMib?: number;
   /** Ask for the target's images to be kept (the invariant then expects them, and only them). */
   keepImages?: boolean;
   /** Prepares the fault before the migration starts; pushes how to undo it. */
@@ -187,7 +195,7 @@ async function runCell(cell: Cell): Promise<void> {
   const heartbeatDir = path.join(heartbeats(), container);
   rmSync(heartbeatDir, { recursive: true, force: true });
   mkdirSync(heartbeatDir, { recursive: true });
-  const { w, writer } = cell.service ? await startWriter(cell.service, container, port++) : { w: await startWorkload(lab, 'alpha', container, port++, { alone: true, heartbeatDir }), writer: null };
+  const { w, writer } = cell.service ? await startWriter(cell.service, container, port++) : { w: await startWorkload(lab, 'alpha', container, port++, { alone: true, heartbeatDir, memoryMib: cell.memoryMib }), writer: null };
   const before = await w.counterOn(host(lab, 'alpha'));
   const undo: Undo[] = [];
   const logFile = cell.mustLog && path.join(host(lab, cell.mustLog.host).stateDir, 'worker.log');
@@ -263,7 +271,8 @@ async function runCell(cell: Cell): Promise<void> {
   }
   rows.push({
     scenario: cell.scenario,
-    phase: cell.phase,
+    phase: cell.phaseLabel ?? cell.phase,
+    promise: cell.promise,
     outcome,
     where: settled.where,
     counter: `${before} → ${settled.counterAfter ?? '-'}${connections}`,
@@ -357,6 +366,17 @@ const singleCells: Cell[] = [
     id: 'criu-restore',
     arrange: injecting('beta', 'restore', { action: 'corrupt-images' }),
     keepsLog: { host: 'beta', file: 'restore/restore.log' },
+  },
+  {
+    // The lazy-pages daemon had connected: it ends its transfer as the restore fails, and
+    // the source, left running by its dump (paused), must still be there to resume.
+    scenario: 'post-copy: CRIU fails on restore (corrupted image)',
+    phase: 'restore',
+    id: 'pc-criu-restore',
+    strategy: 'post-copy',
+    arrange: injecting('beta', 'restore', { action: 'corrupt-images' }),
+    keepsLog: { host: 'beta', file: 'restore/restore.log' },
+    outcomes: ['rolled-back'],
   },
   {
     scenario: 'target disk already full (16 MiB free for images)',
@@ -464,6 +484,42 @@ const ownNetworkCells: Cell[] = (['kill -9 source worker', 'kill -9 target worke
   })),
 );
 
+/**
+ * Post-copy, each failure before the restore (the source frozen, serving its pages; the
+ * images on their way) and during the lazy-pages drain (the target runs, its pages still
+ * coming from the source's CRIU). Before: rollback is possible and the invariant holds.
+ * During: there is no way back, so the promise is to go forward. Worker, server and link
+ * faults do not touch the CRIU daemons that carry the pages; an abort is refused. The drain
+ * runs on an 8 Mbit/s link, 32 MiB taking about 30 s, so each fault lands inside it.
+ */
+const postCopyCells: Cell[] = (Object.keys(SCENARIOS) as Scenario[]).flatMap((scenario): Cell[] => [
+  {
+    scenario: `post-copy: ${scenario}`,
+    phase: 'transfer',
+    phaseLabel: 'before the restore (transfer)',
+    id: `pc-${SCENARIOS[scenario]}-before`,
+    strategy: 'post-copy',
+    hold: { step: 'pushImages', side: 'source', phase: 'transfer' },
+    act: (container: string) => apply(scenario, container),
+  },
+  {
+    scenario: `post-copy: ${scenario}`,
+    phase: 'verify',
+    phaseLabel: 'lazy-pages drain (verify)',
+    promise: 'migrated: no way back once the target runs (a source host that dies now takes the state with it, as in KubeVirt and QEMU)',
+    outcomes: ['migrated'],
+    id: `pc-${SCENARIOS[scenario]}-drain`,
+    strategy: 'post-copy',
+    memoryMib: 32,
+    arrange: slowLink,
+    act: async (container: string) => {
+      await reach(container, 'verify');
+      await running('criu', `lazy-pages .*${container}`);
+      await apply(scenario, container);
+    },
+  },
+]);
+
 /** Cells this kernel cannot run, listed with the reason rather than left out. */
 const notApplicable = [
   {
@@ -477,7 +533,7 @@ describe('fault matrix: every failure in every phase leaves the container runnin
   beforeAll(() => {
     for (const n of notApplicable) rows.push({ ...n, outcome: 'not applicable', where: '-', counter: '-', seconds: 0, leftovers: n.reason, violations: [] });
   });
-  for (const cell of [...crossCells, ...singleCells, ...postgresCells, ...ownNetworkCells]) {
+  for (const cell of [...crossCells, ...singleCells, ...postgresCells, ...ownNetworkCells, ...postCopyCells]) {
     it(`${cell.scenario} during ${cell.phase}`, () => runCell(cell));
   }
 });

@@ -22,6 +22,7 @@ export function sample(input: SampleInput = {}): BenchSample {
     probeGapSeconds: 1,
     bytes: 1000,
     pageStreamBytes: null,
+    postCopy: null,
     ...rest,
     seconds: { preDump: null, preCopy: null, checkpoint: 0.5, transfer: 0.2, restore: 0.3, downtime: 1, total: 2, ...seconds },
   };

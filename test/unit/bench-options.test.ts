@@ -1,12 +1,21 @@
-import { hostAccessFor, parseBenchOptions } from '../../bench/options';
+import { hostAccessFor, inThisRun, parseBenchOptions } from '../../bench/options';
 
 describe('npm run bench options', () => {
-  it('quick means one repetition of the small unshaped cases of the strategies every kernel has', () => {
+  it('quick means one repetition of the small unshaped cases, and post-copy against page-server at 1 GiB', () => {
     const parsed = parseBenchOptions(['--quick']);
     expect(parsed).toMatchObject({
       ok: true,
-      value: { quick: true, repetitions: 1, memoryMib: [64], links: ['loopback'], strategies: ['page-server', 'stop-and-copy'], transports: ['plain'] },
+      value: { quick: true, repetitions: 1, memoryMib: [64, 1024], links: ['loopback'], strategies: ['page-server', 'stop-and-copy', 'post-copy'], transports: ['plain'] },
     });
+    if (!parsed.ok) return;
+    const runs = (strategy: 'page-server' | 'stop-and-copy' | 'post-copy', memoryMib: number) => inThisRun(parsed.value, { strategy, memoryMib });
+    expect([runs('stop-and-copy', 64), runs('page-server', 64), runs('post-copy', 64)]).toEqual([true, true, true]);
+    expect([runs('stop-and-copy', 1024), runs('page-server', 1024), runs('post-copy', 1024)]).toEqual([false, true, true]);
+  });
+
+  it('a full run takes every strategy at every size', () => {
+    const parsed = parseBenchOptions([]);
+    expect(parsed.ok && inThisRun(parsed.value, { strategy: 'stop-and-copy', memoryMib: 1024 })).toBe(true);
   });
 
   it('the full run covers every size, workload, strategy and rate-shaped link, plain and criu-tls (local workers), five times', () => {

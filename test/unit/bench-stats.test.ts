@@ -289,7 +289,26 @@ describe('quickLine', () => {
       ],
       encryptionCost: [],
       overheadTarget: { case: 'page-server/256MiB/idle/loopback', met: true },
+      postCopy: [],
     });
+  });
+
+  it('puts each post-copy case beside page-server at the same size: downtime, drain, and the rate during it', () => {
+    const cost = (drainSeconds: number, rateDuringDrain: number) => ({ drainSeconds, rateBefore: 100, rateDuringDrain });
+    const line = quickLine(
+      results([
+        sample({ memoryMib: 1024, seconds: { downtime: 3 } }),
+        sample({ memoryMib: 1024, strategy: 'post-copy', seconds: { downtime: 0.5 }, postCopy: cost(2, 80) }),
+        sample({ memoryMib: 1024, strategy: 'post-copy', rep: 2, seconds: { downtime: 0.7 }, postCopy: cost(4, 60) }),
+        sample({ memoryMib: 1024, strategy: 'post-copy', rep: 3, outcome: 'failed' }),
+        // Post-copy without a page-server counterpart: the side it lacks is null.
+        sample({ memoryMib: 64, strategy: 'post-copy', seconds: { downtime: 0.4 }, postCopy: { drainSeconds: 0.1, rateBefore: null, rateDuringDrain: 90 } }),
+      ]),
+    );
+    expect((JSON.parse(line) as { postCopy: unknown }).postCopy).toEqual([
+      { case: 'post-copy/1024MiB/idle/loopback', n: 2, downtime: 0.6, pageServerDowntime: 3, drainSeconds: 3, rateDuringDrain: 0.7 },
+      { case: 'post-copy/64MiB/idle/loopback', n: 1, downtime: 0.4, pageServerDowntime: null, drainSeconds: 0.1, rateDuringDrain: null },
+    ]);
   });
 
   it('without 256 MiB, judges the size nearest to it', () => {

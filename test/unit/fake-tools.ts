@@ -74,6 +74,16 @@ export class FakeTools {
       const listed = call.args.includes('-cmin') ? below.filter((f) => this.recentlyChanged.includes(f)) : below;
       return { stdout: listed.map((f) => `${f}\0`).join('') };
     });
+    // The short request that fails a post-copy dump's page transfer (activities/host/lazy-dump.ts):
+    // the dump serving at that address ends, as CRIU does, leaving the container as it was.
+    rt.on('bash', (call) => {
+      const [address, port] = call.args.slice(-2);
+      const serving = this.rt.running.find((p) => p.argv.includes('--lazy-pages') && p.argv[p.argv.indexOf('--page-server') + 1] === `${address}:${port}`);
+      if (!serving) return fail(`bash: connect: Connection refused`);
+      this.exit(serving.pid);
+      return {};
+    });
+    rt.on('ss', () => ({}));
     rt.on('kill', (call) => {
       for (const pid of call.args.slice(1)) this.exit(Number(pid));
       return {};

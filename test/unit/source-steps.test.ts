@@ -233,7 +233,11 @@ describe('postCopyDump', () => {
     await expect(h.attempt('postCopyDump', RUN)).resolves.toEqual(first);
     const daemons = h.rt.calls.filter((c) => c.program === 'start-stop-daemon');
     expect(daemons).toHaveLength(1);
-    expect(daemons[0].args).toEqual(expect.arrayContaining(['--lazy-pages', '--page-server', '10.0.0.1:40000', RUN.container]));
+    expect(daemons[0].args).toEqual(expect.arrayContaining(['--lazy-pages', '--leave-running', '--page-server', '10.0.0.1:40000', RUN.container]));
+    // Paused by runc before CRIU starts: left running, it stays paused, alive, however the transfer ends.
+    const lines = h.rt.commandLines();
+    expect(lines.findIndex((l) => / pause /.test(l))).toBeLessThan(lines.findIndex((l) => l.startsWith('start-stop-daemon')));
+    expect(h.tools.status(RUN.container)).toBe('paused');
   });
 });
 

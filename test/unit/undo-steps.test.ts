@@ -63,16 +63,22 @@ describe('resumeSource', () => {
   });
 
   // The post-copy dump is a runc command naming the run's work directory: were it not ended
-  // first, resumeSource would wait for it as for an earlier attempt's, until cancelled.
-  it('ends a post-copy dump still serving pages, then resumes', async () => {
+  // first, resumeSource would wait for it as for an earlier attempt's, until cancelled. It
+  // is ended by failing its transfer (CRIU then keeps the tasks alive), never killed.
+  it('ends a post-copy dump still serving pages by failing its transfer, then resumes', async () => {
     const h = testHost();
     h.tools.container(RUN.container, h.layout.bundle(RUN.container), 'paused');
     const runc = new Runc(h.rt, { runc: '/usr/sbin/runc', criu: '/usr/local/sbin/criu', root: h.layout.runcRoot });
     const listen = { address: '10.0.0.1', port: 40000 };
     const args = runc.lazyCheckpointArgs(RUN.container, { imagePath: h.layout.outgoingImages(RUN.runKey), workPath: h.layout.work(RUN.runKey, 'dump'), listen });
     const dump = h.tools.spawn(['/usr/sbin/runc', ...args], path.join(h.work, 'post-copy-dump.pid'));
-    await expect(h.attemptFor(1000, 'resumeSource', RUN)).resolves.toEqual({ action: 'resumed' });
-    expect(h.rt.commandLines('kill')).toEqual([`kill -TERM ${dump}`]);
+    await expect(h.attemptFor(5000, 'resumeSource', RUN)).resolves.toEqual({ action: 'resumed' });
+    expect(h.rt.running.map((p) => p.pid)).not.toContain(dump);
+    expect(h.rt.commandLines('kill')).toEqual([]);
+    const lines = h.rt.commandLines();
+    const release = lines.findIndex((l) => l.startsWith('bash -c ') && l.endsWith(' godwit 10.0.0.1 40000'));
+    expect(lines.findIndex((l) => l.startsWith('ss -K -t state established sport = :40000'))).toBeLessThan(release);
+    expect(release).toBeLessThan(lines.findIndex((l) => / resume /.test(l)));
   });
 
   it('brings a vanished source back from its local images, once', async () => {

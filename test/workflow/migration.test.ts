@@ -422,6 +422,22 @@ describe('MigrationWorkflow', () => {
     expect(undoSteps(fleet)).toEqual([]);
   });
 
+  it('post-copy: refuses an abort and lets a cancellation pass once the target runs on the source\'s pages, and finishes', async () => {
+    const fleet = newFleet();
+    const stall = fleet.alpha.stallAt('awaitPagesDrained');
+    const container = name();
+    const report = await withWorkers(t.env, t.bundle, fleet, async () => {
+      const handle = await startMigration(t.env.client, { container, source: 'alpha', target: 'beta', strategy: 'post-copy' });
+      await stall.entered;
+      await expect(abortMigration(t.env.client, container)).rejects.toThrow(/too late to abort: post-copy, the container runs on beta with pages still on alpha/);
+      await t.env.client.workflow.getHandle(handle.workflowId).cancel();
+      stall.release();
+      return resultOf(handle);
+    });
+    expect(report.outcome).toBe('migrated');
+    expect(undoSteps(fleet)).toEqual([]);
+  });
+
   it('reports a failed rollback as failed, with the container on no host, when the target copy cannot be stopped', async () => {
     const fleet = newFleet();
     fleet.beta.failAt('verify').failAt('stopTargetContainer');
