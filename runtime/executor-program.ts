@@ -54,17 +54,30 @@ my %command;  # id -> { pid, status, outputs (open output pipes), stdin (stream)
 my %stream;   # fd -> { fd, fh, id, kind: O E or I }
 my %by_pid;   # pid -> id, until reaped
 
+# Replies wait here until the end of a pass through the loop, so that a command's last output
+# and its exit leave in one write: as two small writes, the host's TCP (Nagle: sshd sets no
+# TCP_NODELAY without a tty) would hold the second back until the worker's delayed ACK, about
+# 20 ms. Output alone is held one more short pass, as its program's exit often follows at once.
+my $outbox = '';
+my $outbox_has_more_than_output = 0;
+
 sub reply {
   my $body = pack 'a1 (N/a*)*', @_;
-  my $message = pack('N', length $body) . $body;
-  while (length $message) {
-    my $n = syswrite STDOUT, $message;
+  $outbox .= pack('N', length $body) . $body;
+  $outbox_has_more_than_output = 1 unless $_[0] eq 'O' || $_[0] eq 'E';
+  flush() if length $outbox >= 262144;
+}
+
+sub flush {
+  while (length $outbox) {
+    my $n = syswrite STDOUT, $outbox;
     if (!defined $n) {
       next if $!{EINTR};
       exit 0; # the worker is gone
     }
-    substr($message, 0, $n) = '';
+    substr($outbox, 0, $n) = '';
   }
+  $outbox_has_more_than_output = 0;
 }
 
 sub add_stream {
@@ -155,13 +168,19 @@ sub signal_command {
   kill $signal, $c->{pid};
 }
 
+# Until the pipe is empty (within reason), so that an output's end is seen in the same pass.
 sub read_output {
   my ($s) = @_;
-  my $n = sysread $s->{fh}, my $chunk, 65536;
-  return if !defined $n && ($!{EINTR} || $!{EAGAIN});
-  if ($n) { reply($s->{kind}, $s->{id}, $chunk); return }
-  close_stream($s);
-  $command{$s->{id}}{outputs}--;
+  for (1 .. 16) {
+    my $n = sysread $s->{fh}, my $chunk, 65536;
+    return if !defined $n && ($!{EINTR} || $!{EAGAIN});
+    if (!$n) {
+      close_stream($s);
+      $command{$s->{id}}{outputs}--;
+      return;
+    }
+    reply($s->{kind}, $s->{id}, $chunk);
+  }
 }
 
 sub write_input {
@@ -199,19 +218,20 @@ sub finish {
 
 syswrite STDOUT, "\n${FRAMES_FOLLOW}\n";
 reply('H', '${EXECUTOR_VERSION}', $$);
+flush();
 my $requests = '';
+my $held = 0; # output waits in the outbox for one more pass of at most 2 ms
 for (;;) {
   my ($rin, $win) = ('', '');
   vec($rin, fileno STDIN, 1) = 1;
   vec($rin, fileno $wake_r, 1) = 1;
   for my $s (values %stream) { vec($s->{kind} eq 'I' ? $win : $rin, $s->{fd}, 1) = 1 }
-  my $ready = select(my $rout = $rin, my $wout = $win, undef, 1);
+  my $ready = select(my $rout = $rin, my $wout = $win, undef, $held ? 0.002 : 1);
   if ($ready < 0) {
     next if $!{EINTR};
     die "select: $!";
   }
   sysread $wake_r, my $drained, 512;
-  reap();
   for my $s (values %stream) {
     next unless $s->{fh};
     if ($s->{kind} eq 'I') { write_input($s) if vec($wout, $s->{fd}, 1) }
@@ -231,6 +251,9 @@ for (;;) {
       elsif ($type eq 'K') { signal_command(@fields) }
     }
   }
+  reap();
   finish();
+  if (length $outbox && !$outbox_has_more_than_output && !$held) { $held = 1 }
+  else { flush(); $held = 0 }
 }
 `;
