@@ -1,12 +1,17 @@
 // A host reached over SSH (ssh2): the same HostRuntime as a local host, so runc, CRIU and
-// rsync wrappers work unchanged. Every remote command line is built by quoting each argument
-// (runtime/shell-quote.ts); the host's key must match the pinned fingerprint, always.
+// rsync wrappers work unchanged. Commands run through one remote executor per connection
+// (runtime/ssh-executor.ts), which takes argument lists as data; on a host without perl, each
+// runs in its own exec channel, its command line built by quoting each argument
+// (runtime/shell-quote.ts). The host's key must match the pinned fingerprint, always.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import { Client, type ClientChannel, type ConnectConfig, type SFTPWrapper } from 'ssh2';
+import { addedEnvironment } from './added-environment';
 import { CommandError, OutputCollector, type ExecOptions, type ExecResult } from './exec';
 import type { HostProcess, HostRuntime, LoopbackListener } from './host-runtime';
+import type { RemoteExecutor } from './remote-executor';
+import { startSshExecutor } from './ssh-executor';
 import { quoteCommand } from './shell-quote';
 
 /** How to reach one host. Secrets stay in files or the agent: only their paths are here. */
@@ -39,10 +44,22 @@ export function fingerprintOf(key: Buffer): string {
   return `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
 }
 
+export interface SshRuntimeOptions {
+  /** The perl that runs the remote executor; `perl` on the host's PATH unless named. */
+  perl?: string;
+}
+
+/** One connection's executor: `null` once it could not start there (commands use channels). */
+interface ExecutorSlot {
+  client: Client;
+  ready: Promise<RemoteExecutor | null>;
+}
+
 /**
- * The remote side of every command: report the shell's pid (so a cancelled command can be
- * killed on the host), enter the directory, then exec the program with its own arguments.
- * Fixed text: the program and its arguments arrive as positional parameters, quoted.
+ * The remote side of a command in its own channel (no executor on the host): report the
+ * shell's pid (so a cancelled command can be killed on the host), enter the directory, then
+ * exec the program with its own arguments. Fixed text: the program and its arguments arrive
+ * as positional parameters, quoted.
  */
 const LAUNCHER = 'printf "godwit-pid %s\\n" "$$" >&2; cd -- "$1" || exit 127; shift; exec "$@"';
 const LAUNCHER_QUIET = 'printf "godwit-pid %s\\n" "$$" >&2; cd -- "$1" || exit 127; shift; exec "$@" </dev/null >/dev/null 2>&1';
@@ -58,7 +75,12 @@ export class SshRuntime implements HostRuntime {
   /** Remote forwards this connection holds (port on the host's loopback -> who takes them). */
   private readonly forwards = new Map<number, (stream: Duplex) => void>();
 
-  constructor(private readonly endpoint: SshEndpoint) {}
+  private executor: ExecutorSlot | null = null;
+
+  constructor(
+    private readonly endpoint: SshEndpoint,
+    private readonly options: SshRuntimeOptions = {},
+  ) {}
 
   /** One connection, opened on first use and again after it drops. */
   private connect(): Promise<Client> {
@@ -82,6 +104,7 @@ export class SshRuntime implements HostRuntime {
       const forget = () => {
         this.connection = null;
         this.sftpSession = null;
+        this.executor = null; // its channel went with the connection
         this.forwards.clear(); // the host dropped them with the connection
       };
       // A connection to one of our remote forwards (listenLoopback).
@@ -109,6 +132,7 @@ export class SshRuntime implements HostRuntime {
     const pending = this.connection;
     this.connection = null;
     this.sftpSession = null;
+    this.executor = null;
     if (pending) (await pending.catch(() => null))?.end();
   }
 
@@ -119,9 +143,38 @@ export class SshRuntime implements HostRuntime {
     return this.sftpSession;
   }
 
+  /**
+   * The executor on this connection, started on first use and again if it went away; `null`
+   * when it cannot start there (said once per connection).
+   */
+  private async executorOn(client: Client): Promise<RemoteExecutor | null> {
+    const slot = this.executor;
+    if (slot?.client === client) {
+      const executor = await slot.ready;
+      if (executor === null || executor.usable) return executor;
+      if (this.executor === slot) this.executor = null;
+    }
+    if (this.executor?.client !== client) {
+      const fresh: ExecutorSlot = { client, ready: Promise.resolve(null) };
+      fresh.ready = startSshExecutor(client, { host: this.endpoint.host, perl: this.options.perl ?? 'perl' }).catch((err: Error) => {
+        // Not when the connection went meanwhile: the next one tries again.
+        if (this.executor === fresh) console.error(`godwit: host ${this.endpoint.host}: running each command in its own SSH channel (slower): ${err.message}`);
+        return null;
+      });
+      this.executor = fresh;
+    }
+    return this.executor.ready;
+  }
+
   async execute(command: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     if (options.signal?.aborted) throw new CommandError(command, args, { code: null, signal: null, stdout: '', stderr: '' }, 'aborted before start');
     const client = await this.connect();
+    const executor = await this.executorOn(client);
+    return executor ? executor.execute(command, args, options) : this.executeInChannel(client, command, args, options);
+  }
+
+  /** One exec channel for one command: what runs when the host has no executor. */
+  private async executeInChannel(client: Client, command: string, args: readonly string[], options: ExecOptions): Promise<ExecResult> {
     const line = quoteCommand('sh', [
       '-c',
       options.stdio === 'null' ? LAUNCHER_QUIET : LAUNCHER,
@@ -312,11 +365,10 @@ export class SshRuntime implements HostRuntime {
 }
 
 /**
- * What a command's environment adds to ours: the remote side has its own environment, and
- * sshd accepts no variables by default, so only these travel, as `env NAME=value` arguments.
+ * What a command's environment adds to ours (runtime/added-environment.ts), as `env NAME=value`
+ * arguments for a command in its own channel.
  */
 export function extraEnvironment(env: NodeJS.ProcessEnv | undefined): string[] {
-  if (!env) return [];
-  const added = Object.entries(env).filter(([name, value]) => value !== undefined && process.env[name] !== value);
+  const added = addedEnvironment(env);
   return added.length === 0 ? [] : ['env', ...added.map(([name, value]) => `${name}=${value}`)];
 }

@@ -1,7 +1,9 @@
 // The SSH host runtime against a real OpenSSH server (Debian's sshd on loopback): commands
-// arrive with every argument intact, files and processes are seen as on the host, a cancelled
-// command stops on the host, and a host key other than the pinned one is refused.
-import { mkdtempSync, rmSync } from 'node:fs';
+// arrive with every argument intact, through one remote executor (or a channel each on a host
+// without perl), files and processes are seen as on the host, a cancelled command stops on the
+// host, a dropped connection settles its commands, and a host key other than the pinned one is
+// refused.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
@@ -103,6 +105,76 @@ describe('a host reached over SSH', () => {
     expect(Date.now() - started).toBeLessThan(15_000);
     expect(result.code).not.toBe(0);
     expect((await execute('pgrep', ['-f', `sleep ${marker}`])).stdout).toBe('');
+  });
+
+  /** The parent of a command run on `on`: the remote executor, when there is one. */
+  async function parentOf(on: SshRuntime): Promise<{ pid: number; argv0: string }> {
+    const pid = Number((await on.executeOk('sh', ['-c', 'echo $PPID'])).stdout.trim());
+    return { pid, argv0: readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] };
+  }
+
+  it('runs every command through one remote executor, and kills a cancelled one through it', async () => {
+    const executor = await parentOf(rt);
+    expect(executor.argv0).toBe('perl');
+    expect((await parentOf(rt)).pid).toBe(executor.pid);
+    const marker = `${(Date.now() % 100000) + 1}.75`;
+    const abort = new AbortController();
+    const running = rt.execute('sleep', [marker], { signal: abort.signal });
+    let pid = '';
+    for (let i = 0; i < 50 && !pid; i++) {
+      pid = (await execute('pgrep', ['-x', '-f', `sleep ${marker}`])).stdout.trim();
+      if (!pid) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(Number(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[1])).toBe(executor.pid);
+    abort.abort();
+    expect((await running).signal).toBe('SIGTERM');
+    expect((await execute('pgrep', ['-x', '-f', `sleep ${marker}`])).stdout).toBe('');
+  });
+
+  it('settles a command whose connection drops, then runs the next through a new connection and executor', async () => {
+    const dropping = new SshRuntime({ ...endpoint, host: 'dropping' });
+    try {
+      const executor = await parentOf(dropping);
+      // The connection's own sshd: the listener's child above the executor.
+      let connection = executor.pid;
+      for (;;) {
+        const parent = Number(readFileSync(`/proc/${connection}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[1]);
+        if (parent === sshd.pid || parent <= 1) break;
+        connection = parent;
+      }
+      const marker = `${(Date.now() % 100000) + 2}.25`;
+      const running = dropping.execute('sleep', [marker]);
+      await new Promise((r) => setTimeout(r, 300));
+      process.kill(connection, 'SIGKILL');
+      const result = await running;
+      expect([result.code, result.signal]).toEqual([null, null]);
+      expect(result.stderr).toMatch(/^godwit: the executor on host dropping (ended|went away) before sleep finished\n$/);
+      // Left running on the host, as a dropped channel leaves a command: a retry finds it.
+      expect((await execute('pgrep', ['-x', '-f', `sleep ${marker}`])).stdout).not.toBe('');
+      await execute('pkill', ['-x', '-f', `sleep ${marker}`]);
+      const next = await parentOf(dropping);
+      expect(next.argv0).toBe('perl');
+      expect(next.pid).not.toBe(executor.pid);
+    } finally {
+      await dropping.close();
+    }
+  });
+
+  it('runs each command in its own channel, as before, on a host without perl (and says so once)', async () => {
+    const said = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    const noPerl = new SshRuntime({ ...endpoint, host: 'no-perl' }, { perl: 'godwit-no-such-perl' });
+    try {
+      const args = [`it's`, 'a b', '$(touch /tmp/godwit-pwned)', '', 'é 漢'];
+      const result = await noPerl.executeOk('printf', ['%s\\0', ...args]);
+      expect([result.stdout.split('\0').slice(0, -1), result.stderr]).toEqual([args, '']);
+      expect((await noPerl.execute('sh', ['-c', 'echo oops >&2; exit 3'])).code).toBe(3);
+      expect((await parentOf(noPerl)).argv0).not.toBe('perl');
+      expect(said).toHaveBeenCalledTimes(1);
+      expect(String(said.mock.calls[0][0])).toMatch(/^godwit: host no-perl: running each command in its own SSH channel \(slower\): the remote executor did not start on host no-perl: godwit-no-such-perl -e: .*not found.*exited with 127$/s);
+    } finally {
+      said.mockRestore();
+      await noPerl.close();
+    }
   });
 
   it('finds a port nothing listens on, for a page server', async () => {
