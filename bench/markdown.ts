@@ -1,5 +1,6 @@
 // The benchmark as a GitHub Markdown report: one Table II per link, then Godwit against bare,
 // then each encrypted transport against plain.
+import { dimensionSections } from './dimensions-markdown';
 import type { BenchResults, HostAccess, Link } from './model';
 import {
   OVERHEAD_ALLOWANCE_SECONDS,
@@ -199,6 +200,6 @@ function skippedSection(results: BenchResults): string[] {
 export function renderMarkdown(results: BenchResults): string {
   const summaries = summarize(results);
   const sections =
-    summaries.length === 0 ? ['', 'No samples.'] : [...linkSections(summaries), ...ratioSection(summaries), ...encryptionSection(results)];
+    summaries.length === 0 ? ['', 'No samples.'] : [...linkSections(summaries), ...ratioSection(summaries), ...encryptionSection(results), ...dimensionSections(results)];
   return [...heading(results), ...sections, ...skippedSection(results), ''].join('\n');
 }

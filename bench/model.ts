@@ -41,6 +41,11 @@ export const BenchCase = z.object({
   // Defaults: results written before transports were measured were all plain, over workers.
   transport: Transport.default('plain'),
   hostAccess: HostAccess.default('worker'),
+  /**
+   * Added delay each way between every worker and the Temporal server, through the latency
+   * proxy (bench/latency-proxy.ts); null: workers reach the server directly (older results too).
+   */
+  serverDelayMs: z.number().int().min(0).nullable().default(null),
 });
 export type BenchCase = z.infer<typeof BenchCase>;
 

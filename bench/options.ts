@@ -21,6 +21,13 @@ export const BenchOptions = z.object({
   strategies: list(BenchCase.shape.strategy),
   links: list(z.enum(Object.keys(LINKS) as [string, ...string[]])),
   transports: list(Transport),
+  /** Delays each way between every worker and the server, ms (bench/latency-proxy.ts); empty: none. */
+  serverDelaysMs: z
+    .string()
+    .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x !== ''))
+    .pipe(z.array(z.string().regex(/^\d+$/, 'whole milliseconds').transform(Number).pipe(z.number().int().max(1000))).max(10)),
+  /** Also drive both hosts over SSH (gateway workers) for the cases the gateway target judges. */
+  gateways: z.boolean(),
   /** Shaped links skip memory sizes whose copy alone would take longer than this. */
   maxTransferSeconds: z.coerce.number().positive(),
   out: z.string().min(1),
@@ -38,8 +45,11 @@ export const serviceWorkloads = (o: Pick<BenchOptions, 'workloads'>): ServiceWor
  * at 1 GiB (a few minutes); full: the matrix.
  */
 const DEFAULTS = {
-  full: { repetitions: '5', memoryMib: '64,256,1024', workloads: 'idle,dirtying', strategies: 'page-server,stop-and-copy,pre-copy,post-copy', links: 'loopback,1gbit,100mbit', transports: 'plain,criu-tls' },
-  quick: { repetitions: '1', memoryMib: '64,1024', workloads: 'idle,dirtying', strategies: 'page-server,stop-and-copy,post-copy', links: 'loopback', transports: 'plain' },
+  full: {
+    repetitions: '5', memoryMib: '64,256,1024', workloads: 'idle,dirtying', strategies: 'page-server,stop-and-copy,pre-copy,post-copy',
+    links: 'loopback,1gbit,100mbit', transports: 'plain,criu-tls', serverDelaysMs: '0,10,25,50', gateways: true,
+  },
+  quick: { repetitions: '1', memoryMib: '64,1024', workloads: 'idle,dirtying', strategies: 'page-server,stop-and-copy,post-copy', links: 'loopback', transports: 'plain', serverDelaysMs: '', gateways: false },
 };
 
 /**
@@ -78,6 +88,9 @@ export function parseBenchOptions(argv: string[]): { ok: true; value: BenchOptio
         strategies: { type: 'string' },
         links: { type: 'string' },
         transports: { type: 'string' },
+        'server-delays': { type: 'string' },
+        gateways: { type: 'boolean' },
+        'no-gateways': { type: 'boolean' },
         'max-transfer-seconds': { type: 'string' },
         out: { type: 'string' },
       },
@@ -94,6 +107,8 @@ export function parseBenchOptions(argv: string[]): { ok: true; value: BenchOptio
     strategies: values.strategies ?? d.strategies,
     links: values.links ?? d.links,
     transports: values.transports ?? d.transports,
+    serverDelaysMs: values['server-delays'] ?? d.serverDelaysMs,
+    gateways: values['no-gateways'] ? false : (values.gateways ?? d.gateways),
     maxTransferSeconds: values['max-transfer-seconds'] ?? '30',
     out: values.out ?? 'bench/results',
   };

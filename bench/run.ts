@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
-import { defaultLabOptions, labRemove, labRun, labUp, hostConfig } from '../infra/lab/lab';
+import { defaultLabOptions, labRemove, labRun, labUp, hostConfig, type LabOptions } from '../infra/lab/lab';
 import type { LabState } from '../infra/lab/state';
 import { waitFor } from '../infra/lab/processes';
 import { buildWorkloadBundle, readCounter } from '../infra/demo/workload';
@@ -25,13 +25,16 @@ import { NetnsRuntime } from '../infra/lab/netns-runtime';
 import { hostAccessFor, inThisRun, parseBenchOptions, serviceWorkloads, syntheticWorkloads, type BenchOptions } from './options';
 import { benchServices, renderServiceTable } from './services';
 import { BenchResults, type BenchCase, type BenchSample, type HostAccess, type Machine, type Runner, type Workload } from './model';
-import { quickLine } from './stats';
+import { quickLine } from './quick-line';
 import { postCopyCost } from './post-copy';
+import { LatencyProxy } from './latency-proxy';
 import { renderMarkdown } from './markdown';
 import { renderChart } from './chart';
 
 const CONTAINER = 'godwit-bench';
 const PORT = 7200;
+/** Beside the lab's Temporal server (7233): where workers connect in the server-latency runs. */
+const LATENCY_PROXY_PORT = 7234;
 const MiB = 1024 * 1024;
 
 const say = (line: string) => console.error(`bench: ${line}`);
@@ -186,6 +189,74 @@ function bareSkips(transports: readonly Transport[], hostAccess: HostAccess): Be
     .map((t) => ({ strategy: '*', reason: `bare runner, transport ${t}: the bare script moves state plain only; Godwit/bare is measured on plain` }));
 }
 
+/** Runs `c` `reps` times (Godwit only), recovering after a failure; says each sample. */
+async function repeat(bench: Bench, cases: readonly BenchCase[], reps: number, before: (c: BenchCase) => Promise<void>): Promise<BenchSample[]> {
+  const out: BenchSample[] = [];
+  for (let rep = 1; rep <= reps; rep++) {
+    // Rotated per repetition, so drift on a shared machine favours no case.
+    for (const c of rotate(cases, rep - 1)) {
+      await before(c);
+      const sample = await measure(bench, c, 'godwit', rep);
+      say(describeSample(sample));
+      out.push(sample);
+      if (sample.outcome === 'failed') await recover(bench, c.memoryMib, c.workload);
+    }
+  }
+  return out;
+}
+
+/**
+ * Every worker reaches the server through the latency proxy, each delay in turn: the first
+ * memory size, idle, on loopback, plain, for each strategy but pre-copy (its rounds add
+ * hand-offs of their own). The lab goes back to the direct route after.
+ */
+async function serverLatencyRuns(bench: Bench, strategies: readonly BenchCase['strategy'][], labOptions: LabOptions): Promise<BenchSample[]> {
+  const { options, lab } = bench;
+  const gateway = lab.temporal.address.split(':')[0];
+  const proxy = await LatencyProxy.start(tools().toxiproxy, `${gateway}:${LATENCY_PROXY_PORT}`, lab.temporal.address);
+  try {
+    say(`server latency: every worker through toxiproxy at ${proxy.address}, ${options.serverDelaysMs.join(', ')} ms each way`);
+    await labUp({ ...labOptions, serverRoute: proxy.address });
+    const memoryMib = options.memoryMib[0];
+    await freshWorkload(bench, memoryMib, 'idle');
+    const cases = options.serverDelaysMs.flatMap((serverDelayMs) =>
+      strategies.filter((s) => s !== 'pre-copy').map((strategy): BenchCase => ({ strategy, memoryMib, workload: 'idle', link: LINKS.loopback, transport: 'plain', hostAccess: bench.hosts[0].ssh ? 'ssh' : 'worker', serverDelayMs })),
+    );
+    return await repeat(bench, cases, options.repetitions, (c) => proxy.delayEachWay(c.serverDelayMs ?? 0));
+  } finally {
+    await labUp(labOptions);
+    proxy.stop();
+  }
+}
+
+/**
+ * Both hosts driven over SSH by gateway workers, for the cases the gateway target judges:
+ * page-server and post-copy, idle, on loopback, at the run's sizes up to 256 MiB. Compared
+ * with the same cases over the hosts' own workers, measured earlier in the run.
+ */
+async function gatewayRuns(bench: Bench, strategies: readonly BenchCase['strategy'][], labOptions: LabOptions): Promise<BenchSample[]> {
+  const sizes = bench.options.memoryMib.filter((m) => m <= 256);
+  const judged = strategies.filter((s) => s === 'page-server' || s === 'post-copy');
+  if (sizes.length === 0 || judged.length === 0) return [];
+  const direct = bench.hosts;
+  try {
+    say('gateways: both hosts driven over SSH');
+    const lab = await labUp({ ...labOptions, sshHosts: labOptions.hosts });
+    bench.hosts = lab.hosts.slice(0, 2).map((h) => hostConfig(h)) as [HostConfig, HostConfig];
+    const out: BenchSample[] = [];
+    for (const memoryMib of sizes) {
+      await freshWorkload(bench, memoryMib, 'idle');
+      const cases = judged.map((strategy): BenchCase => ({ strategy, memoryMib, workload: 'idle', link: LINKS.loopback, transport: 'plain', hostAccess: 'ssh', serverDelayMs: null }));
+      out.push(...(await repeat(bench, cases, bench.options.repetitions, () => Promise.resolve())));
+    }
+    return out;
+  } finally {
+    for (const host of bench.hosts) await labRemove(host.name, CONTAINER);
+    await labUp(labOptions);
+    bench.hosts = direct;
+  }
+}
+
 /** `items` started at `by`, wrapping round. */
 const rotate = <T>(items: readonly T[], by: number): T[] => items.map((_, i) => items[(i + by) % items.length]);
 
@@ -249,7 +320,7 @@ async function main(): Promise<number> {
               // Alternate who goes first and rotate the transports, so drift on a shared machine favours none.
               const runners: Runner[] = rep % 2 === 1 ? ['godwit', 'bare'] : ['bare', 'godwit'];
               for (const transport of rotate(transports.get(strategy) ?? [], rep - 1)) {
-                const c: BenchCase = { strategy, memoryMib, workload, link, transport, hostAccess };
+                const c: BenchCase = { strategy, memoryMib, workload, link, transport, hostAccess, serverDelayMs: null };
                 if (!inThisRun(options, c)) continue;
                 for (const runner of runners) {
                   if (runner === 'bare' && !bareRuns(c)) continue;
@@ -263,6 +334,14 @@ async function main(): Promise<number> {
           }
         }
       }
+    }
+    if (options.serverDelaysMs.length > 0) {
+      await clearLink(lab);
+      samples.push(...(await serverLatencyRuns(bench, strategies, hostAccess === 'ssh' ? { ...labOptions, sshHosts: labOptions.hosts } : labOptions)));
+    }
+    if (options.gateways && hostAccess === 'worker') {
+      await clearLink(lab);
+      samples.push(...(await gatewayRuns(bench, strategies, labOptions)));
     }
     if (serviceWorkloads(options).length > 0) {
       await clearLink(lab);

@@ -42,37 +42,6 @@ export type EncryptionCost = BenchCase & {
   pageStreamMiBps: { encrypted: number | null; plain: number | null };
 };
 
-export interface QuickRatio {
-  case: string;
-  downtime: number | null;
-  total: number | null;
-  overheadSeconds: number | null;
-}
-
-/** A post-copy case against page-server at the same size: downtime, and what the drain cost. */
-export interface PostCopySummary {
-  case: string;
-  n: number;
-  /** Medians over migrated Godwit samples, seconds; null where a side has none. */
-  downtime: number | null;
-  pageServerDowntime: number | null;
-  drainSeconds: number | null;
-  /** The workload's rate during the drain over its rate before the freeze (1: no slower). */
-  rateDuringDrain: number | null;
-}
-
-export interface QuickSummary {
-  date: string;
-  quick: boolean;
-  samples: number;
-  failures: number;
-  ratios: QuickRatio[];
-  /** Each encrypted case's medians over plain's (its key names the transport). */
-  encryptionCost: { case: string; downtime: number | null; total: number | null }[];
-  overheadTarget: { case: string; met: boolean } | null;
-  postCopy: PostCopySummary[];
-}
-
 /** The project target: Godwit may add at most 5 % plus 150 ms of downtime over the bare script. */
 export const OVERHEAD_FACTOR = 1.05;
 export const OVERHEAD_ALLOWANCE_SECONDS = 0.15;
@@ -116,14 +85,15 @@ export function median(values: readonly number[]): number | null {
  */
 export function caseKey(c: BenchCase): string {
   const base = `${c.strategy}/${c.memoryMib}MiB/${c.workload}/${c.link.name}`;
-  return [base, c.transport === 'plain' ? null : c.transport, c.hostAccess === 'ssh' ? 'over-ssh' : null].filter((part) => part !== null).join('/');
+  const server = c.serverDelayMs === null ? null : `server+${c.serverDelayMs}ms`;
+  return [base, c.transport === 'plain' ? null : c.transport, c.hostAccess === 'ssh' ? 'over-ssh' : null, server].filter((part) => part !== null).join('/');
 }
 
-function caseOf(c: BenchCase): BenchCase {
-  return { strategy: c.strategy, memoryMib: c.memoryMib, workload: c.workload, link: c.link, transport: c.transport, hostAccess: c.hostAccess };
+export function caseOf(c: BenchCase): BenchCase {
+  return { strategy: c.strategy, memoryMib: c.memoryMib, workload: c.workload, link: c.link, transport: c.transport, hostAccess: c.hostAccess, serverDelayMs: c.serverDelayMs };
 }
 
-function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+export function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
   const groups = new Map<string, T[]>();
   for (const item of items) {
     const group = groups.get(key(item));
@@ -232,7 +202,7 @@ export function pageStreamMiBps(s: BenchSample): number | null {
   return s.pageStreamBytes / MiB / s.seconds.checkpoint;
 }
 
-function medianOf(samples: readonly BenchSample[], value: (s: BenchSample) => number | null): number | null {
+export function medianOf(samples: readonly BenchSample[], value: (s: BenchSample) => number | null): number | null {
   return median(samples.map(value).filter((v): v is number => v !== null));
 }
 
@@ -289,43 +259,3 @@ export function headlineCase(summaries: readonly CaseSummary[]): BenchCase | nul
   return caseOf(candidates.reduce((best, s) => (distance(s) < distance(best) ? s : best)));
 }
 
-export function quickSummary(results: BenchResults): QuickSummary {
-  const summaries = summarize(results);
-  const headline = headlineCase(summaries);
-  const met = headline === null ? null : caseMeetsOverheadTarget(summaries, headline);
-  return {
-    date: results.date,
-    quick: results.quick,
-    samples: results.samples.length,
-    failures: results.samples.filter((s) => s.outcome === 'failed').length,
-    ratios: ratios(summaries).map((r) => ({ case: caseKey(r), downtime: r.downtime, total: r.total, overheadSeconds: r.overheadSeconds })),
-    encryptionCost: encryptionCosts(results).map((e) => ({ case: caseKey(e), downtime: e.downtime, total: e.total })),
-    overheadTarget: headline === null || met === null ? null : { case: caseKey(headline), met },
-    postCopy: postCopySummaries(results),
-  };
-}
-
-/** Each post-copy case of the run beside page-server's downtime for the same case. */
-export function postCopySummaries(results: BenchResults): PostCopySummary[] {
-  const migrated = groupBy(results.samples.filter((s) => s.runner === 'godwit' && s.outcome === 'migrated'), caseKey);
-  const cases = [...new Map(results.samples.filter((s) => s.strategy === 'post-copy' && s.runner === 'godwit').map((s) => [caseKey(s), caseOf(s)])).values()];
-  return cases.map((c) => {
-    const own = migrated.get(caseKey(c)) ?? [];
-    const pageServer = migrated.get(caseKey({ ...c, strategy: 'page-server' })) ?? [];
-    const rate = (s: BenchSample) => (s.postCopy?.rateBefore && s.postCopy.rateDuringDrain !== null ? s.postCopy.rateDuringDrain / s.postCopy.rateBefore : null);
-    const rounded = (x: number | null) => (x === null ? null : round3(x));
-    return {
-      case: caseKey(c),
-      n: own.length,
-      downtime: rounded(medianOf(own, (s) => s.seconds.downtime)),
-      pageServerDowntime: rounded(medianOf(pageServer, (s) => s.seconds.downtime)),
-      drainSeconds: rounded(medianOf(own, (s) => s.postCopy?.drainSeconds ?? null)),
-      rateDuringDrain: rounded(medianOf(own, rate)),
-    };
-  });
-}
-
-/** The run in one line of JSON, for a log or a CI summary. */
-export function quickLine(results: BenchResults): string {
-  return JSON.stringify(quickSummary(results));
-}

@@ -4,7 +4,8 @@
 #   sudo infra/bootstrap.sh            # GODWIT_HOME defaults to /var/lib/godwit
 #   flags: --with-vm (kernel test), --with-browser (UI test), --with-python (Python example),
 #          --with-services (Redis, PostgreSQL, nginx as workloads: infra/services/),
-#          --with-wordpress (WordPress with MariaDB as a workload, and Siege to load it)
+#          --with-wordpress (WordPress with MariaDB as a workload, and Siege to load it),
+#          --with-rtt (toxiproxy: the benchmark's latency between workers and the server)
 #
 # Idempotent: what is present and verified is skipped, so a second run takes a
 # few seconds. Prints one line per dependency:
@@ -21,6 +22,7 @@
 #   python-example-venv/ --with-python: venv with examples/python/requirements.txt
 #   services/rootfs/     --with-services: Debian 12 rootfs with redis, postgresql-15, nginx
 #   services/wordpress-rootfs/ --with-wordpress: Debian 12 rootfs with wordpress, mariadb, php-fpm, nginx
+#   bin/toxiproxy-server --with-rtt: Shopify's toxiproxy, built from the Go module proxy
 #   env.sh               `. $GODWIT_HOME/env.sh` puts bin/ on PATH
 # (npm dependencies are the caller's job: `npm ci`.)
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi # e.g. run as `sh bootstrap.sh`
@@ -168,6 +170,13 @@ if [[ " $* " == *" --with-wordpress "* ]]; then
   # shellcheck source=bootstrap/wordpress.sh
   . "$BOOTSTRAP_DIR/wordpress.sh"
   wordpress_ensure
+fi
+
+# --- 7c. optional: toxiproxy, for the benchmark's server-latency dimension ----------------
+if [[ " $* " == *" --with-rtt "* ]]; then
+  # shellcheck source=bootstrap/toxiproxy.sh
+  . "$BOOTSTRAP_DIR/toxiproxy.sh"
+  toxiproxy_ensure
 fi
 
 # --- 8. done -----------------------------------------------------------------

@@ -60,6 +60,12 @@ export interface LabOptions {
   front?: boolean;
   /** Where the hosts sit (infra/lab/sites.ts); absent keeps the lab as it is, `shared` when new. */
   subnets?: LabSubnets;
+  /**
+   * The address the host and orchestrator workers reach the Temporal server at, when not
+   * the server's own (the benchmark's latency proxy, bench/latency-proxy.ts). Workers on
+   * another route are restarted.
+   */
+  serverRoute?: string;
 }
 
 /** The lab programs expect: alpha and beta on one subnet, the container network spanning them. */
@@ -225,6 +231,9 @@ export async function labUp(options: LabOptions = defaultLabOptions()): Promise<
 
   const address = `${gateway}:${TEMPORAL_PORT}`;
   const build = buildId();
+  // Workers on another route to the server run other settings: the route is part of what they run.
+  const workerAddress = options.serverRoute ?? address;
+  const workerBuild = options.serverRoute ? `${build} via ${options.serverRoute}` : build;
   const state: LabState = previous ?? {
     subnet: options.subnet,
     subnets,
@@ -310,11 +319,11 @@ export async function labUp(options: LabOptions = defaultLabOptions()): Promise<
       );
     }
     // A worker running other code, or with other test settings, is replaced.
-    if (host.faultInjection !== options.faultInjection || host.build !== build) await stopProcess(host.workerPid, host.configFile);
+    if (host.faultInjection !== options.faultInjection || host.build !== workerBuild) await stopProcess(host.workerPid, host.configFile);
     if (!processAlive(host.workerPid, host.configFile)) {
       log(host.ssh ? `starting gateway worker for ${host.name} (over SSH to ${host.address})` : `starting host worker ${host.name} (${host.address}) in netns ${host.netns}`);
       host.faultInjection = options.faultInjection;
-      host.build = build;
+      host.build = workerBuild;
       // nsenter, not `ip netns exec`: the latter remounts /sys, hiding the cgroup file
       // systems that runc needs to freeze containers.
       const worker = [tools().node, path.join(DIST, 'workers', 'host-worker.js'), '--config', host.configFile];
@@ -326,7 +335,7 @@ export async function labUp(options: LabOptions = defaultLabOptions()): Promise<
         host.ssh ? worker.slice(1) : [`--net=${netnsPath(host)}`, '--', ...worker],
         {
           logFile,
-          env: { ...process.env, TEMPORAL_ADDRESS: address, GODWIT_TEST_FAULTS: options.faultInjection ? '1' : '0' },
+          env: { ...process.env, TEMPORAL_ADDRESS: workerAddress, GODWIT_TEST_FAULTS: options.faultInjection ? '1' : '0' },
         },
       );
     }
@@ -341,14 +350,14 @@ export async function labUp(options: LabOptions = defaultLabOptions()): Promise<
   }
   writeInventory(state);
 
-  if (state.orchestratorBuild !== build) await stopProcess(state.orchestratorPid, 'orchestrator-worker');
+  if (state.orchestratorBuild !== workerBuild) await stopProcess(state.orchestratorPid, 'orchestrator-worker');
   if (!processAlive(state.orchestratorPid, 'orchestrator-worker')) {
-    log('starting orchestrator worker');
-    state.orchestratorBuild = build;
+    log(`starting orchestrator worker${options.serverRoute ? ` (to the server via ${options.serverRoute})` : ''}`);
+    state.orchestratorBuild = workerBuild;
     state.orchestratorPid = spawnDaemon(
       tools().node,
       [path.join(DIST, 'workers', 'orchestrator-worker.js'), '--inventory', state.inventoryFile],
-      { logFile: path.join(labDir(), 'orchestrator.log'), env: { ...process.env, TEMPORAL_ADDRESS: address } },
+      { logFile: path.join(labDir(), 'orchestrator.log'), env: { ...process.env, TEMPORAL_ADDRESS: workerAddress } },
     );
     saveState(state);
   }

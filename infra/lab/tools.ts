@@ -7,6 +7,8 @@ export function tools() {
   return {
     criu: path.join(bin, 'criu'),
     temporal: path.join(bin, 'temporal'),
+    /** The benchmark's latency proxy (infra/bootstrap/toxiproxy.sh, bootstrap --with-rtt). */
+    toxiproxy: path.join(bin, 'toxiproxy-server'),
     runc: '/usr/sbin/runc',
     rsync: '/usr/bin/rsync',
     ip: '/usr/sbin/ip',

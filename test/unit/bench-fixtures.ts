@@ -16,6 +16,7 @@ export function sample(input: SampleInput = {}): BenchSample {
     link: loopback,
     transport: 'plain',
     hostAccess: 'worker',
+    serverDelayMs: null,
     runner: 'godwit',
     rep: 1,
     outcome: 'migrated',

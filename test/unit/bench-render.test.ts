@@ -220,3 +220,29 @@ describe('yTicks', () => {
     expect([1, 2, 2.5, 5]).toContain(Number((step / 10 ** Math.floor(Math.log10(step))).toFixed(6)));
   });
 });
+
+describe('renderMarkdown of post-copy, server latency and gateways', () => {
+  const md = renderMarkdown(
+    results([
+      sample({ memoryMib: 1024, seconds: { downtime: 3 } }),
+      sample({ memoryMib: 1024, strategy: 'post-copy', seconds: { downtime: 0.45 }, postCopy: { drainSeconds: 2, rateBefore: 100, rateDuringDrain: 90 } }),
+      sample({ memoryMib: 64, serverDelayMs: 0, seconds: { downtime: 1 } }),
+      sample({ memoryMib: 64, serverDelayMs: 50, seconds: { downtime: 1.5 } }),
+      sample({ memoryMib: 64, seconds: { downtime: 0.8 } }),
+      sample({ memoryMib: 64, hostAccess: 'ssh', seconds: { downtime: 1 } }),
+    ]),
+  );
+
+  it('says of each target whether the run met it', () => {
+    expect(md).toContain('| post-copy/1024MiB/idle/loopback | 1 | 0.450 s | 3.000 s | 2.000 s | 0.90× | met |');
+    expect(md).toContain('| page-server | 1.000 s | 1.500 s | 1.50× | 0.005 | **not met** |');
+    expect(md).toContain('| page-server/64MiB/idle/loopback | 1, 1 | 1.000 s | 0.800 s | 1.25× | met |');
+  });
+
+  it('keeps each new table\'s rows as wide as its header', () => {
+    for (const title of ['## Post-copy against page-server', "## Downtime against the workers' latency to the Temporal server", '## SSH gateways against local workers']) {
+      const table = md.split(title)[1].split('\n\n')[2].split('\n');
+      expect(new Set(table.map((line) => line.split('|').length)).size).toBe(1);
+    }
+  });
+});

@@ -1,5 +1,6 @@
 import { BenchResults, type BenchCase, type BenchSample } from '../../bench/model';
-import { caseKey, encryptionCosts, meanSd, median, meetsOverheadTarget, pageStreamMiBps, quickLine, ratios, summarize } from '../../bench/stats';
+import { caseKey, encryptionCosts, meanSd, median, meetsOverheadTarget, pageStreamMiBps, ratios, summarize } from '../../bench/stats';
+import { quickLine } from '../../bench/quick-line';
 import { benchResults, loopback, sample, transportRun } from './bench-fixtures';
 
 const wan = { name: 'wan', rateMbit: 100, delayMs: 20 };
@@ -32,10 +33,15 @@ describe('median', () => {
 });
 
 describe('caseKey', () => {
-  const c: BenchCase = { strategy: 'page-server', memoryMib: 256, workload: 'idle', link: loopback, transport: 'plain', hostAccess: 'worker' };
+  const c: BenchCase = { strategy: 'page-server', memoryMib: 256, workload: 'idle', link: loopback, transport: 'plain', hostAccess: 'worker', serverDelayMs: null };
 
   it('names strategy, memory, workload and link, as before transports, for plain over workers', () => {
     expect(caseKey(c)).toBe('page-server/256MiB/idle/loopback');
+  });
+
+  it('names the server delay of a case run through the latency proxy, 0 included', () => {
+    expect(caseKey({ ...c, serverDelayMs: 0 })).toBe('page-server/256MiB/idle/loopback/server+0ms');
+    expect(caseKey({ ...c, serverDelayMs: 50 })).toBe('page-server/256MiB/idle/loopback/server+50ms');
   });
 
   it('adds the transport and SSH host access where they differ from that', () => {
@@ -160,7 +166,7 @@ describe('ratios', () => {
         ]),
       ),
     );
-    const plain = { transport: 'plain', hostAccess: 'worker' };
+    const plain = { transport: 'plain', hostAccess: 'worker', serverDelayMs: null };
     expect(r).toEqual([
       { strategy: 'page-server', memoryMib: 256, workload: 'idle', link: loopback, ...plain, downtime: 1.2, total: 1.5, overheadSeconds: 0.2 },
       { strategy: 'stop-and-copy', memoryMib: 256, workload: 'idle', link: loopback, ...plain, downtime: 2, total: 1.6, overheadSeconds: 2 },
@@ -211,7 +217,7 @@ describe('pageStreamMiBps', () => {
 describe('encryptionCosts', () => {
   // Expectations computed by hand in bench-fixtures.ts, above transportRun.
   const costs = encryptionCosts(results(transportRun()));
-  const ps64 = { strategy: 'page-server', memoryMib: 64, workload: 'dirtying', link: loopback, hostAccess: 'ssh' };
+  const ps64 = { strategy: 'page-server', memoryMib: 64, workload: 'dirtying', link: loopback, hostAccess: 'ssh', serverDelayMs: null };
 
   it("divides each encrypted transport's medians by plain's, migrated samples only", () => {
     expect(costs).toEqual([
@@ -290,7 +296,44 @@ describe('quickLine', () => {
       encryptionCost: [],
       overheadTarget: { case: 'page-server/256MiB/idle/loopback', met: true },
       postCopy: [],
+      serverLatency: [],
+      gateways: [],
     });
+  });
+
+  it('gives each strategy\'s downtime at each server delay, its ratio at the largest delay to 0, and seconds per ms of round trip', () => {
+    const through = (serverDelayMs: number, downtime: number, rep = 1) => sample({ memoryMib: 64, serverDelayMs, rep, seconds: { downtime } });
+    const line = quickLine(results([through(0, 1), through(0, 1.2, 2), through(50, 1.3), through(50, 1.1, 2), sample({ memoryMib: 64, serverDelayMs: 25, outcome: 'failed' }), sample({ seconds: { downtime: 9 } })]));
+    expect((JSON.parse(line) as { serverLatency: unknown }).serverLatency).toEqual([
+      {
+        strategy: 'page-server',
+        points: [
+          { delayMs: 0, n: 2, downtime: 1.1 },
+          { delayMs: 25, n: 0, downtime: null },
+          { delayMs: 50, n: 2, downtime: 1.2 },
+        ],
+        ratio: 1.091,
+        // (1.2 - 1.1) s over a 100 ms round trip.
+        secondsPerMsRoundTrip: 0.001,
+      },
+    ]);
+  });
+
+  it('puts each case driven over SSH beside the same case over the hosts\' own workers', () => {
+    const line = quickLine(
+      results([
+        sample({ memoryMib: 64, seconds: { downtime: 0.8 } }),
+        sample({ memoryMib: 64, hostAccess: 'ssh', seconds: { downtime: 1.0 } }),
+        sample({ memoryMib: 256, outcome: 'failed' }),
+        sample({ memoryMib: 256, hostAccess: 'ssh', seconds: { downtime: 2 } }),
+        // No local counterpart in the run: not compared.
+        sample({ memoryMib: 1024, hostAccess: 'ssh', seconds: { downtime: 5 } }),
+      ]),
+    );
+    expect((JSON.parse(line) as { gateways: unknown }).gateways).toEqual([
+      { case: 'page-server/64MiB/idle/loopback', n: { ssh: 1, worker: 1 }, downtime: { ssh: 1, worker: 0.8 }, ratio: 1.25 },
+      { case: 'page-server/256MiB/idle/loopback', n: { ssh: 1, worker: 0 }, downtime: { ssh: 2, worker: null }, ratio: null },
+    ]);
   });
 
   it('puts each post-copy case beside page-server at the same size: downtime, drain, and the rate during it', () => {
