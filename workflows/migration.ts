@@ -270,13 +270,35 @@ async function restore(ctx: MigrationContext, lazyPages: PageServerEndpoint | un
 async function verify(ctx: MigrationContext, lazyPages: PageServerEndpoint | undefined): Promise<void> {
   const { request, run, source, target } = ctx;
   ctx.enter('verify');
-  // Post-copy is complete only when the source has handed over its last page.
-  if (lazyPages) {
-    const { drainedAt } = await onHost(source, 'verify', () => source.long.awaitPagesDrained(run));
-    const { runningAt } = ctx.tracker;
-    ctx.tracker.postCopy = { drainSeconds: drainedAt !== undefined && runningAt !== null ? Math.max(0, drainedAt - runningAt) / 1000 : null };
+  const healthy = () => onHost(target, 'verify', () => target.long.verify({ ...run, healthCheck: request.options.healthCheck }));
+  // (Runs started before this order drained first; they replay as they ran.)
+  const admitFirst = lazyPages !== undefined && patched('post-copy-admits-before-drain');
+  if (!lazyPages || admitFirst) await healthy();
+  if (!lazyPages) return;
+  // Post-copy: the target is the only live copy from its restore on, so its clients come in
+  // now, not after the drain, or the downtime would grow with memory again.
+  if (admitFirst) await admitClients(ctx);
+  // The move is complete only when the source has handed over its last page.
+  const { drainedAt } = await onHost(source, 'verify', () => source.long.awaitPagesDrained(run));
+  const { runningAt } = ctx.tracker;
+  ctx.tracker.postCopy = { drainSeconds: drainedAt !== undefined && runningAt !== null ? Math.max(0, drainedAt - runningAt) / 1000 : null };
+  if (!admitFirst) await healthy();
+}
+
+/**
+ * Lets the target's clients in: a held copy (its own address, or a host-network fence) is
+ * down for them until then, so that is when downtime ends. Once per run.
+ */
+async function admitClients(ctx: MigrationContext): Promise<void> {
+  const { request, run, tracker, target } = ctx;
+  if (tracker.admitted) return;
+  tracker.admitted = true;
+  try {
+    const { admittedAt } = await target.undo.admitClients(run);
+    if (admittedAt !== null && tracker.runningAt !== null) tracker.runningAt = Math.max(tracker.runningAt, admittedAt);
+  } catch (err) {
+    tracker.warnings.push(`the container's clients could not be let in on ${request.target}: ${describeFailure(err)}`);
   }
-  await onHost(target, 'verify', () => target.long.verify({ ...run, healthCheck: request.options.healthCheck }));
 }
 
 /** The front's clients go to the target from here; they waited since the drain. */
@@ -340,15 +362,7 @@ async function commit(ctx: MigrationContext): Promise<MigrationReport> {
   // From here on the only way is forward.
   await CancellationScope.nonCancellable(async () => {
     // First the target's clients: the source is frozen and cut off, every moment counts.
-    if (patched('admit-clients-at-commit')) {
-      try {
-        const { admittedAt } = await target.undo.admitClients(run);
-        // A held copy is down for its clients until then: that is when downtime ends.
-        if (admittedAt !== null && tracker.runningAt !== null) tracker.runningAt = Math.max(tracker.runningAt, admittedAt);
-      } catch (err) {
-        tracker.warnings.push(`the container's clients could not be let in on ${request.target}: ${describeFailure(err)}`);
-      }
-    }
+    if (patched('admit-clients-at-commit')) await admitClients(ctx);
     await switchFront(ctx);
     try {
       const { keepSourceVolumes } = request.options;

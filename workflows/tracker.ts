@@ -83,6 +83,8 @@ export class MigrationTracker {
 
   /** Set once a post-copy restore returned: the target runs on the source's pages, only forward. */
   postCopyRunning = false;
+  /** The target's clients were let in (once per run: post-copy does it before the drain). */
+  admitted = false;
 
   get pastPointOfNoReturn(): boolean {
     return isPastPointOfNoReturn(this.phase) || this.postCopyRunning;

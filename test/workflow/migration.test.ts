@@ -256,7 +256,7 @@ describe('MigrationWorkflow', () => {
     expect(postCopy.alpha.inputs.get('postCopyDump')).toMatchObject({ ghostLimitBytes: DEFAULT_GHOST_LIMIT_BYTES });
   });
 
-  it('post-copy: restores before the pages move, and commits only once the source handed over the last page', async () => {
+  it('post-copy: restores before the pages move, lets clients in before the drain, and commits only once the source handed over the last page', async () => {
     const fleet = newFleet();
     const report = await migrate(fleet, name(), { strategy: 'post-copy' });
     expect(report.outcome).toBe('migrated');
@@ -267,9 +267,10 @@ describe('MigrationWorkflow', () => {
       'alpha:pushImages',
       'beta:startLazyPages',
       'beta:restore',
-      'alpha:awaitPagesDrained',
       'beta:verify',
+      // The target is the only live copy from its restore on: its clients need not wait for the drain.
       'beta:admitClients',
+      'alpha:awaitPagesDrained',
       'alpha:commitSource',
       'beta:finishTarget',
     ]);
