@@ -104,6 +104,18 @@ export class HostLayout {
     return path.posix.join('incoming', runKey, 'images');
   }
 
+  /**
+   * On the target: the source pushes this last, once images, root file system and volumes
+   * are all there; a restore scheduled with the transfer waits for it.
+   */
+  relTransferred(runKey: string): string {
+    return path.posix.join('incoming', runKey, 'transferred');
+  }
+
+  transferred(runKey: string): string {
+    return path.join(this.stateDir, this.relTransferred(runKey));
+  }
+
   /** Test-only fault injection file (see activities/faults.ts). */
   get faultsFile(): string {
     return path.join(this.stateDir, 'faults.json');

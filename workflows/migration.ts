@@ -21,6 +21,7 @@ import { keepUnfinishedLogs, noteKept } from './diagnostics';
 import { fleet } from './hosts';
 import { MigrationContext, onHost } from './context';
 import { transferState } from './state-transfer';
+import { freezeToVerified } from './freeze-path';
 import { Visibility } from './visibility';
 import { DEFAULT_OUTBOUND_LIMIT } from '../policy/slots';
 import { transportProblem, type Transport } from '../policy/transport';
@@ -99,6 +100,8 @@ async function moveContainer(ctx: MigrationContext): Promise<void> {
   // From here the source may be frozen (and pre-dump images exist): undo brings it back.
   const { request, tracker } = ctx;
   if (!ctx.compensations.pending.includes('resumeSource')) undoOnSource(ctx);
+  // The freeze-to-running path on the hosts; runs started before it replay step by step.
+  if (strategy !== 'post-copy' && patched('freeze-path-on-hosts')) return freezeToVerified(ctx, strategy);
   const { lazyPages } = await transferState(ctx, strategy);
   if (lazyPages) tracker.warnings.push(`post-copy: rollback to ${request.source} was possible only until the restore on ${request.target} started`);
 

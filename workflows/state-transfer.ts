@@ -17,6 +17,16 @@ import { onFront } from './front';
  */
 const FINAL_SYNC_MARGIN_SECONDS = 10;
 
+/**
+ * Files changed since the first sync began are sent exactly (runtime/final-sync.ts). A
+ * duration, not a time: the hosts' clocks need not agree with the orchestrator's. (The host
+ * adds how late its step runs after being scheduled.)
+ */
+export function finalSyncWindow({ tracker }: MigrationContext): number {
+  const prepared = tracker.phases.find((p) => p.phase === 'prepare')?.startedAt ?? tracker.startedAt;
+  return Math.ceil((Date.now() - prepared) / 1000) + FINAL_SYNC_MARGIN_SECONDS;
+}
+
 /** Freeze and dump; pages stream to a page server on the target, or go to disk first. */
 async function finalDump(ctx: MigrationContext, opts: { streamed: boolean; parentRound?: number }): Promise<void> {
   const { source, target, run, tracker, hosts, request } = ctx;
@@ -33,7 +43,7 @@ async function finalDump(ctx: MigrationContext, opts: { streamed: boolean; paren
 }
 
 /** Just before the freeze: the front holds new requests and lets the source finish the ones in flight. */
-async function holdFront(ctx: MigrationContext): Promise<void> {
+export async function holdFront(ctx: MigrationContext): Promise<void> {
   const { front, tracker } = ctx;
   if (!front) return;
   const heldSince = Date.now();
@@ -42,7 +52,7 @@ async function holdFront(ctx: MigrationContext): Promise<void> {
 }
 
 /** Pre-dump rounds while the container runs, until the convergence policy says stop. */
-async function preCopyRounds(ctx: MigrationContext): Promise<number> {
+export async function preCopyRounds(ctx: MigrationContext): Promise<number> {
   const { source, target, run, tracker, request, hosts } = ctx;
   ctx.enter('precopy');
   const started = Date.now();
@@ -93,10 +103,7 @@ export async function transferState(ctx: MigrationContext, strategy: ConcreteStr
   }
   const { source, run, tracker, hosts } = ctx;
   ctx.enter('transfer');
-  // Files changed since the first sync began are sent exactly (runtime/final-sync.ts). A
-  // duration, not a time: the hosts' clocks need not agree with the orchestrator's.
-  const prepared = tracker.phases.find((p) => p.phase === 'prepare')?.startedAt ?? tracker.startedAt;
-  const changedWithinSeconds = Math.ceil((Date.now() - prepared) / 1000) + FINAL_SYNC_MARGIN_SECONDS;
+  const changedWithinSeconds = finalSyncWindow(ctx);
   const images = await onHost(source, 'transfer', () => source.long.pushImages({ ...run, target: hosts.target, changedWithinSeconds }));
   tracker.rsyncBytes += images.bytes;
   tracker.volumeCopies(images.volumes, 'finalSyncSeconds');

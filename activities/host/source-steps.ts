@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { activityInfo } from '@temporalio/activity';
-import type { CheckpointResult, DumpRef, HeldStateOptions, LazyDumpResult, RunRef, SourceActivities, TransferResult, VolumeCopy } from '../../policy/host-contract';
+import type { CheckpointResult, DumpRef, HeldStateOptions, LazyDumpResult, Peer, RunRef, SourceActivities, TransferResult, VolumeCopy } from '../../policy/host-contract';
 import { DEFAULT_GHOST_LIMIT_BYTES } from '../../policy/request';
 import { PAGE_SIZE, type Round } from '../../policy/convergence';
 import { HostLayout } from '../../runtime/layout';
@@ -18,7 +18,7 @@ import { readText, type HostContext } from './context';
 import { checkHost, cpuinfoDir, dumpableHere, preflightRoot } from './preflight';
 import { settleEarlierAttempts, stopEarlierCopies } from './stragglers';
 import { dumpOptions, toPageServer, toReceiver } from './transport';
-import { until } from './polling';
+import { until, whenReady } from './polling';
 import { recordFencedPorts, unfenceNewConnections } from './fence';
 import { findVolumes, pushVolumes, removeVolumes } from './volumes';
 import { dropRelinks, relinkRemaps } from './link-remaps';
@@ -58,6 +58,35 @@ async function dumpStats({ rt }: HostContext, workDir: string): Promise<DumpStat
 
 export function sourceSteps(ctx: HostContext): SourceActivities {
   const { rt, host, layout, runc, criu, rsync, faults, records } = ctx;
+
+  /** The images, then the exact final sync of the root file system and the volumes. */
+  async function pushState(run: RunRef & { target: Peer; changedWithinSeconds?: number }): Promise<TransferResult> {
+    await stopEarlierCopies(ctx, run);
+    const started = Date.now();
+    const { bytes, volumes } = await heartbeating((signal) =>
+      toReceiver(ctx, run, async (at) => {
+        // Images first (restore needs them); the pages already sit on the target, so no --delete.
+        const images = await rsync.push(layout.outgoingImages(run.runKey), { ...at, path: layout.relIncomingImages(run.runKey) }, { mirror: false }, { signal });
+        // The container is frozen now, so this last pass catches every file it wrote, exactly.
+        const bundle = { ...at, path: layout.relBundle(run.container) };
+        const listFile = path.join(layout.workRoot(run.runKey), 'changed-files');
+        const window = await syncWindow(ctx, run);
+        const rootfs = await syncExactly(rt, rsync, layout.bundle(run.container), bundle, { changedWithinSeconds: window(), listFile }, { signal });
+        const volumes = await pushVolumes(ctx, run, at, { exact: true, changedWithinSeconds: window() }, signal);
+        return { bytes: images + rootfs + sumBytes(volumes), volumes };
+      }),
+    );
+    return { bytes, seconds: (Date.now() - started) / 1000, ...(volumes.length ? { volumes } : {}) };
+  }
+
+  /** The marker a restore scheduled with the transfer waits for (layout.relTransferred). */
+  async function pushMarker(run: RunRef, at: { address: string; port: number }, signal: AbortSignal): Promise<void> {
+    const marker = layout.work(run.runKey, 'transferred');
+    await rt.mkdirp(marker);
+    await rt.writeFile(path.join(marker, 'run'), `${run.runKey}\n`);
+    await rsync.push(marker, { ...at, path: layout.relTransferred(run.runKey) }, { mirror: false }, { signal });
+  }
+
   return {
     async preflightSource({ container, transport, target: peer, sharedPaths }) {
       await faults.before('preflightSource');
@@ -284,23 +313,17 @@ export function sourceSteps(ctx: HostContext): SourceActivities {
     },
 
     async pushImages(run): Promise<TransferResult> {
+      // Scheduled with the checkpoint: it starts once the dump is complete here.
+      if (run.whenReady) await heartbeating((signal) => whenReady(async () => (await records.read(records.dump(run))) !== null, signal));
       await faults.before('pushImages');
-      await stopEarlierCopies(ctx, run);
-      const started = Date.now();
-      const { bytes, volumes } = await heartbeating((signal) =>
-        toReceiver(ctx, run, async (at) => {
-          // Images first (restore needs them); the pages already sit on the target, so no --delete.
-          const images = await rsync.push(layout.outgoingImages(run.runKey), { ...at, path: layout.relIncomingImages(run.runKey) }, { mirror: false }, { signal });
-          // The container is frozen now, so this last pass catches every file it wrote, exactly.
-          const bundle = { ...at, path: layout.relBundle(run.container) };
-          const listFile = path.join(layout.workRoot(run.runKey), 'changed-files');
-          const window = await syncWindow(ctx, run);
-          const rootfs = await syncExactly(rt, rsync, layout.bundle(run.container), bundle, { changedWithinSeconds: window(), listFile }, { signal });
-          const volumes = await pushVolumes(ctx, run, at, { exact: true, changedWithinSeconds: window() }, signal);
-          return { bytes: images + rootfs + sumBytes(volumes), volumes };
-        }),
-      );
-      return { bytes, seconds: (Date.now() - started) / 1000, ...(volumes.length ? { volumes } : {}) };
+      const pushed = run.whenReady ? await records.read(records.pushed(run)) : null;
+      const result = pushed ?? (await pushState(run));
+      // Last, so that a restore waiting for it finds everything there; a retry sends just this.
+      if (run.whenReady) {
+        await records.write(records.pushed(run), result);
+        await heartbeating((signal) => toReceiver(ctx, run, (at) => pushMarker(run, at, signal)));
+      }
+      return result;
     },
 
     async commitSource(run) {

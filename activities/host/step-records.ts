@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { Round } from '../../policy/convergence';
-import { CheckpointResult, LazyDumpResult, PageServerEndpoint, RestoreResult, type DumpRef, type RunRef } from '../../policy/host-contract';
+import { CheckpointResult, LazyDumpResult, PageServerEndpoint, RestoreResult, TransferResult, type DumpRef, type RunRef } from '../../policy/host-contract';
 import { describeZodError } from '../../policy/request';
 import { isLinkRemapPath } from '../../runtime/criu-images';
 import type { HostRuntime } from '../../runtime/host-runtime';
@@ -82,6 +82,11 @@ export class StepRecords {
   /** Where a dump's page server listens (it may still run). */
   pageServer(dump: DumpRef): StepRecord<PageServerEndpoint> {
     return { file: this.inWork(dump, `${HostLayout.pageServerName(dump.round)}.json`), schema: PageServerEndpoint };
+  }
+
+  /** pushImages sent everything; only the marker may remain to push (a retry then sends just that). */
+  pushed(run: RunRef): StepRecord<TransferResult> {
+    return { file: this.inWork(run, 'pushed.json'), schema: TransferResult };
   }
 
   /** The target's copy was restored. */

@@ -12,7 +12,7 @@ import { readText, type HostContext } from './context';
 import { checkHost, cpuinfoDir, preflightRoot } from './preflight';
 import { settleEarlierAttempts } from './stragglers';
 import { tlsFiles } from './transport';
-import { until } from './polling';
+import { until, whenReady } from './polling';
 import { restoreFromImages, restoreWorkPath } from './restore';
 import { checkVolumesRoom, placementOf } from './volumes';
 import { holdRestoredPorts, unfenceNewConnections } from './fence';
@@ -129,6 +129,8 @@ export function targetSteps(ctx: HostContext): TargetActivities {
     async restore(run): Promise<RestoreResult> {
       const lazyPages = run.lazyPages ?? false;
       const imagePath = layout.incomingImages(run.runKey);
+      // Scheduled with the checkpoint: it starts once the source's last push is here.
+      if (run.whenReady) await heartbeating((signal) => whenReady(() => rt.exists(layout.transferred(run.runKey)), signal));
       await faults.before('restore', { imagesDir: imagePath });
       await heartbeating((signal) => settleEarlierAttempts(ctx, run, signal));
       const done = await records.read(records.restored(run));
@@ -168,6 +170,8 @@ export function targetSteps(ctx: HostContext): TargetActivities {
     },
 
     async verify(run) {
+      // Scheduled with the restore: it starts once the copy is restored here.
+      if (run.whenReady) await heartbeating((signal) => whenReady(async () => (await records.read(records.restored(run))) !== null, signal));
       await faults.before('verify');
       await heartbeating(async (signal) => {
         for (let i = 0; i < 2; i++) {

@@ -34,3 +34,12 @@ export const PageServerEndpoint = z.object({
   port: z.number().int().min(1).max(65535),
 });
 export type PageServerEndpoint = z.infer<typeof PageServerEndpoint>;
+
+/**
+ * A step of the freeze-to-running path scheduled with the one before it: with `whenReady`
+ * it waits on its host until that step's result is there (a record, or the images' marker),
+ * so no round trip through the Temporal server lies between the two (workflows/freeze-path.ts).
+ */
+export interface WhenReady {
+  whenReady?: boolean;
+}

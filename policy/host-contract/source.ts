@@ -4,7 +4,7 @@ import type { Round } from '../convergence';
 import { GhostLimitBytes } from '../request';
 import type { Transport } from '../transport';
 import type { SourceFacts } from './facts';
-import { PageServerEndpoint, type DumpRef, type Peer, type RunRef } from './refs';
+import { PageServerEndpoint, type DumpRef, type Peer, type RunRef, type WhenReady } from './refs';
 
 /** What one push sent of one volume. */
 export const VolumeCopy = z.object({ name: z.string(), bytes: z.number().nonnegative(), seconds: z.number() });
@@ -86,7 +86,7 @@ export interface SourceActivities {
    * file changed within `changedWithinSeconds` (since the first sync began, and a margin);
    * absent (an older orchestrator): exact for every file.
    */
-  pushImages(input: RunRef & { target: Peer; changedWithinSeconds?: number }): Promise<TransferResult>;
+  pushImages(input: RunRef & { target: Peer; changedWithinSeconds?: number } & WhenReady): Promise<TransferResult>;
   /**
    * Source, post-copy: wait until every page reached the target (the dump then ends).
    * `drainedAt`: when the dump wrote its last log line, its end (absent from older workers).

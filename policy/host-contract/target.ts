@@ -6,7 +6,7 @@ import type { Transport } from '../transport';
 import type { TargetFacts } from './facts';
 import type { VolumeRef } from '../volumes';
 import type { NetworkAttachment } from '../container-network';
-import type { DumpRef, PageServerEndpoint, RunRef } from './refs';
+import type { DumpRef, PageServerEndpoint, RunRef, WhenReady } from './refs';
 
 export const RestoreResult = z.object({
   /** Epoch ms at which the container ran again on the target: downtime ends here. */
@@ -33,8 +33,8 @@ export interface TargetActivities {
   /** Target, post-copy: start the daemon that pulls pages from the source as they are touched. */
   startLazyPages(input: RunRef & { pageServer: PageServerEndpoint }): Promise<void>;
   /** Target: restore from the images; with `lazyPages`, memory follows through the daemon. */
-  restore(input: RunRef & { lazyPages?: boolean }): Promise<RestoreResult>;
-  verify(input: RunRef & { healthCheck?: HealthCheck }): Promise<void>;
+  restore(input: RunRef & { lazyPages?: boolean } & WhenReady): Promise<RestoreResult>;
+  verify(input: RunRef & { healthCheck?: HealthCheck } & WhenReady): Promise<void>;
   /**
    * Target, at commit: a container with a network of its own reaches its clients from here
    * on (until then its link is held cut); when, by the target's clock. Null for a container

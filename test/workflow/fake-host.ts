@@ -7,6 +7,34 @@ import type { ContainerUsage, HostUsage } from '../../policy/rebalance';
 
 export type Step = keyof HostActivities;
 
+/**
+ * The fleet's finished steps, as `host:step`: a `whenReady` step waits here for the one
+ * before it, as a real host waits for its record or the images' marker.
+ */
+export class StepsDone {
+  private readonly done = new Set<string>();
+  private waiters: { ready: (done: ReadonlySet<string>) => boolean; wake: () => void }[] = [];
+
+  finished(host: string, step: Step): void {
+    this.done.add(`${host}:${step}`);
+    this.waiters = this.waiters.filter((w) => (w.ready(this.done) ? (w.wake(), false) : true));
+  }
+
+  /** Resolves once some host finished `step` (any host: the transfer's marker comes from the source). */
+  until(step: Step, host?: string): Promise<void> {
+    const ready = (done: ReadonlySet<string>) => [...done].some((d) => (host ? d === `${host}:${step}` : d.endsWith(`:${step}`)));
+    if (ready(this.done)) return Promise.resolve();
+    return new Promise((wake) => this.waiters.push({ ready, wake }));
+  }
+}
+
+/** What each `whenReady` step waits for: on its own host, or (the images) from any. */
+const WAITS_FOR: Partial<Record<Step, { step: Step; sameHost: boolean }>> = {
+  pushImages: { step: 'checkpoint', sameHost: true },
+  restore: { step: 'pushImages', sameHost: false },
+  verify: { step: 'restore', sameHost: true },
+};
+
 export class FakeHost {
   /** Steps that throw: `times` attempts fail (default: all), with a retryable error unless `fatal`. */
   failures = new Map<Step, { times: number; fatal: boolean }>();
@@ -32,6 +60,7 @@ export class FakeHost {
   constructor(
     readonly name: string,
     private readonly log: string[],
+    private readonly done = new StepsDone(),
   ) {}
 
   failAt(step: Step, opts: { times?: number; fatal?: boolean } = {}): this {
@@ -58,7 +87,9 @@ export class FakeHost {
     return { host: this.name, capacity: this.capacity, used, containers: this.containers };
   }
 
-  private async step<T>(step: Step, result: T): Promise<T> {
+  /** `result` may be a function, called when the step has run (for times such as `runningAt`). */
+  private async step<T>(step: Step, result: T | (() => T), input?: unknown): Promise<T> {
+    await this.whenReady(step, input);
     this.log.push(`${this.name}:${step}`);
     const attempt = (this.attempts.get(step) ?? 0) + 1;
     this.attempts.set(step, attempt);
@@ -78,13 +109,27 @@ export class FakeHost {
         clearInterval(beat);
       }
     }
-    return result;
+    this.done.finished(this.name, step);
+    return typeof result === 'function' ? (result as () => T)() : result;
+  }
+
+  /** A step scheduled with the one before it waits for it, heartbeating, until cancelled. */
+  private async whenReady(step: Step, input: unknown): Promise<void> {
+    const waits = WAITS_FOR[step];
+    if (!waits || (input as { whenReady?: boolean } | undefined)?.whenReady !== true) return;
+    const ctx = Context.current();
+    const beat = setInterval(() => ctx.heartbeat(), 200);
+    try {
+      await Promise.race([this.done.until(waits.step, waits.sameHost ? this.name : undefined), ctx.cancelled]);
+    } finally {
+      clearInterval(beat);
+    }
   }
 
   /** `step`, remembering its input. */
-  private stepWith<T>(step: Step, input: unknown, result: T): Promise<T> {
+  private stepWith<T>(step: Step, input: unknown, result: T | (() => T)): Promise<T> {
     this.inputs.set(step, input);
-    return this.step(step, result);
+    return this.step(step, result, input);
   }
 
   activities(): HostActivities {
@@ -100,11 +145,11 @@ export class FakeHost {
       checkpoint: (input) => this.stepWith('checkpoint', input, { frozenAt: Date.now(), seconds: 0.5, pagesWritten: input.pageServer ? 16384 : 0 }),
       preDump: ({ round }) => this.step('preDump', this.preDumpRounds[round - 1] ?? { round, pagesWritten: 10, pagesSkipped: 16374, seconds: 0.1, bytes: 40960 }),
       postCopyDump: (input) => this.stepWith('postCopyDump', input, { frozenAt: Date.now(), seconds: 0.2, pagesWritten: 0, pageServer: { address: '10.0.0.1', port: 4100 } }),
-      pushImages: () => this.step('pushImages', { bytes: 500, seconds: 0.1 }),
+      pushImages: (input) => this.step('pushImages', { bytes: 500, seconds: 0.1 }, input),
       startLazyPages: () => this.step('startLazyPages', undefined),
-      restore: ({ lazyPages }) => this.step('restore', { runningAt: Date.now(), seconds: 0.3, pageBytes: lazyPages ? 0 : 64 << 20 }),
+      restore: (input) => this.step('restore', () => ({ runningAt: Date.now(), seconds: 0.3, pageBytes: input.lazyPages ? 0 : 64 << 20 }), input),
       awaitPagesDrained: () => this.step('awaitPagesDrained', { seconds: 1.5, drainedAt: Date.now() }),
-      verify: () => this.step('verify', undefined),
+      verify: (input) => this.step('verify', undefined, input),
       admitClients: () => this.step('admitClients', { admittedAt: this.admittedAt }),
       commitSource: () => this.step('commitSource', undefined),
       finishTarget: ({ keepImages }) => this.step('finishTarget', { keptAt: keepImages ? '/state/incoming/run' : null }),

@@ -10,7 +10,7 @@ import { createFleetActivities } from '../../activities/fleet-activities';
 import { ORCHESTRATOR_TASK_QUEUE, hostTaskQueue, frontTaskQueue } from '../../policy/names';
 import type { Inventory } from '../../policy/inventory';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { FakeHost } from './fake-host';
+import { FakeHost, StepsDone } from './fake-host';
 import { DEFAULT_OUTBOUND_LIMIT } from '../../policy/slots';
 
 export const INVENTORY: Inventory = {
@@ -65,7 +65,8 @@ export interface Fleet {
 
 export function newFleet(): Fleet {
   const log: string[] = [];
-  return { log, alpha: new FakeHost('alpha', log), beta: new FakeHost('beta', log) };
+  const done = new StepsDone();
+  return { log, alpha: new FakeHost('alpha', log, done), beta: new FakeHost('beta', log, done) };
 }
 
 /** Runs the orchestrator and both fake hosts' workers while `fn` runs. */

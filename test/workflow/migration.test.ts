@@ -122,6 +122,26 @@ describe('MigrationWorkflow', () => {
     expect((err as Error).message).toBe('front edge is not responding (no worker took preflight)');
   });
 
+  it('schedules the push, the restore and verify with the checkpoint: no round trip through the server between them', async () => {
+    const fleet = newFleet();
+    const stall = fleet.alpha.stallAt('checkpoint');
+    const container = name();
+    const report = await withWorkers(t.env, t.bundle, fleet, async () => {
+      const handle = await startMigration(t.env.client, { container, source: 'alpha', target: 'beta', strategy: 'page-server' });
+      await stall.entered;
+      const pending = async () => ((await handle.describe()).raw.pendingActivities ?? []).map((a) => a.activityType?.name).sort();
+      for (let i = 0; i < 50 && (await pending()).length < 4; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(await pending()).toEqual(['checkpoint', 'pushImages', 'restore', 'verify']);
+      // None of them started its work: each waits on its host for the one before it.
+      expect(fleet.log.filter((l) => /pushImages|restore|verify/.test(l))).toEqual([]);
+      stall.release();
+      return resultOf(handle);
+    });
+    expect(report.outcome).toBe('migrated');
+    expect(fleet.log.slice(fleet.log.indexOf('alpha:checkpoint'))).toEqual(['alpha:checkpoint', 'alpha:pushImages', 'beta:restore', 'beta:verify', 'beta:admitClients', 'alpha:commitSource', 'beta:finishTarget']);
+    expect(report.phases.map((p) => p.phase)).toEqual(expect.arrayContaining(['checkpoint', 'transfer', 'restore', 'verify', 'commit']));
+  });
+
   // Each forward step that fails, and what must be undone, newest first.
   const cases: [Step, string, string[]][] = [
     // From the first copy on the source keeps a record of it, which its undo clears.
@@ -129,8 +149,10 @@ describe('MigrationWorkflow', () => {
     ['stageBundle', 'beta', ['alpha:resumeSource', 'beta:cleanupTarget']],
     ['startPageServer', 'beta', ['alpha:resumeSource', 'beta:cleanupTarget']],
     ['preDump', 'alpha', ['alpha:resumeSource', 'beta:cleanupTarget']],
-    ['checkpoint', 'alpha', ['alpha:resumeSource', 'beta:cleanupTarget']],
-    ['pushImages', 'alpha', ['alpha:resumeSource', 'beta:cleanupTarget']],
+    // The target's restore is scheduled with the checkpoint (workflows/freeze-path.ts): from
+    // then on, whatever it may have started is stopped.
+    ['checkpoint', 'alpha', ['beta:stopTargetContainer', 'alpha:resumeSource', 'beta:cleanupTarget']],
+    ['pushImages', 'alpha', ['beta:stopTargetContainer', 'alpha:resumeSource', 'beta:cleanupTarget']],
     ['restore', 'beta', ['beta:stopTargetContainer', 'alpha:resumeSource', 'beta:cleanupTarget']],
     ['verify', 'beta', ['beta:stopTargetContainer', 'alpha:resumeSource', 'beta:cleanupTarget']],
   ];
@@ -404,7 +426,9 @@ describe('MigrationWorkflow', () => {
     });
     expect(report.outcome).toBe('rolled-back');
     expect(report.reason).toBe('aborted: maintenance window closed');
-    expect(undoSteps(fleet)).toEqual(['alpha:resumeSource', 'beta:cleanupTarget']);
+    expect(undoSteps(fleet)).toEqual(['beta:stopTargetContainer', 'alpha:resumeSource', 'beta:cleanupTarget']);
+    // The restore and verify waiting for the transfer were cancelled, never run.
+    expect(fleet.log).not.toContain('beta:restore');
     await maybeRecordHistory(t.env, report.workflowId, 'aborted-transfer');
   });
 

@@ -3,6 +3,7 @@
 import { abortMigration, resultOf, startMigration } from '../../client/migrations';
 import { SEARCH_ATTRIBUTES } from '../../policy/search-attributes';
 import { newFleet, useEnvironment, withWorkers } from './harness';
+import { progressQuery } from '../../workflows/definitions';
 
 jest.setTimeout(60_000);
 
@@ -33,6 +34,8 @@ describe('the UI view of a migration', () => {
     const report = await withWorkers(t.env, t.bundle, fleet, async () => {
       const handle = await startMigration(t.env.client, { container, source: 'alpha', target: 'beta', strategy: 'page-server' });
       await stall.entered;
+      // The push starts on the host as the dump ends there; the workflow hears of it a moment later.
+      for (let i = 0; i < 50 && (await handle.query(progressQuery)).phase !== 'transfer'; i++) await new Promise((r) => setTimeout(r, 100));
       expect(await attributesOf(handle.workflowId)).toEqual({
         container,
         source: 'alpha',
