@@ -225,7 +225,7 @@ async function serverLatencyRuns(bench: Bench, strategies: readonly BenchCase['s
     return await repeat(bench, cases, options.repetitions, (c) => proxy.delayEachWay(c.serverDelayMs ?? 0));
   } finally {
     await labUp(labOptions);
-    proxy.stop();
+    await proxy.stop();
   }
 }
 
