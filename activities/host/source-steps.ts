@@ -7,6 +7,8 @@ import type { CheckpointResult, DumpRef, HeldStateOptions, LazyDumpResult, Peer,
 import { DEFAULT_GHOST_LIMIT_BYTES } from '../../policy/request';
 import { PAGE_SIZE, type Round } from '../../policy/convergence';
 import { HostLayout } from '../../runtime/layout';
+import type { ListeningPort } from '../../runtime/proc-net';
+import type { NetworkAttachment } from '../../policy/container-network';
 import { cgroupMemoryBytes } from '../../runtime/cgroup';
 import { parseDumpStats, type DumpStats } from '../../runtime/criu-stats';
 import { criuGhostLimitOption } from '../../runtime/criu';
@@ -54,6 +56,32 @@ const heldStateOptions = (input: HeldStateOptions) => [criuGhostLimitOption(inpu
 async function dumpStats({ rt }: HostContext, workDir: string): Promise<DumpStats | null> {
   const file = path.join(workDir, 'stats-dump');
   return (await rt.exists(file)) ? parseDumpStats(await rt.readFile(file)) : null;
+}
+
+/**
+ * How every final dump begins: new clients fenced off or the link cut (a retry finds them in
+ * place), the time recorded, then runc's pause. Found paused, a retry keeps the first time.
+ */
+async function freezeForDump(ctx: HostContext, run: RunRef): Promise<{ status: 'running' | 'paused'; attachment: NetworkAttachment | null; fencedPorts: ListeningPort[]; frozenAt: number }> {
+  const { rt, host, layout, runc, records } = ctx;
+  await rt.mkdirp(layout.workRoot(run.runKey));
+  const status = await runc.status(run.container);
+  if (status !== 'running' && status !== 'paused') {
+    throw preconditionFailed(`container ${run.container} on host ${host.name} is ${status}; cannot checkpoint it`);
+  }
+  const attachment = await attachmentInBundle(ctx, run.container);
+  const fencedPorts = await beforeFreeze(ctx, run, attachment);
+  if (status === 'running') {
+    // Recorded before the pause: a crash between the two must not let a retry count the
+    // downtime from its own, later start. (Still running on retry: it records anew.) And
+    // before the settling, which may cut its clients off already.
+    await records.write(records.frozen(run), { frozenAt: Date.now() });
+    await heartbeating((signal) => settleUnixBacklog(ctx, run, attachment, signal));
+    await runc.pause(run.container);
+  }
+  await onceFrozen(ctx, run, attachment);
+  const frozenAt = (await records.read(records.frozen(run)))?.frozenAt ?? Date.now();
+  return { status, attachment, fencedPorts, frozenAt };
 }
 
 export function sourceSteps(ctx: HostContext): SourceActivities {
@@ -202,25 +230,7 @@ export function sourceSteps(ctx: HostContext): SourceActivities {
       await heartbeating((signal) => settleEarlierAttempts(ctx, run, signal));
       const done = await records.read(records.dump(run));
       if (done) return done;
-      await rt.mkdirp(layout.workRoot(run.runKey));
-      const status = await runc.status(run.container);
-      if (status !== 'running' && status !== 'paused') {
-        throw preconditionFailed(`container ${run.container} on host ${host.name} is ${status}; cannot checkpoint it`);
-      }
-      // From the freeze on, no new client reaches it (a retry finds the fence or the cut in place).
-      const attachment = await attachmentInBundle(ctx, run.container);
-      const fencedPorts = await beforeFreeze(ctx, run, attachment);
-      if (status === 'running') {
-        // Recorded before the pause: a crash between the two must not let a retry count the
-        // downtime from its own, later start. (Still running on retry: it records anew.) And
-        // before the settling, which may cut its clients off already.
-        await records.write(records.frozen(run), { frozenAt: Date.now() });
-        await heartbeating((signal) => settleUnixBacklog(ctx, run, attachment, signal));
-        await runc.pause(run.container);
-      }
-      await onceFrozen(ctx, run, attachment);
-      const frozen = await records.read(records.frozen(run));
-      const frozenAt = frozen?.frozenAt ?? Date.now();
+      const { status, attachment, fencedPorts, frozenAt } = await freezeForDump(ctx, run);
       const started = Date.now();
       const imagePath = layout.outgoingImages(run.runKey);
       await rt.remove(imagePath); // a half-written dump from a crashed attempt is worthless
@@ -249,22 +259,9 @@ export function sourceSteps(ctx: HostContext): SourceActivities {
       await faults.before('postCopyDump');
       const done = await records.read(records.lazyDump(run));
       if (done) return done;
-      await rt.mkdirp(layout.workRoot(run.runKey));
-      const status = await runc.status(run.container);
-      if (status !== 'running' && status !== 'paused') {
-        throw preconditionFailed(`container ${run.container} on host ${host.name} is ${status}; cannot checkpoint it`);
-      }
-      // Frozen as for any dump (see checkpoint): paused by runc, so that it stays so, alive,
-      // whatever becomes of the page transfer, until commit or rollback.
-      const attachment = await attachmentInBundle(ctx, run.container);
-      const fencedPorts = await beforeFreeze(ctx, run, attachment);
-      if (status === 'running') {
-        await records.write(records.frozen(run), { frozenAt: Date.now() });
-        await heartbeating((signal) => settleUnixBacklog(ctx, run, attachment, signal));
-        await runc.pause(run.container);
-      }
-      await onceFrozen(ctx, run, attachment);
-      const frozenAt = (await records.read(records.frozen(run)))?.frozenAt ?? Date.now();
+      // Paused by runc as for any dump, so that it stays so, alive, whatever becomes of the
+      // page transfer, until commit or rollback.
+      const { status, attachment, fencedPorts, frozenAt } = await freezeForDump(ctx, run);
       const imagePath = layout.outgoingImages(run.runKey);
       const workPath = layout.work(run.runKey, 'dump');
       await rt.remove(imagePath);
