@@ -101,7 +101,7 @@ async function moveContainer(ctx: MigrationContext): Promise<void> {
   const { request, tracker } = ctx;
   if (!ctx.compensations.pending.includes('resumeSource')) undoOnSource(ctx);
   // The freeze-to-running path on the hosts; runs started before it replay step by step.
-  if (strategy !== 'post-copy' && patched('freeze-path-on-hosts')) return freezeToVerified(ctx, strategy);
+  if (strategy !== 'post-copy' && planned.freezePathOnHosts && patched('freeze-path-on-hosts')) return freezeToVerified(ctx, strategy);
   const { lazyPages } = await transferState(ctx, strategy);
   if (lazyPages) tracker.warnings.push(`post-copy: rollback to ${request.source} was possible only until the restore on ${request.target} started`);
 
@@ -132,6 +132,11 @@ interface Planned {
   plan: { strategy: ConcreteStrategy; reason: string };
   /** How many migrations may leave the source host at once. */
   outboundLimit: number;
+  /**
+   * Both hosts' workers wait where a step is scheduled with the one before it. A worker of an
+   * older build would run it at once (a push during the dump), so then the steps go one by one.
+   */
+  freezePathOnHosts: boolean;
 }
 
 /** Looks up the hosts, asks both what they can do, and plans; nothing changes on a host. */
@@ -207,7 +212,8 @@ async function preflight(ctx: MigrationContext): Promise<Planned> {
   const plan = checkedPlan(facts, planOptions);
   tracker.plan = { requested: request.strategy, strategy: plan.strategy, reason: plan.reason };
   // (An orchestrator worker of an older build returns no limit: the default applies.)
-  return { facts, planOptions, plan, outboundLimit: fleetView.maxOutboundMigrations ?? DEFAULT_OUTBOUND_LIMIT };
+  const freezePathOnHosts = sourceFacts.waitsWhenReady === true && targetFacts.waitsWhenReady === true;
+  return { facts, planOptions, plan, outboundLimit: fleetView.maxOutboundMigrations ?? DEFAULT_OUTBOUND_LIMIT, freezePathOnHosts };
 }
 
 /** Puts the bundle on the target; for `auto`, measures the link and plans again. Returns the strategy. */

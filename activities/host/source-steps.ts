@@ -139,6 +139,7 @@ export function sourceSteps(ctx: HostContext): SourceActivities {
         cpuinfo: cpuinfo.toString('base64'),
         volumes,
         network,
+        waitsWhenReady: true,
       };
     },
 

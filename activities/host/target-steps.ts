@@ -61,7 +61,7 @@ export function targetSteps(ctx: HostContext): TargetActivities {
       const cpu = await criu.cpuinfoCheck(cpuDir);
       await rt.remove(preflightRoot(ctx, container));
       if (!cpu.compatible) throw preconditionFailed(`host ${host.name} cannot run the source's CPU state: ${cpu.output}`);
-      return { host: host.name, criu: facts, containerExists, freeBytes, cpuCompatible: cpu.compatible, cpuCheckOutput: cpu.output };
+      return { host: host.name, criu: facts, containerExists, freeBytes, cpuCompatible: cpu.compatible, cpuCheckOutput: cpu.output, waitsWhenReady: true };
     },
 
     async stageBundle(run) {

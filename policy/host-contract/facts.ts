@@ -33,6 +33,8 @@ export const SourceFacts = z.object({
   volumes: z.array(VolumeRef).optional(),
   /** The container's own network address, or null in its host's network; absent from older workers. */
   network: NetworkAttachment.nullable().optional(),
+  /** Its steps honour `whenReady` (workflows/freeze-path.ts); absent from older workers, which would not wait. */
+  waitsWhenReady: z.boolean().optional(),
 });
 export type SourceFacts = z.infer<typeof SourceFacts>;
 
@@ -43,5 +45,7 @@ export const TargetFacts = z.object({
   freeBytes: z.number(),
   cpuCompatible: z.boolean(),
   cpuCheckOutput: z.string(),
+  /** As SourceFacts.waitsWhenReady. */
+  waitsWhenReady: z.boolean().optional(),
 });
 export type TargetFacts = z.infer<typeof TargetFacts>;

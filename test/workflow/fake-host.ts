@@ -43,6 +43,8 @@ export class FakeHost {
   private attempts = new Map<Step, number>();
   /** The input each of a few steps last got, for tests of what the workflow passes on. */
   readonly inputs = new Map<Step, unknown>();
+  /** Its steps wait where scheduled with the one before (false: a worker of an older build). */
+  waitsWhenReady = true;
   /** What `criu check` says of this host's kernel. */
   features = { memDirtyTrack: false, uffdNoncoop: true };
   /** What a link measurement from this host finds. */
@@ -136,8 +138,8 @@ export class FakeHost {
     const criu = { version: '4.2.1', usable: true, checkOutput: 'Looks good.', ...this.features };
     return {
       preflightSource: ({ container }) =>
-        this.step('preflightSource', { host: this.name, criu, containerStatus: 'running', memoryBytes: 64 << 20, rootfsBytes: 1 << 20, cpuinfo: Buffer.from(container).toString('base64') }),
-      preflightTarget: (input) => this.stepWith('preflightTarget', input, { host: this.name, criu, containerExists: false, freeBytes: 1 << 30, cpuCompatible: true, cpuCheckOutput: '' }),
+        this.step('preflightSource', { host: this.name, criu, containerStatus: 'running', memoryBytes: 64 << 20, rootfsBytes: 1 << 20, cpuinfo: Buffer.from(container).toString('base64'), waitsWhenReady: this.waitsWhenReady }),
+      preflightTarget: (input) => this.stepWith('preflightTarget', input, { host: this.name, criu, containerExists: false, freeBytes: 1 << 30, cpuCompatible: true, cpuCheckOutput: '', waitsWhenReady: this.waitsWhenReady }),
       pushBundle: () => this.step('pushBundle', { bytes: 1000, seconds: 0.1 }),
       stageBundle: () => this.step('stageBundle', undefined),
       measureLink: () => this.step('measureLink', { bytesPerSecond: this.linkBytesPerSecond }),
@@ -145,7 +147,7 @@ export class FakeHost {
       checkpoint: (input) => this.stepWith('checkpoint', input, { frozenAt: Date.now(), seconds: 0.5, pagesWritten: input.pageServer ? 16384 : 0 }),
       preDump: ({ round }) => this.step('preDump', this.preDumpRounds[round - 1] ?? { round, pagesWritten: 10, pagesSkipped: 16374, seconds: 0.1, bytes: 40960 }),
       postCopyDump: (input) => this.stepWith('postCopyDump', input, { frozenAt: Date.now(), seconds: 0.2, pagesWritten: 0, pageServer: { address: '10.0.0.1', port: 4100 } }),
-      pushImages: (input) => this.step('pushImages', { bytes: 500, seconds: 0.1 }, input),
+      pushImages: (input) => this.stepWith('pushImages', input, { bytes: 500, seconds: 0.1 }),
       startLazyPages: () => this.step('startLazyPages', undefined),
       restore: (input) => this.step('restore', () => ({ runningAt: Date.now(), seconds: 0.3, pageBytes: input.lazyPages ? 0 : 64 << 20 }), input),
       awaitPagesDrained: () => this.step('awaitPagesDrained', { seconds: 1.5, drainedAt: Date.now() }),

@@ -142,6 +142,15 @@ describe('MigrationWorkflow', () => {
     expect(report.phases.map((p) => p.phase)).toEqual(expect.arrayContaining(['checkpoint', 'transfer', 'restore', 'verify', 'commit']));
   });
 
+  it('runs the steps one by one where a host\'s worker is of a build that would not wait', async () => {
+    const fleet = newFleet();
+    fleet.beta.waitsWhenReady = false;
+    const report = await migrate(fleet, name(), { strategy: 'page-server' });
+    expect(report.outcome).toBe('migrated');
+    expect(fleet.alpha.inputs.get('pushImages')).not.toHaveProperty('whenReady');
+    expect(fleet.log.slice(fleet.log.indexOf('alpha:checkpoint'), fleet.log.indexOf('beta:verify') + 1)).toEqual(['alpha:checkpoint', 'alpha:pushImages', 'beta:restore', 'beta:verify']);
+  });
+
   // Each forward step that fails, and what must be undone, newest first.
   const cases: [Step, string, string[]][] = [
     // From the first copy on the source keeps a record of it, which its undo clears.
