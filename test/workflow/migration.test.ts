@@ -429,6 +429,8 @@ describe('MigrationWorkflow', () => {
     const report = await withWorkers(t.env, t.bundle, fleet, async () => {
       const handle = await startMigration(t.env.client, { container, source: 'alpha', target: 'beta' });
       await stall.entered;
+      // The push starts on the host as the dump ends there; the workflow hears of it a moment later.
+      for (let i = 0; i < 50 && (await handle.query(progressQuery)).phase !== 'transfer'; i++) await new Promise((r) => setTimeout(r, 100));
       expect((await handle.query(progressQuery)).phase).toBe('transfer');
       expect(await abortMigration(t.env.client, container, 'maintenance window closed')).toEqual({ phase: 'transfer' });
       return resultOf(handle);
