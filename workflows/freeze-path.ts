@@ -5,10 +5,9 @@
 // of any cancels the others, and waits until every host has confirmed, before the caller
 // rolls back. With the server far from the hosts, each hand-off cost two round trips.
 import { CancellationScope } from '@temporalio/workflow';
-import { PAGE_SIZE } from '../policy/convergence';
 import type { ConcreteStrategy } from '../policy/strategy';
 import { onHost, type MigrationContext } from './context';
-import { finalSyncWindow, holdFront, preCopyRounds } from './state-transfer';
+import { finalSyncWindow, holdFront, preCopyRounds, recordDump, recordTransfer } from './state-transfer';
 
 /** The strategies whose state is complete on the target before its restore. */
 export type WholeStateStrategy = Exclude<ConcreteStrategy, 'post-copy'>;
@@ -49,15 +48,12 @@ export async function freezeToVerified(ctx: MigrationContext, strategy: WholeSta
   const { ghostLimitBytes } = request.options;
   await together(() => {
     const dumped = onHost(source, 'checkpoint', () => source.once.checkpoint({ ...dumpRef, pageServer, target: hosts.target, ghostLimitBytes })).then((dump) => {
-      tracker.frozenAt = dump.frozenAt;
-      tracker.network.connections = dump.connections ?? null;
-      if (streamed) tracker.pageServerBytes += dump.pagesWritten * PAGE_SIZE;
+      recordDump(ctx, dump, streamed);
       ctx.enter('transfer');
     });
     const pushing = onHost(source, 'transfer', () => source.long.pushImages({ ...run, target: hosts.target, changedWithinSeconds, whenReady: true }));
     const pushed = Promise.all([dumped, pushing]).then(([, images]) => {
-      tracker.rsyncBytes += images.bytes;
-      tracker.volumeCopies(images.volumes, 'finalSyncSeconds');
+      recordTransfer(ctx, images);
       ctx.enter('restore');
     });
     const restoring = onHost(target, 'restore', () => target.long.restore({ ...run, whenReady: true }));

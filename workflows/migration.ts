@@ -259,18 +259,16 @@ async function restore(ctx: MigrationContext, lazyPages: PageServerEndpoint | un
   // Pushed before restore starts: a restore that fails half-way may still leave a process.
   // After a post-copy restore, though, the target's copy may hold the only current state:
   // it is not stopped, the unwind halts before resuming the source, and the run fails red.
-  let targetRanPostCopy = false;
   ctx.compensations.push(
     'stopTargetContainer',
-    () => (targetRanPostCopy ? Promise.reject(new Error(postCopyNoWayBack(request.source, request.target))) : target.undo.stopTargetContainer(run)),
+    () => (tracker.postCopyRunning ? Promise.reject(new Error(postCopyNoWayBack(request.source, request.target))) : target.undo.stopTargetContainer(run)),
     { essential: true, haltOnFailure: true },
   );
   if (lazyPages) await onHost(target, 'restore', () => target.quick.startLazyPages({ ...run, pageServer: lazyPages }));
   // A lazy-pages daemon serves one restore: a post-copy restore is not retried in place.
   const restoring = lazyPages ? target.once : target.long;
   const restored = await onHost(target, 'restore', () => restoring.restore({ ...run, lazyPages: lazyPages !== undefined }));
-  targetRanPostCopy = lazyPages !== undefined;
-  tracker.postCopyRunning = targetRanPostCopy;
+  tracker.postCopyRunning = lazyPages !== undefined;
   tracker.runningAt = restored.runningAt;
   tracker.pageBytes = restored.pageBytes;
 }

@@ -2,7 +2,7 @@
 // and "ready to restore". Each strategy ends with the source frozen and the target holding
 // a complete image set, except post-copy, where the source still holds the pages.
 import { PAGE_SIZE, decide } from '../policy/convergence';
-import type { PageServerEndpoint } from '../policy/host-contract';
+import type { CheckpointResult, PageServerEndpoint, TransferResult } from '../policy/host-contract';
 import type { ConcreteStrategy } from '../policy/strategy';
 import { onHost, type MigrationContext } from './context';
 import { onFront } from './front';
@@ -29,7 +29,7 @@ export function finalSyncWindow({ tracker }: MigrationContext): number {
 
 /** Freeze and dump; pages stream to a page server on the target, or go to disk first. */
 async function finalDump(ctx: MigrationContext, opts: { streamed: boolean; parentRound?: number }): Promise<void> {
-  const { source, target, run, tracker, hosts, request } = ctx;
+  const { source, target, run, hosts, request } = ctx;
   ctx.enter('checkpoint');
   const dumpRef = { ...run, parentRound: opts.parentRound };
   const pageServer = opts.streamed ? await onHost(target, 'checkpoint', () => target.quick.startPageServer(dumpRef)) : undefined;
@@ -37,9 +37,20 @@ async function finalDump(ctx: MigrationContext, opts: { streamed: boolean; paren
   // Only the final dump carries files (locks, ghosts): pre-dump rounds copy memory alone.
   const { ghostLimitBytes } = request.options;
   const dump = await onHost(source, 'checkpoint', () => source.once.checkpoint({ ...dumpRef, pageServer, target: hosts.target, ghostLimitBytes }));
+  recordDump(ctx, dump, opts.streamed);
+}
+
+/** What the report keeps of the final dump: the freeze, the connections, the pages streamed. */
+export function recordDump({ tracker }: MigrationContext, dump: CheckpointResult, streamed: boolean): void {
   tracker.frozenAt = dump.frozenAt;
   tracker.network.connections = dump.connections ?? null;
-  if (opts.streamed) tracker.pageServerBytes += dump.pagesWritten * PAGE_SIZE;
+  if (streamed) tracker.pageServerBytes += dump.pagesWritten * PAGE_SIZE;
+}
+
+/** What the report keeps of the push after the freeze: bytes, and each volume's final sync. */
+export function recordTransfer({ tracker }: MigrationContext, images: TransferResult): void {
+  tracker.rsyncBytes += images.bytes;
+  tracker.volumeCopies(images.volumes, 'finalSyncSeconds');
 }
 
 /** Just before the freeze: the front holds new requests and lets the source finish the ones in flight. */
@@ -101,11 +112,10 @@ export async function transferState(ctx: MigrationContext, strategy: ConcreteStr
       lazyPages = await lazyDump(ctx);
       break;
   }
-  const { source, run, tracker, hosts } = ctx;
+  const { source, run, hosts } = ctx;
   ctx.enter('transfer');
   const changedWithinSeconds = finalSyncWindow(ctx);
   const images = await onHost(source, 'transfer', () => source.long.pushImages({ ...run, target: hosts.target, changedWithinSeconds }));
-  tracker.rsyncBytes += images.bytes;
-  tracker.volumeCopies(images.volumes, 'finalSyncSeconds');
+  recordTransfer(ctx, images);
   return { lazyPages };
 }
