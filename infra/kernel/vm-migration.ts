@@ -213,7 +213,7 @@ async function main(): Promise<void> {
       }, { workflowTaskTimeoutMs: 120_000 });
       const report = await followMigration(handle, { onProgress: (p) => say(`${formatProgress(p)}, rounds ${p.rounds.map((r) => r.pagesWritten).join(',')}`) });
       const afterRestore = report.outcome === 'migrated' ? await counter(beta) : null;
-      // And back with post-copy (experimental), on this older kernel too: it migrates, or
+      // And back with post-copy, on this older kernel too: it migrates, or
       // it is back on beta; either way the counter must go on somewhere.
       const postCopy = afterRestore === null ? null : await postCopyBack(client, beta, alpha);
       const fencing = await fencingOnCgroupV2();

@@ -77,7 +77,7 @@ export interface SourceActivities {
    */
   checkpoint(input: DumpRef & HeldStateOptions & { pageServer?: PageServerEndpoint; target?: Peer }): Promise<CheckpointResult>;
   /**
-   * Source, post-copy (experimental): freeze and dump all but the memory, then keep serving
+   * Source, post-copy: freeze and dump all but the memory, then keep serving
    * the pages until the target has them all. The source stays frozen meanwhile.
    */
   postCopyDump(input: RunRef & HeldStateOptions): Promise<LazyDumpResult>;
