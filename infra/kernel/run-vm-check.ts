@@ -52,8 +52,10 @@ function lastActivity(dir: string): number {
 /** A guest that wrote nothing for this long has hung (seen once under emulation). */
 const STALL_MS = 8 * 60_000;
 
-/** Boots the VM and runs the migrations once; null when the guest hung and was stopped. */
-async function attempt(vm: Extract<VmAvailability, { ok: true }>, bundle: string, script: string): Promise<VmMigrationResult | null> {
+type Plan = 'check' | 'ratio';
+
+/** Boots the VM and runs the plan's migrations once; what it wrote, or null when the guest hung and was stopped. */
+async function attempt(vm: Extract<VmAvailability, { ok: true }>, bundle: string, script: string, plan: Plan): Promise<Record<string, unknown> | null> {
   // A directory the VM writes its progress and CRIU logs to, readable here while it runs.
   const share = mkdtempSync(path.join(godwitHome(), 'kernel', 'run-'));
   const progress = () => (existsSync(path.join(share, 'progress.log')) ? readFileSync(path.join(share, 'progress.log'), 'utf8') : '(no progress)');
@@ -67,7 +69,7 @@ async function attempt(vm: Extract<VmAvailability, { ok: true }>, bundle: string
     vm.vng,
     [
       '--run', vm.kernel, '--disable-microvm', '--disable-kvm', '--memory', '3G', '--cpus', '2', `--rwdir=${share}`, '--',
-      'env', `GODWIT_HOME=${godwitHome()}`, `GODWIT_WORKFLOW_BUNDLE=${bundle}`, `GODWIT_VM_SHARE=${share}`, process.execPath, script,
+      'env', `GODWIT_HOME=${godwitHome()}`, `GODWIT_WORKFLOW_BUNDLE=${bundle}`, `GODWIT_VM_SHARE=${share}`, `GODWIT_VM_PLAN=${plan}`, process.execPath, script,
     ],
     {
       timeoutMs: 20 * 60_000,
@@ -84,11 +86,38 @@ async function attempt(vm: Extract<VmAvailability, { ok: true }>, bundle: string
     return null;
   }
   if (!existsSync(resultFile)) throw new Error(`the VM wrote no result (vng exit ${result.code}); its progress (logs in ${share}):\n${progress()}`);
-  const parsed = JSON.parse(readFileSync(resultFile, 'utf8')) as { result?: VmMigrationResult; error?: string };
+  const parsed = JSON.parse(readFileSync(resultFile, 'utf8')) as { error?: string } & Record<string, unknown>;
   if (parsed.error) throw new Error(`inside the VM: ${parsed.error}\nprogress (logs in ${share}):\n${progress()}`);
-  const out = parsed.result as VmMigrationResult;
-  const postCopy = out.postCopy ? { ...out.postCopy, report: MigrationReport.parse(out.postCopy.report) } : null;
-  return { ...out, report: MigrationReport.parse(out.report), postCopy };
+  return parsed;
+}
+
+/** Boots the VM for a plan, once more if the guest hung (no log written for 8 minutes). */
+async function inVm(vm: Extract<VmAvailability, { ok: true }>, plan: Plan): Promise<Record<string, unknown>> {
+  const bundle = path.join(godwitHome(), 'kernel', 'workflow-bundle.js');
+  await writeWorkflowBundle(bundle);
+  const script = path.join(projectRoot(), 'dist', 'infra', 'kernel', 'vm-migration.js');
+  const first = await attempt(vm, bundle, script, plan);
+  if (first) return first;
+  const second = await attempt(vm, bundle, script, plan);
+  if (second) return second;
+  throw new Error('the kernel VM hung twice; see the warnings above for its logs');
+}
+
+const parseRun = (run: VmRun): VmRun => ({ ...run, report: MigrationReport.parse(run.report) });
+
+/** Stop-and-copy and pre-copy of one dirtying workload in the VM (vm-migration.ts, plan `ratio`). */
+export interface VmRatioRuns {
+  stopAndCopy: VmRun;
+  /** Null when stop-and-copy did not migrate (pre-copy then starts from the wrong host). */
+  preCopy: VmRun | null;
+  serverSeconds: number;
+  memoryMib: number;
+  dirtyMibPerSec: number;
+}
+
+export async function runRatioInVm(vm: Extract<VmAvailability, { ok: true }>): Promise<VmRatioRuns> {
+  const out = (await inVm(vm, 'ratio')).ratio as VmRatioRuns;
+  return { ...out, stopAndCopy: parseRun(out.stopAndCopy), preCopy: out.preCopy ? parseRun(out.preCopy) : null };
 }
 
 /**
@@ -97,12 +126,6 @@ async function attempt(vm: Extract<VmAvailability, { ok: true }>, bundle: string
  * migration that fails is reported as it is, never retried.
  */
 export async function runPrecopyInVm(vm: Extract<VmAvailability, { ok: true }>): Promise<VmMigrationResult> {
-  const bundle = path.join(godwitHome(), 'kernel', 'workflow-bundle.js');
-  await writeWorkflowBundle(bundle);
-  const script = path.join(projectRoot(), 'dist', 'infra', 'kernel', 'vm-migration.js');
-  const first = await attempt(vm, bundle, script);
-  if (first) return first;
-  const second = await attempt(vm, bundle, script);
-  if (second) return second;
-  throw new Error('the kernel VM hung twice; see the warnings above for its logs');
+  const out = (await inVm(vm, 'check')).result as VmMigrationResult;
+  return { ...parseRun(out), serverSeconds: out.serverSeconds, fencing: out.fencing, postCopy: out.postCopy ? parseRun(out.postCopy) : null };
 }
