@@ -113,14 +113,15 @@ async function useCgroupV1(): Promise<void> {
   await executeOk('mount', ['-t', 'cgroup2', 'cgroup2', path.join(root, 'unified')]);
 }
 
-async function postCopyBack(client: Client, from: HostConfig, to: HostConfig) {
+/** One migration through the chain, with the workload's counter before it and after, wherever it runs then. */
+async function migrateOnce(client: Client, from: HostConfig, to: HostConfig, strategy: 'stop-and-copy' | 'pre-copy' | 'post-copy') {
   const beforeFreeze = await counter(from);
   const handle = await startMigration(
     client,
-    { container: CONTAINER, source: from.name, target: to.name, strategy: 'post-copy', options: { hostTimeoutSeconds: 600 } },
+    { container: CONTAINER, source: from.name, target: to.name, strategy, options: { hostTimeoutSeconds: 600 } },
     { workflowTaskTimeoutMs: 120_000 },
   );
-  const report = await followMigration(handle, { onProgress: (p) => say(`post-copy: ${formatProgress(p)}`) });
+  const report = await followMigration(handle, { onProgress: (p) => say(`${strategy}: ${formatProgress(p)}`) });
   const runningOn = report.runningOn === to.name ? to : from;
   const afterRestore = await counter(runningOn).catch(() => null);
   return { report, counter: { beforeFreeze, afterRestore } };
@@ -154,24 +155,14 @@ async function fencingOnCgroupV2(): Promise<FencingResult & { cgroup: string }> 
  * something even where the seconds do not.
  */
 async function ratioRuns(client: Client, alpha: HostConfig, beta: HostConfig) {
-  const leg = async (from: HostConfig, to: HostConfig, strategy: 'stop-and-copy' | 'pre-copy') => {
-    const beforeFreeze = await counter(from);
-    const handle = await startMigration(
-      client,
-      { container: CONTAINER, source: from.name, target: to.name, strategy, options: { hostTimeoutSeconds: 600 } },
-      { workflowTaskTimeoutMs: 120_000 },
-    );
-    const report = await followMigration(handle, { onProgress: (p) => say(`${strategy}: ${formatProgress(p)}`) });
-    const afterRestore = await counter(report.runningOn === to.name ? to : from).catch(() => null);
-    return { report, counter: { beforeFreeze, afterRestore } };
-  };
-  const stopAndCopy = await leg(alpha, beta, 'stop-and-copy');
+  const stopAndCopy = await migrateOnce(client, alpha, beta, 'stop-and-copy');
   if (stopAndCopy.report.outcome !== 'migrated') return { stopAndCopy, preCopy: null };
-  return { stopAndCopy, preCopy: await leg(beta, alpha, 'pre-copy') };
+  return { stopAndCopy, preCopy: await migrateOnce(client, beta, alpha, 'pre-copy') };
 }
 
 /** `check` (the kernel test, the default) or `ratio` (`npm run bench -- vm-ratio`). */
 const PLAN = process.env.GODWIT_VM_PLAN === 'ratio' ? 'ratio' : 'check';
+const DIRTY_MIB_PER_SEC = PLAN === 'ratio' ? 3 : 2;
 
 async function main(): Promise<void> {
   say(`starting (${PLAN})`);
@@ -192,7 +183,7 @@ async function main(): Promise<void> {
   // The workload on alpha: 64 MiB, 2 MiB rewritten per second: later rounds stay well below the first even when emulation makes a round take several seconds.
   // The ratio's workload dirties as the benchmark's does: 5 % of its memory a second.
   const rt = new LocalRuntime();
-  const source = await buildWorkloadBundle({ name: CONTAINER, memoryMib: 64, dirtyMibPerSec: PLAN === 'ratio' ? 3 : 2, port: PORT });
+  const source = await buildWorkloadBundle({ name: CONTAINER, memoryMib: 64, dirtyMibPerSec: DIRTY_MIB_PER_SEC, port: PORT });
   const layout = new HostLayout(alpha.stateDir);
   await rt.mkdirp(layout.bundle(CONTAINER));
   await executeOk(tools().rsync, ['-a', `${source}/`, `${layout.bundle(CONTAINER)}/`]);
@@ -230,7 +221,7 @@ async function main(): Promise<void> {
     const running = workers.map((w) => w.run());
     try {
       if (PLAN === 'ratio') {
-        finish({ ratio: { ...(await ratioRuns(client, alpha, beta)), serverSeconds, memoryMib: 64, dirtyMibPerSec: 3 } });
+        finish({ ratio: { ...(await ratioRuns(client, alpha, beta)), serverSeconds, memoryMib: 64, dirtyMibPerSec: DIRTY_MIB_PER_SEC } });
         return;
       }
       const beforeFreeze = await counter(alpha);
@@ -246,7 +237,7 @@ async function main(): Promise<void> {
       const afterRestore = report.outcome === 'migrated' ? await counter(beta) : null;
       // And back with post-copy, on this older kernel too: it migrates, or
       // it is back on beta; either way the counter must go on somewhere.
-      const postCopy = afterRestore === null ? null : await postCopyBack(client, beta, alpha);
+      const postCopy = afterRestore === null ? null : await migrateOnce(client, beta, alpha, 'post-copy');
       const fencing = await fencingOnCgroupV2();
       finish({ result: { report, counter: { beforeFreeze, afterRestore }, serverSeconds, postCopy, fencing } });
     } finally {
