@@ -22,7 +22,7 @@ import type { Fault } from '../../activities/faults';
 import { execute, executeOk } from '../../runtime/exec';
 import type { Strategy } from '../../policy/strategy';
 import type { MigrationRequestInput } from '../../policy/request';
-import type { MigrationReport } from '../../policy/report';
+import type { MigrationReport, Progress } from '../../policy/report';
 import { clearLink, shapeLink } from '../../bench/link';
 import { GodwitError, RollbackFailedError } from '../../client/errors';
 import { HEARTBEAT_FILE } from '../../infra/demo/workload';
@@ -91,16 +91,42 @@ afterAll(async () => {
 
 afterEach(() => clearFaults(lab));
 
-/** Waits until the migration reports `phase` (the delay holds it there). */
+/** How long a cell waits for its migration to reach the phase its fault is for. */
+const REACH_SECONDS = 150;
+
+/**
+ * Waits until the migration reports `phase` (the delay holds it there). Fails at once when
+ * the migration has left the phase or ended, saying where it went, so a cell never applies
+ * its fault to a phase it missed. The wait is longer than a quick step's 45 s timeout: a
+ * step whose task went to a worker killed in an earlier cell is found lost by that timeout
+ * and retried, which is the product working; such a slow arrival is logged with its phases.
+ */
 async function reach(container: string, phase: Phase): Promise<void> {
   const handle = client.workflow.getHandle(`godwit-migrate-${container}`);
-  const deadline = Date.now() + 60_000;
+  const started = Date.now();
+  const deadline = started + REACH_SECONDS * 1000;
+  let last: Progress | null = null;
   while (Date.now() < deadline) {
-    const progress = await handle.query(progressQuery).catch(() => null);
-    if (progress?.phase === phase) return;
+    last = (await handle.query(progressQuery).catch(() => null)) ?? last;
+    if (last?.phase === phase) {
+      if (Date.now() - started > 20_000) console.warn(`fault matrix: ${container} took ${((Date.now() - started) / 1000).toFixed(0)} s to reach ${phase}: ${describePhases(last)}`);
+      return;
+    }
+    const status = (await handle.describe().catch(() => null))?.status.name;
+    if (last?.phases.some((p) => p.phase === phase && p.endedAt !== null) || (status && status !== 'RUNNING')) {
+      throw new Error(`the migration of ${container} passed ${phase} before the fault: workflow ${status ?? 'unknown'}, ${describePhases(last)}`);
+    }
     await sleep(100);
   }
-  throw new Error(`the migration of ${container} never reached ${phase}`);
+  throw new Error(`the migration of ${container} never reached ${phase} in ${REACH_SECONDS} s: ${describePhases(last)}`);
+}
+
+/** "prepare 1.2 s, checkpoint 0.3 s, transfer (running 4.1 s)": where a migration spent its time. */
+function describePhases(progress: Progress | null): string {
+  if (!progress) return 'no progress answered';
+  const now = Date.now();
+  const phases = progress.phases.map((p) => (p.endedAt === null ? `${p.phase} (running ${((now - p.startedAt) / 1000).toFixed(1)} s)` : `${p.phase} ${((p.endedAt - p.startedAt) / 1000).toFixed(1)} s${p.ok === false ? ' failed' : ''}`));
+  return `phase ${progress.phase}; ${phases.join(', ') || 'no phase recorded'}`;
 }
 
 async function killWorker(name: string): Promise<void> {
