@@ -3,12 +3,9 @@
 // reinterpreted by a shell.
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
+import { armTermination, type TerminationOptions } from './termination';
 
-export interface ExecOptions {
-  /** Aborting sends SIGTERM, then SIGKILL after `killGraceMs`. */
-  signal?: AbortSignal;
-  timeoutMs?: number;
-  killGraceMs?: number;
+export interface ExecOptions extends TerminationOptions {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   /**
@@ -100,24 +97,14 @@ export function execute(command: string, args: readonly string[], options: ExecO
     child.stdout?.on('data', onData('stdout'));
     child.stderr?.on('data', onData('stderr'));
 
-    let killTimer: NodeJS.Timeout | undefined;
-    const terminate = () => {
-      child.kill('SIGTERM');
-      killTimer = setTimeout(() => child.kill('SIGKILL'), options.killGraceMs ?? 5000);
-    };
-    const timeout = options.timeoutMs ? setTimeout(terminate, options.timeoutMs) : undefined;
-    options.signal?.addEventListener('abort', terminate, { once: true });
+    const disarm = armTermination(options, (signal) => child.kill(`SIG${signal}`));
 
     child.on('error', (err) => {
-      clearTimeout(timeout);
-      clearTimeout(killTimer);
-      options.signal?.removeEventListener('abort', terminate);
+      disarm();
       reject(new CommandError(command, args, { code: null, signal: null, stdout: output.stdout, stderr: `${output.stderr}${err.message}` }, `could not start: ${err.message}`));
     });
     child.on('close', (code, signal) => {
-      clearTimeout(timeout);
-      clearTimeout(killTimer);
-      options.signal?.removeEventListener('abort', terminate);
+      disarm();
       output.flush();
       resolve({ code, signal, stdout: output.stdout, stderr: output.stderr });
     });

@@ -1,8 +1,7 @@
 // The frames between the worker and the remote executor (runtime/executor-program.ts has the
 // other end and the list of messages): a 4-byte big-endian length, one type letter, then
 // fields each with a 4-byte length. Only data travels: arguments are never parsed by anything.
-
-export type ExecutorSignal = 'TERM' | 'KILL';
+import type { StopSignal } from './termination';
 
 /**
  * The executor's first line, alone on it, before any frame: what a login shell's rc file may
@@ -23,7 +22,7 @@ export type ExecutorRequest =
       env: readonly (readonly [string, string])[];
       argv: readonly string[];
     }
-  | { kind: 'kill'; id: number; signal: ExecutorSignal };
+  | { kind: 'kill'; id: number; signal: StopSignal };
 
 export type ExecutorReply =
   | { kind: 'hello'; version: string; pid: number }

@@ -6,7 +6,8 @@ import { StringDecoder } from 'node:string_decoder';
 import type { Readable, Writable } from 'node:stream';
 import { addedEnvironment } from './added-environment';
 import { CommandError, OutputCollector, type ExecOptions, type ExecResult } from './exec';
-import { encodeRequest, ReplyReader, type ExecutorReply, type ExecutorSignal } from './executor-protocol';
+import { armTermination, type StopSignal } from './termination';
+import { encodeRequest, ReplyReader, type ExecutorReply } from './executor-protocol';
 
 export interface ExecutorStreams {
   /** The executor's stdin. */
@@ -40,7 +41,7 @@ export interface RunningCommand {
   /** Settles when the command has exited and its output has ended, or the executor is gone. */
   end: Promise<CommandEnd>;
   /** Signals the program on the host (nothing once it has exited). */
-  kill(signal: ExecutorSignal): void;
+  kill(signal: StopSignal): void;
 }
 
 interface Outstanding {
@@ -138,17 +139,9 @@ export class RemoteExecutor {
       { onOutput: (stream, data) => output.push(stream, decoders[stream].write(data)) },
     );
 
-    let killTimer: NodeJS.Timeout | undefined;
-    const terminate = () => {
-      running.kill('TERM');
-      killTimer = setTimeout(() => running.kill('KILL'), options.killGraceMs ?? 5000);
-    };
-    const timeout = options.timeoutMs ? setTimeout(terminate, options.timeoutMs) : undefined;
-    options.signal?.addEventListener('abort', terminate, { once: true });
+    const disarm = armTermination(options, (signal) => running.kill(signal));
     const end = await running.end;
-    clearTimeout(timeout);
-    clearTimeout(killTimer);
-    options.signal?.removeEventListener('abort', terminate);
+    disarm();
 
     for (const stream of ['stdout', 'stderr'] as const) {
       const rest = decoders[stream].end();

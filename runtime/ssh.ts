@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import { Client, type ClientChannel, type ConnectConfig, type SFTPWrapper } from 'ssh2';
 import { addedEnvironment } from './added-environment';
 import { CommandError, OutputCollector, type ExecOptions, type ExecResult } from './exec';
+import { armTermination } from './termination';
 import type { HostProcess, HostRuntime, LoopbackListener } from './host-runtime';
 import type { RemoteExecutor } from './remote-executor';
 import { startSshExecutor } from './ssh-executor';
@@ -206,21 +207,12 @@ export class SshRuntime implements HostRuntime {
         exit = { code: signal ? null : code, signal: signal ? (`SIG${signal}` as NodeJS.Signals) : null };
       });
 
-      let killTimer: NodeJS.Timeout | undefined;
       // Closing the channel does not stop a remote program: kill it by pid on the host.
-      const kill = (signal: 'TERM' | 'KILL') => {
+      const disarm = armTermination(options, (signal) => {
         if (remotePid !== null) void this.execute('kill', [`-${signal}`, String(remotePid)]).catch(() => undefined);
-      };
-      const terminate = () => {
-        kill('TERM');
-        killTimer = setTimeout(() => kill('KILL'), options.killGraceMs ?? 5000);
-      };
-      const timeout = options.timeoutMs ? setTimeout(terminate, options.timeoutMs) : undefined;
-      options.signal?.addEventListener('abort', terminate, { once: true });
+      });
       channel.on('close', () => {
-        clearTimeout(timeout);
-        clearTimeout(killTimer);
-        options.signal?.removeEventListener('abort', terminate);
+        disarm();
         output.flush();
         resolve({ ...exit, stdout: output.stdout, stderr: output.stderr });
       });
