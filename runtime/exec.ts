@@ -2,7 +2,7 @@
 // which always passes an argument array (never a shell string), so no input can be
 // reinterpreted by a shell.
 import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { appendFileSync, closeSync, openSync } from 'node:fs';
 import { armTermination, type TerminationOptions } from './termination';
 
 export interface ExecOptions extends TerminationOptions {
@@ -77,6 +77,16 @@ export class OutputCollector {
   }
 }
 
+/**
+ * With GODWIT_TRACE_COMMANDS set to a file, every command is appended to it with its start
+ * and duration: where a step's time goes, for a profile of the critical path.
+ */
+const TRACE_FILE = process.env.GODWIT_TRACE_COMMANDS;
+
+function trace(startedAt: number, command: string, args: readonly string[]): void {
+  if (TRACE_FILE) appendFileSync(TRACE_FILE, `${new Date(startedAt).toISOString()} ${process.pid} ${Date.now() - startedAt}ms ${[command, ...args].join(' ').slice(0, 200)}\n`);
+}
+
 /** Runs `command` with `args` and resolves with its output whatever the exit code. */
 export function execute(command: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
@@ -84,6 +94,7 @@ export function execute(command: string, args: readonly string[], options: ExecO
       reject(new CommandError(command, args, { code: null, signal: null, stdout: '', stderr: '' }, 'aborted before start'));
       return;
     }
+    const startedAt = Date.now();
     const child = spawn(command, [...args], {
       shell: false,
       cwd: options.cwd,
@@ -105,6 +116,7 @@ export function execute(command: string, args: readonly string[], options: ExecO
     });
     child.on('close', (code, signal) => {
       disarm();
+      trace(startedAt, command, args);
       output.flush();
       resolve({ code, signal, stdout: output.stdout, stderr: output.stderr });
     });

@@ -9,8 +9,9 @@ export async function until(ready: () => Promise<boolean>, signal: AbortSignal, 
 }
 
 /**
- * How often a step of the freeze-to-running path looks for the one before it on its host:
- * every wait here is downtime, and the look is a file's existence.
+ * How often a step of the freeze-to-running path looks for the one before it on its host,
+ * or for a daemon it started to be ready (post-copy's dump, the lazy-pages daemon): every
+ * wait here is downtime, and the look is a file read.
  */
 export const READY_POLL_MS = 10;
 

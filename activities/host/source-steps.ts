@@ -20,7 +20,7 @@ import { readText, type HostContext } from './context';
 import { checkHost, cpuinfoDir, dumpableHere, preflightRoot } from './preflight';
 import { settleEarlierAttempts, stopEarlierCopies } from './stragglers';
 import { dumpOptions, toPageServer, toReceiver } from './transport';
-import { until, whenReady } from './polling';
+import { READY_POLL_MS, until, whenReady } from './polling';
 import { recordFencedPorts, unfenceNewConnections } from './fence';
 import { findVolumes, pushVolumes, removeVolumes } from './volumes';
 import { dropRelinks, relinkRemaps } from './link-remaps';
@@ -287,7 +287,7 @@ export function sourceSteps(ctx: HostContext): SourceActivities {
           if ((await daemonPid(rt, pidFile, imagePath)) !== null) return false;
           const runcSays = (await readText(rt, path.join(workPath, 'runc.out'))).trim().split('\n').slice(-2).join('\n');
           throw new Error(`post-copy dump of ${run.container} failed${runcSays ? `: ${runcSays}` : ''}${await runc.criuLogErrors(workPath, 'dump.log')}`);
-        }, signal),
+        }, signal, READY_POLL_MS),
       );
       // Left running, CRIU removed its link remaps before serving; the target needs them.
       await relinkRemaps(ctx, run, imagePath);

@@ -12,7 +12,7 @@ import { readText, type HostContext } from './context';
 import { checkHost, cpuinfoDir, preflightRoot } from './preflight';
 import { settleEarlierAttempts } from './stragglers';
 import { tlsFiles } from './transport';
-import { until, whenReady } from './polling';
+import { READY_POLL_MS, until, whenReady } from './polling';
 import { restoreFromImages, restoreWorkPath } from './restore';
 import { checkVolumesRoom, placementOf } from './volumes';
 import { holdRestoredPorts, unfenceNewConnections } from './fence';
@@ -122,7 +122,7 @@ export function targetSteps(ctx: HostContext): TargetActivities {
           if (await ready()) return true;
           if ((await daemonPid(rt, pidFile, workDir)) !== null) return false;
           throw new Error(`CRIU lazy-pages daemon on host ${host.name} exited${await runc.criuLogErrors(workDir, 'lazy-pages.log')}`);
-        }, signal),
+        }, signal, READY_POLL_MS),
       );
     },
 

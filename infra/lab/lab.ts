@@ -173,6 +173,8 @@ export function receiverConfig(host: LabHostState, allowed: readonly string[]): 
     'numeric ids = yes',
     // Peers are addresses, not names: a reverse lookup would only wait on DNS the lab lacks.
     'reverse lookup = no',
+    // Its small replies otherwise wait on the peer's delayed ACK (runtime/rsync.ts says more).
+    'socket options = TCP_NODELAY',
     `pid file = ${path.join(host.stateDir, 'receiver.pid')}`,
     `log file = ${path.join(host.stateDir, 'receiver.log')}`,
     '[godwit]',

@@ -1,4 +1,4 @@
-import { mkdtempSync, existsSync } from 'node:fs';
+import { mkdtempSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CommandError, execute, executeOk } from '../../runtime/exec';
@@ -26,6 +26,30 @@ describe('running programs', () => {
     setTimeout(() => controller.abort(), 100);
     const result = await started;
     expect(result.signal).toBe('SIGTERM');
+  });
+
+  it('stops a program that outlives its timeout, with KILL when it ignores TERM', async () => {
+    const result = await execute('/bin/sh', ['-c', "trap '' TERM; exec sleep 30"], { timeoutMs: 100, killGraceMs: 100 });
+    expect(result.signal).toBe('SIGKILL');
+  });
+
+  it('appends every command with its duration to GODWIT_TRACE_COMMANDS, for a profile', async () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'godwit-trace-')), 'trace.log');
+    process.env.GODWIT_TRACE_COMMANDS = file;
+    try {
+      // The file is read once, when the module loads: as a worker started with it set.
+      await jest.isolateModulesAsync(async () => {
+        const traced = await import('../../runtime/exec');
+        await traced.executeOk('/bin/echo', ['first']);
+        await traced.executeOk('/bin/echo', ['second']);
+      });
+    } finally {
+      delete process.env.GODWIT_TRACE_COMMANDS;
+    }
+    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z \d+ \d+ms \/bin\/echo first$/);
+    expect(lines[1]).toMatch(/\/bin\/echo second$/);
   });
 
   it('reports a program that does not exist', async () => {
