@@ -29,11 +29,33 @@ export async function daemonPid(rt: HostRuntime, pidFile: string, marker: string
   const pid = Number((await rt.readFile(pidFile)).toString('utf8').trim());
   if (!Number.isInteger(pid) || pid <= 0) return null;
   try {
-    const argv = (await rt.readFile(`/proc/${pid}/cmdline`)).toString('utf8').split('\0');
-    return mentions(argv, marker) ? pid : null;
+    const argv = await argvOf(rt, pid);
+    return argv && mentions(argv, marker) ? pid : null;
   } catch {
     return null;
   }
+}
+
+/** How many times an empty cmdline is read again, 5 ms apart, before the process counts as gone. */
+const EXEC_RETRIES = 20;
+
+/**
+ * A process's arguments; null once it has exited. Its cmdline reads empty both while it
+ * execs (start-stop-daemon becoming the daemon: about 1 % of reads in its first 20 ms here)
+ * and as a zombie: only the state in /proc/<pid>/stat tells them apart. Read as gone, the
+ * first made a post-copy dump that had just started look failed.
+ */
+async function argvOf(rt: HostRuntime, pid: number): Promise<string[] | null> {
+  for (let attempt = 0; attempt < EXEC_RETRIES; attempt++) {
+    const cmdline = (await rt.readFile(`/proc/${pid}/cmdline`)).toString('utf8');
+    if (cmdline !== '') return cmdline.split('\0');
+    // "pid (comm) S ...": comm may hold spaces and parentheses, the state follows the last ')'.
+    const stat = (await rt.readFile(`/proc/${pid}/stat`)).toString('utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    if (state === 'Z' || state === 'X') return null;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return null;
 }
 
 /** Whether an argument is `dir` or a path below it, alone or as `--option=path`. */
