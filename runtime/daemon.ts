@@ -51,7 +51,7 @@ async function argvOf(rt: HostRuntime, pid: number): Promise<string[] | null> {
     if (cmdline !== '') return cmdline.split('\0');
     // "pid (comm) S ...": comm may hold spaces and parentheses, the state follows the last ')'.
     const stat = (await rt.readFile(`/proc/${pid}/stat`)).toString('utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    const state = stat[stat.lastIndexOf(')') + 2];
     if (state === 'Z' || state === 'X') return null;
     await new Promise((r) => setTimeout(r, 5));
   }
