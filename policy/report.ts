@@ -104,7 +104,7 @@ export type FrontReport = z.infer<typeof FrontReport>;
 
 /** What a post-copy run did after the container ran on the target. */
 export const PostCopyReport = z.object({
-  /** From the container running on the target to the source's last page: the time it ran on remote memory. */
+  /** From the restore's end on the target to the source's last page: the time it ran on remote memory. */
   drainSeconds: z.number().nonnegative().nullable(),
 });
 export type PostCopyReport = z.infer<typeof PostCopyReport>;

@@ -270,6 +270,7 @@ async function restore(ctx: MigrationContext, lazyPages: PageServerEndpoint | un
   const restored = await onHost(target, 'restore', () => restoring.restore({ ...run, lazyPages: lazyPages !== undefined }));
   tracker.postCopyRunning = lazyPages !== undefined;
   tracker.runningAt = restored.runningAt;
+  tracker.restoredAt = restored.runningAt;
   tracker.pageBytes = restored.pageBytes;
 }
 
@@ -287,8 +288,9 @@ async function verify(ctx: MigrationContext, lazyPages: PageServerEndpoint | und
   if (admitFirst) await admitClients(ctx);
   // The move is complete only when the source has handed over its last page.
   const { drainedAt } = await onHost(source, 'verify', () => source.long.awaitPagesDrained(run));
-  const { runningAt } = ctx.tracker;
-  ctx.tracker.postCopy = { drainSeconds: drainedAt !== undefined && runningAt !== null ? Math.max(0, drainedAt - runningAt) / 1000 : null };
+  // From the restore's end, not from the admission, which may come later and is not the drain.
+  const { restoredAt } = ctx.tracker;
+  ctx.tracker.postCopy = { drainSeconds: drainedAt !== undefined && restoredAt !== null ? Math.max(0, drainedAt - restoredAt) / 1000 : null };
   if (!admitFirst) await healthy();
 }
 

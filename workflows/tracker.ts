@@ -34,6 +34,8 @@ export class MigrationTracker {
   convergence: string | null = null;
   frozenAt: number | null = null;
   runningAt: number | null = null;
+  /** When the restore ended: `runningAt` until the admission moves that later. */
+  restoredAt: number | null = null;
   postCopy: PostCopyReport | null = null;
   abortReason: string | null = null;
   preflight: PreflightSummary | null = null;

@@ -19,15 +19,13 @@ import { LocalRuntime } from '../../runtime/local';
 import { HostLayout } from '../../runtime/layout';
 import { Runc } from '../../runtime/runc';
 import { HOLDER_DIR, holderBundle } from '../fixtures/holder';
-import { clearFaults, host, injectFault, leftovers, statusOn, useLab } from './lab';
+import { host, injectFault, leftovers, statusOn, useLab } from './lab';
 
 jest.setTimeout(120_000);
 
 const session = useLab();
 const NAME = 'e2e-held';
 const MiB = 1024 * 1024;
-
-afterEach(() => clearFaults(session.lab));
 
 /** Runs the holder in the container on `h` (runc exec) and returns its exit code and output. */
 async function holder(h: LabHostState, ...args: string[]): Promise<{ code: number | null; out: string }> {

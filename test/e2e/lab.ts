@@ -16,6 +16,7 @@ import { stopProcess } from '../../infra/lab/processes';
 import { overlaps } from '../../policy/ipv4';
 import type { LabHostState, LabState } from '../../infra/lab/state';
 import type { Fault } from '../../activities/faults';
+import { clearLink } from '../../bench/link';
 
 /** The lab as tests leave it for each other: hosts with their own workers on one subnet, faults honoured. */
 export function testLabOptions(): LabOptions {
@@ -34,8 +35,49 @@ export function routedLabOptions(): LabOptions {
 export const onDifferentSubnets = (a: LabHostState, b: LabHostState) => !overlaps(`${a.address}/24`, `${b.address}/24`);
 
 export async function bringLabUp(): Promise<LabState> {
-  return labUp(testLabOptions());
+  return tidied(await labUp(testLabOptions()));
 }
+
+/** Where a migration keeps its files on a host while it runs. */
+const RUN_DIRECTORIES = ['outgoing', 'incoming', 'work'] as const;
+
+/**
+ * The lab as a test file needs to find it: no shaping a killed benchmark or fault run left on
+ * the links, and no run directories an earlier file's failure left, which every later check
+ * of leftovers would report again (one leak once failed 92 tests).
+ */
+async function tidied(lab: LabState): Promise<LabState> {
+  await clearLink(lab);
+  tidyAfterTest(lab);
+  return lab;
+}
+
+/**
+ * After each test, once it has checked its own leftovers: faults off, run directories gone,
+ * so that the next test's check is about that test alone.
+ */
+export function tidyAfterTest(lab: LabState | undefined): void {
+  if (!lab) return; // the lab never came up: the test file's own failure says why
+  clearFaults(lab);
+  const cleared = clearRunDirectories(lab);
+  if (cleared.length > 0) console.warn(`lab: cleared run directories left behind: ${cleared.join(', ')}`);
+}
+
+/** Removes the run directories on every host (the lab's own `run-*` excepted) and says which. */
+function clearRunDirectories(lab: LabState): string[] {
+  const cleared: string[] = [];
+  for (const h of lab.hosts) {
+    for (const dir of RUN_DIRECTORIES) {
+      const full = path.join(h.stateDir, dir);
+      for (const entry of existsSync(full) ? readdirSync(full).filter((e) => !e.startsWith('run-')) : []) {
+        rmSync(path.join(full, entry), { recursive: true, force: true });
+        cleared.push(`${h.name}:${dir}/${entry}`);
+      }
+    }
+  }
+  return cleared;
+}
+
 
 export interface LabSession {
   lab: LabState;
@@ -50,9 +92,10 @@ export function useLab(options: LabOptions = testLabOptions(), restore?: LabOpti
   const session = {} as LabSession;
   let close: (() => Promise<void>) | undefined;
   beforeAll(async () => {
-    session.lab = await labUp(options);
+    session.lab = await tidied(await labUp(options));
     ({ client: session.client, close } = await connectToLab());
   }, 180_000);
+  afterEach(() => tidyAfterTest(session.lab));
   afterAll(async () => {
     await close?.();
     if (restore) await labUp(restore);
@@ -96,7 +139,7 @@ export async function statusOn(h: LabHostState, container: string): Promise<stri
  */
 export async function leftovers(h: LabHostState): Promise<string[]> {
   const found: string[] = [];
-  for (const dir of ['outgoing', 'incoming', 'work']) {
+  for (const dir of RUN_DIRECTORIES) {
     const full = path.join(h.stateDir, dir);
     const entries = existsSync(full) ? readdirSync(full).filter((e) => !e.startsWith('run-')) : [];
     found.push(...entries.map((e) => `${dir}/${e}`));

@@ -315,6 +315,18 @@ describe('MigrationWorkflow', () => {
     expect(report.postCopy?.drainSeconds).toBeLessThan(60);
   });
 
+  it('post-copy: the drain counts from the restore, not from a later admission of clients', async () => {
+    const fleet = newFleet();
+    // Held until long after the last page arrived: from the admission, the drain would read 0.
+    fleet.beta.admittedAt = Date.now() + 3_600_000;
+    const report = await migrate(fleet, name(), { strategy: 'post-copy' });
+    expect(report.outcome).toBe('migrated');
+    expect(report.seconds.downtime).toBeGreaterThanOrEqual(3_540);
+    // Verify and the admission ran between the restore and the drain's end: some time passed.
+    expect(report.postCopy?.drainSeconds).toBeGreaterThan(0);
+    expect(report.postCopy?.drainSeconds).toBeLessThan(60);
+  });
+
   it('post-copy: a restore that fails rolls back to the source', async () => {
     const fleet = newFleet();
     fleet.beta.failAt('restore');
