@@ -21,7 +21,8 @@ import { keepUnfinishedLogs, noteKept } from './diagnostics';
 import { fleet } from './hosts';
 import { MigrationContext, onHost } from './context';
 import { transferState } from './state-transfer';
-import { freezeToVerified } from './freeze-path';
+import { freezeToVerified, lazyFreezeToRunning } from './freeze-path';
+import { stopTargetOnUndo } from './target-undo';
 import { Visibility } from './visibility';
 import { DEFAULT_OUTBOUND_LIMIT } from '../policy/slots';
 import { transportProblem, type Transport } from '../policy/transport';
@@ -102,13 +103,13 @@ async function moveContainer(ctx: MigrationContext): Promise<void> {
   if (!ctx.compensations.pending.includes('resumeSource')) undoOnSource(ctx);
   // The freeze-to-running path on the hosts; runs started before it replay step by step.
   if (strategy !== 'post-copy' && planned.freezePathOnHosts && patched('freeze-path-on-hosts')) return freezeToVerified(ctx, strategy);
-  const { lazyPages } = await transferState(ctx, strategy);
-  if (lazyPages) tracker.warnings.push(`post-copy: rollback to ${request.source} was possible only until the restore on ${request.target} started`);
-
-  await restore(ctx, lazyPages);
+  const postCopy = strategy === 'post-copy';
+  if (postCopy && planned.postCopyPathOnHosts && patched('post-copy-freeze-path')) await lazyFreezeToRunning(ctx);
+  else await restore(ctx, (await transferState(ctx, strategy)).lazyPages);
+  if (postCopy) tracker.warnings.push(`post-copy: rollback to ${request.source} was possible only until the restore on ${request.target} started`);
   // A post-copy target runs on the source's pages: there is no way back to cancel to, so a
   // cancellation from here lets the drain and verify finish (an abort is refused, above).
-  await (lazyPages ? CancellationScope.nonCancellable(() => verify(ctx, lazyPages)) : verify(ctx, lazyPages));
+  await (postCopy ? CancellationScope.nonCancellable(() => verify(ctx, postCopy)) : verify(ctx, postCopy));
 }
 
 /** The source's undo: brings the original back, whatever state the run left it in, and clears the run there. */
@@ -137,6 +138,8 @@ interface Planned {
    * older build would run it at once (a push during the dump), so then the steps go one by one.
    */
   freezePathOnHosts: boolean;
+  /** Both hosts run post-copy's freeze-to-running path on their own (workflows/freeze-path.ts). */
+  postCopyPathOnHosts: boolean;
 }
 
 /** Looks up the hosts, asks both what they can do, and plans; nothing changes on a host. */
@@ -213,7 +216,8 @@ async function preflight(ctx: MigrationContext): Promise<Planned> {
   tracker.plan = { requested: request.strategy, strategy: plan.strategy, reason: plan.reason };
   // (An orchestrator worker of an older build returns no limit: the default applies.)
   const freezePathOnHosts = sourceFacts.waitsWhenReady === true && targetFacts.waitsWhenReady === true;
-  return { facts, planOptions, plan, outboundLimit: fleetView.maxOutboundMigrations ?? DEFAULT_OUTBOUND_LIMIT, freezePathOnHosts };
+  const postCopyPathOnHosts = sourceFacts.postCopyWhenReady === true && targetFacts.postCopyWhenReady === true;
+  return { facts, planOptions, plan, outboundLimit: fleetView.maxOutboundMigrations ?? DEFAULT_OUTBOUND_LIMIT, freezePathOnHosts, postCopyPathOnHosts };
 }
 
 /** Puts the bundle on the target; for `auto`, measures the link and plans again. Returns the strategy. */
@@ -254,16 +258,9 @@ async function prepare(ctx: MigrationContext, planned: Planned): Promise<Concret
 
 /** Starts the container on the target from the images (for post-copy, from the source's pages). */
 async function restore(ctx: MigrationContext, lazyPages: PageServerEndpoint | undefined): Promise<void> {
-  const { request, run, tracker, target } = ctx;
+  const { run, tracker, target } = ctx;
   ctx.enter('restore');
-  // Pushed before restore starts: a restore that fails half-way may still leave a process.
-  // After a post-copy restore, though, the target's copy may hold the only current state:
-  // it is not stopped, the unwind halts before resuming the source, and the run fails red.
-  ctx.compensations.push(
-    'stopTargetContainer',
-    () => (tracker.postCopyRunning ? Promise.reject(new Error(postCopyNoWayBack(request.source, request.target))) : target.undo.stopTargetContainer(run)),
-    { essential: true, haltOnFailure: true },
-  );
+  stopTargetOnUndo(ctx);
   if (lazyPages) await onHost(target, 'restore', () => target.quick.startLazyPages({ ...run, pageServer: lazyPages }));
   // A lazy-pages daemon serves one restore: a post-copy restore is not retried in place.
   const restoring = lazyPages ? target.once : target.long;
@@ -275,14 +272,14 @@ async function restore(ctx: MigrationContext, lazyPages: PageServerEndpoint | un
 }
 
 /** The container answers its health check on the target (and, for post-copy, has all its pages). */
-async function verify(ctx: MigrationContext, lazyPages: PageServerEndpoint | undefined): Promise<void> {
+async function verify(ctx: MigrationContext, postCopy: boolean): Promise<void> {
   const { request, run, source, target } = ctx;
   ctx.enter('verify');
   const healthy = () => onHost(target, 'verify', () => target.long.verify({ ...run, healthCheck: request.options.healthCheck }));
   // (Runs started before this order drained first; they replay as they ran.)
-  const admitFirst = lazyPages !== undefined && patched('post-copy-admits-before-drain');
-  if (!lazyPages || admitFirst) await healthy();
-  if (!lazyPages) return;
+  const admitFirst = postCopy && patched('post-copy-admits-before-drain');
+  if (!postCopy || admitFirst) await healthy();
+  if (!postCopy) return;
   // Post-copy: the target is the only live copy from its restore on, so its clients come in
   // now, not after the drain, or the downtime would grow with memory again.
   if (admitFirst) await admitClients(ctx);
@@ -324,9 +321,6 @@ async function switchFront(ctx: MigrationContext): Promise<void> {
     tracker.warnings.push(`front ${front.name} could not switch to ${ctx.request.target}: its clients are not reaching the container (${describeFailure(err)})`);
   }
 }
-
-const postCopyNoWayBack = (source: string, target: string) =>
-  `post-copy: the container already ran on ${target} with pages still on ${source}; resuming ${source} would turn its state back, so Godwit leaves both for an operator`;
 
 interface CheckedPlanOptions extends PlanOptions {
   transport: Transport;

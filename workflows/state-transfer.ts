@@ -82,12 +82,11 @@ export async function preCopyRounds(ctx: MigrationContext): Promise<number> {
 
 /** Post-copy: dump all but the pages; the source keeps serving them from a page server. */
 async function lazyDump(ctx: MigrationContext): Promise<PageServerEndpoint> {
-  const { source, run, tracker, request } = ctx;
+  const { source, run, request } = ctx;
   ctx.enter('checkpoint');
   await holdFront(ctx);
   const dump = await onHost(source, 'checkpoint', () => source.once.postCopyDump({ ...run, ghostLimitBytes: request.options.ghostLimitBytes }));
-  tracker.frozenAt = dump.frozenAt;
-  tracker.network.connections = dump.connections ?? null;
+  recordDump(ctx, dump, false); // no pages in it: they follow from the page server
   return dump.pageServer;
 }
 

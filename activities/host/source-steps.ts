@@ -21,6 +21,7 @@ import { checkHost, cpuinfoDir, dumpableHere, preflightRoot } from './preflight'
 import { settleEarlierAttempts, stopEarlierCopies } from './stragglers';
 import { dumpOptions, toPageServer, toReceiver } from './transport';
 import { READY_POLL_MS, until, whenReady } from './polling';
+import { writeLazyEndpoint } from './lazy-endpoint';
 import { recordFencedPorts, unfenceNewConnections } from './fence';
 import { findVolumes, pushVolumes, removeVolumes } from './volumes';
 import { dropRelinks, relinkRemaps } from './link-remaps';
@@ -140,6 +141,7 @@ export function sourceSteps(ctx: HostContext): SourceActivities {
         volumes,
         network,
         waitsWhenReady: true,
+        postCopyWhenReady: true,
       };
     },
 
@@ -291,6 +293,8 @@ export function sourceSteps(ctx: HostContext): SourceActivities {
       );
       // Left running, CRIU removed its link remaps before serving; the target needs them.
       await relinkRemaps(ctx, run, imagePath);
+      // For a target whose lazy-pages daemon was scheduled with this dump (lazy-endpoint.ts).
+      await writeLazyEndpoint(rt, imagePath, pageServer);
       const result: LazyDumpResult = { frozenAt, seconds: (Date.now() - frozenAt) / 1000, pagesWritten: 0, pageServer, connections };
       await records.write(records.lazyDump(run), result);
       return result;
@@ -311,8 +315,10 @@ export function sourceSteps(ctx: HostContext): SourceActivities {
     },
 
     async pushImages(run): Promise<TransferResult> {
-      // Scheduled with the checkpoint: it starts once the dump is complete here.
-      if (run.whenReady) await heartbeating((signal) => whenReady(async () => (await records.read(records.dump(run))) !== null, signal));
+      // Scheduled with the checkpoint: it starts once the dump is complete here (or, post-copy,
+      // once the dump serves its pages: all but the pages are in the images then).
+      const dumped = async () => (await records.read(records.dump(run))) !== null || (await records.read(records.lazyDump(run))) !== null;
+      if (run.whenReady) await heartbeating((signal) => whenReady(dumped, signal));
       await faults.before('pushImages');
       const pushed = run.whenReady ? await records.read(records.pushed(run)) : null;
       const result = pushed ?? (await pushState(run));

@@ -14,9 +14,18 @@ import { settleEarlierAttempts } from './stragglers';
 import { tlsFiles } from './transport';
 import { READY_POLL_MS, until, whenReady } from './polling';
 import { restoreFromImages, restoreWorkPath } from './restore';
+import { readLazyEndpoint } from './lazy-endpoint';
 import { checkVolumesRoom, placementOf } from './volumes';
 import { holdRestoredPorts, unfenceNewConnections } from './fence';
 import { admitTargetClients, afterTargetRestore, attachmentInBundle, checkAddressFree, prepareTargetNetns, tcpFor } from './network';
+
+/**
+ * The run's lazy-pages daemon accepts restore's call: like the dump, it runs its status-ready
+ * hook once its socket listens.
+ */
+async function lazyPagesReady(ctx: HostContext, run: RunRef): Promise<boolean> {
+  return (await readText(ctx.rt, path.join(restoreWorkPath(ctx, run), 'lazy-pages.log'))).includes('Running status-ready scripts');
+}
 
 /** Images a page server writes: a round's directory, or the final images. */
 const incomingDir = ({ layout }: HostContext, dump: DumpRef) =>
@@ -61,7 +70,7 @@ export function targetSteps(ctx: HostContext): TargetActivities {
       const cpu = await criu.cpuinfoCheck(cpuDir);
       await rt.remove(preflightRoot(ctx, container));
       if (!cpu.compatible) throw preconditionFailed(`host ${host.name} cannot run the source's CPU state: ${cpu.output}`);
-      return { host: host.name, criu: facts, containerExists, freeBytes, cpuCompatible: cpu.compatible, cpuCheckOutput: cpu.output, waitsWhenReady: true };
+      return { host: host.name, criu: facts, containerExists, freeBytes, cpuCompatible: cpu.compatible, cpuCheckOutput: cpu.output, waitsWhenReady: true, postCopyWhenReady: true };
     },
 
     async stageBundle(run) {
@@ -104,18 +113,20 @@ export function targetSteps(ctx: HostContext): TargetActivities {
     },
 
     async startLazyPages(input) {
+      const imagesDir = layout.incomingImages(input.runKey);
+      // Scheduled with the dump: it starts once the images, which say where the pages are, are here.
+      if (input.whenReady) await heartbeating((signal) => whenReady(() => rt.exists(layout.transferred(input.runKey)), signal));
       await faults.before('startLazyPages');
       const pidFile = records.lazyPagesPidFile(input);
-      const imagesDir = layout.incomingImages(input.runKey);
       const workDir = restoreWorkPath(ctx, input);
       const logFile = path.join(workDir, 'lazy-pages.log');
-      // Like the dump, it runs its status-ready hook once its socket accepts restore's call.
-      const ready = async () => (await readText(rt, logFile)).includes('Running status-ready scripts');
+      const ready = () => lazyPagesReady(ctx, input);
       if ((await daemonPid(rt, pidFile, workDir)) !== null && (await ready())) return;
+      const source = input.pageServer ?? (await readLazyEndpoint(rt, imagesDir));
       await rt.mkdirp(workDir);
       await rt.remove(path.join(workDir, 'lazy-pages.socket'));
       await rt.remove(logFile);
-      const args = criu.lazyPagesArgs({ imagesDir, workDir, source: input.pageServer });
+      const args = criu.lazyPagesArgs({ imagesDir, workDir, source });
       await startDaemon(rt, { command: criu.binary, args, pidFile, logFile: path.join(workDir, 'lazy-pages.out') });
       await heartbeating((signal) =>
         until(async () => {
@@ -129,8 +140,13 @@ export function targetSteps(ctx: HostContext): TargetActivities {
     async restore(run): Promise<RestoreResult> {
       const lazyPages = run.lazyPages ?? false;
       const imagePath = layout.incomingImages(run.runKey);
-      // Scheduled with the checkpoint: it starts once the source's last push is here.
-      if (run.whenReady) await heartbeating((signal) => whenReady(() => rt.exists(layout.transferred(run.runKey)), signal));
+      // Scheduled with the checkpoint: it starts once the source's last push is here (and,
+      // post-copy, once the lazy-pages daemon it restores through listens; if that daemon
+      // fails, its own step fails and the workflow cancels this one).
+      if (run.whenReady) {
+        const ready = async () => (await rt.exists(layout.transferred(run.runKey))) && (!lazyPages || (await lazyPagesReady(ctx, run)));
+        await heartbeating((signal) => whenReady(ready, signal));
+      }
       await faults.before('restore', { imagesDir: imagePath });
       await heartbeating((signal) => settleEarlierAttempts(ctx, run, signal));
       const done = await records.read(records.restored(run));

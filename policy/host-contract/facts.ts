@@ -35,6 +35,8 @@ export const SourceFacts = z.object({
   network: NetworkAttachment.nullable().optional(),
   /** Its steps honour `whenReady` (workflows/freeze-path.ts); absent from older workers, which would not wait. */
   waitsWhenReady: z.boolean().optional(),
+  /** Its post-copy steps honour `whenReady` too (workflows/freeze-path.ts); absent from older workers. */
+  postCopyWhenReady: z.boolean().optional(),
 });
 export type SourceFacts = z.infer<typeof SourceFacts>;
 
@@ -47,5 +49,7 @@ export const TargetFacts = z.object({
   cpuCheckOutput: z.string(),
   /** As SourceFacts.waitsWhenReady. */
   waitsWhenReady: z.boolean().optional(),
+  /** As SourceFacts.postCopyWhenReady. */
+  postCopyWhenReady: z.boolean().optional(),
 });
 export type TargetFacts = z.infer<typeof TargetFacts>;

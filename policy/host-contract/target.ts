@@ -30,9 +30,16 @@ export interface TargetActivities {
    * is the target's own, or its loopback (transport ssh-tunnel: reached only through sshd).
    */
   startPageServer(input: DumpRef): Promise<PageServerEndpoint>;
-  /** Target, post-copy: start the daemon that pulls pages from the source as they are touched. */
-  startLazyPages(input: RunRef & { pageServer: PageServerEndpoint }): Promise<void>;
-  /** Target: restore from the images; with `lazyPages`, memory follows through the daemon. */
+  /**
+   * Target, post-copy: start the daemon that pulls pages from the source as they are touched.
+   * Scheduled with the dump (`whenReady`), it has no `pageServer`: it waits for the images
+   * and reads where the source serves its pages from them (activities/host/lazy-endpoint.ts).
+   */
+  startLazyPages(input: RunRef & { pageServer?: PageServerEndpoint } & WhenReady): Promise<void>;
+  /**
+   * Target: restore from the images; with `lazyPages`, memory follows through the daemon
+   * (with `whenReady`, it waits for the images and for that daemon to be ready).
+   */
   restore(input: RunRef & { lazyPages?: boolean } & WhenReady): Promise<RestoreResult>;
   verify(input: RunRef & { healthCheck?: HealthCheck } & WhenReady): Promise<void>;
   /**

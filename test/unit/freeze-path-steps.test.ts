@@ -75,3 +75,61 @@ describe('restore and verify with the transfer', () => {
     expect(h.rt.commandLines('runc').filter((l) => / state /.test(l)).length).toBeGreaterThanOrEqual(2);
   });
 });
+
+describe('post-copy with the dump', () => {
+  const endpointFile = (dir: string) => path.join(dir, 'godwit-page-server.json');
+
+  it('the push waits for the dump to serve its pages, and carries where it serves them', async () => {
+    const h = sourceWithContainer();
+    const pushing = h.attempt('pushImages', push);
+    await later(100);
+    expect(h.rt.commandLines('rsync')).toEqual([]);
+    const dump = await h.attempt('postCopyDump', RUN);
+    await pushing;
+    expect(JSON.parse(h.rt.text(endpointFile(h.layout.outgoingImages(RUN.runKey))) ?? 'null')).toEqual(dump.pageServer);
+    expect(h.rt.commandLines('rsync')[0]).toMatch(/\/outgoing\/run-1\/images\/ rsync:/);
+  });
+
+  function withImages(endpoint?: unknown): TestHost {
+    const h = testHost();
+    const images = h.layout.incomingImages(RUN.runKey);
+    h.rt.put(path.join(images, 'pstree.img'), 'pstree');
+    if (endpoint !== undefined) h.rt.put(endpointFile(images), JSON.stringify(endpoint));
+    return h;
+  }
+  const arrived = (h: TestHost) => h.rt.put(path.join(h.layout.transferred(RUN.runKey), 'run'), 'run-1\n');
+  const daemonStarts = (h: TestHost) => h.rt.calls.filter((c) => c.program === 'start-stop-daemon');
+
+  it('the lazy-pages daemon waits for the images, then serves from where they say the pages are', async () => {
+    const h = withImages({ address: '10.0.0.1', port: 41234 });
+    const starting = h.attempt('startLazyPages', { ...RUN, whenReady: true });
+    await later(100);
+    expect(daemonStarts(h)).toEqual([]);
+    arrived(h);
+    await starting;
+    expect(daemonStarts(h)[0].args).toEqual(expect.arrayContaining(['lazy-pages', '--address', '10.0.0.1', '--port', '41234']));
+  });
+
+  it('images that do not say where the pages are fail the daemon\'s step, naming the file, and start nothing', async () => {
+    const h = withImages();
+    arrived(h);
+    await expect(h.attempt('startLazyPages', { ...RUN, whenReady: true })).rejects.toThrow(/do not say where the source serves its pages \(no godwit-page-server\.json\)/);
+    const bad = withImages({ address: '10.0.0.1', port: 0 });
+    arrived(bad);
+    await expect(bad.attempt('startLazyPages', { ...RUN, whenReady: true })).rejects.toThrow(/godwit-page-server\.json does not name a page server/);
+    expect([...daemonStarts(h), ...daemonStarts(bad)]).toEqual([]);
+  });
+
+  it('the restore waits for the lazy-pages daemon as well as the images', async () => {
+    const h = withImages({ address: '10.0.0.1', port: 41234 });
+    h.rt.put(h.layout.stagedMarker(RUN.runKey), '');
+    h.rt.put(path.join(h.layout.bundle(RUN.container), 'config.json'), '{}');
+    arrived(h);
+    const restoring = h.attempt('restore', { ...RUN, lazyPages: true, whenReady: true });
+    await later(100);
+    expect(runcCalls(h.rt, 'restore')).toEqual([]); // images here, daemon not yet
+    await h.attempt('startLazyPages', { ...RUN, whenReady: true });
+    await restoring;
+    expect(runcCalls(h.rt, 'restore')).toHaveLength(1);
+  });
+});

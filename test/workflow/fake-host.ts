@@ -20,20 +20,37 @@ export class StepsDone {
     this.waiters = this.waiters.filter((w) => (w.ready(this.done) ? (w.wake(), false) : true));
   }
 
-  /** Resolves once some host finished `step` (any host: the transfer's marker comes from the source). */
-  until(step: Step, host?: string): Promise<void> {
-    const ready = (done: ReadonlySet<string>) => [...done].some((d) => (host ? d === `${host}:${step}` : d.endsWith(`:${step}`)));
+  /** Resolves once some host finished one of `steps` (any host: the transfer's marker comes from the source). */
+  until(steps: readonly Step[], host?: string): Promise<void> {
+    const ready = (done: ReadonlySet<string>) => [...done].some((d) => steps.some((step) => (host ? d === `${host}:${step}` : d.endsWith(`:${step}`))));
     if (ready(this.done)) return Promise.resolve();
     return new Promise((wake) => this.waiters.push({ ready, wake }));
   }
 }
 
-/** What each `whenReady` step waits for: on its own host, or (the images) from any. */
-const WAITS_FOR: Partial<Record<Step, { step: Step; sameHost: boolean }>> = {
-  pushImages: { step: 'checkpoint', sameHost: true },
-  restore: { step: 'pushImages', sameHost: false },
-  verify: { step: 'restore', sameHost: true },
-};
+interface Wait {
+  /** Any one of these steps. */
+  anyOf: Step[];
+  /** On the waiting step's own host, or (the images) from any. */
+  sameHost: boolean;
+}
+
+/** What a `whenReady` step waits for, all of it, as a real host waits (activities/host). */
+function waitsFor(step: Step, input: { lazyPages?: boolean }): Wait[] {
+  const images: Wait = { anyOf: ['pushImages'], sameHost: false };
+  switch (step) {
+    case 'pushImages':
+      return [{ anyOf: ['checkpoint', 'postCopyDump'], sameHost: true }];
+    case 'startLazyPages':
+      return [images];
+    case 'restore':
+      return input.lazyPages ? [images, { anyOf: ['startLazyPages'], sameHost: true }] : [images];
+    case 'verify':
+      return [{ anyOf: ['restore'], sameHost: true }];
+    default:
+      return [];
+  }
+}
 
 export class FakeHost {
   /** Steps that throw: `times` attempts fail (default: all), with a retryable error unless `fatal`. */
@@ -117,12 +134,13 @@ export class FakeHost {
 
   /** A step scheduled with the one before it waits for it, heartbeating, until cancelled. */
   private async whenReady(step: Step, input: unknown): Promise<void> {
-    const waits = WAITS_FOR[step];
-    if (!waits || (input as { whenReady?: boolean } | undefined)?.whenReady !== true) return;
+    const given = (input ?? {}) as { whenReady?: boolean; lazyPages?: boolean };
+    if (given.whenReady !== true) return;
+    const waits = waitsFor(step, given);
     const ctx = Context.current();
     const beat = setInterval(() => ctx.heartbeat(), 200);
     try {
-      await Promise.race([this.done.until(waits.step, waits.sameHost ? this.name : undefined), ctx.cancelled]);
+      await Promise.race([Promise.all(waits.map((w) => this.done.until(w.anyOf, w.sameHost ? this.name : undefined))), ctx.cancelled]);
     } finally {
       clearInterval(beat);
     }
@@ -138,8 +156,8 @@ export class FakeHost {
     const criu = { version: '4.2.1', usable: true, checkOutput: 'Looks good.', ...this.features };
     return {
       preflightSource: ({ container }) =>
-        this.step('preflightSource', { host: this.name, criu, containerStatus: 'running', memoryBytes: 64 << 20, rootfsBytes: 1 << 20, cpuinfo: Buffer.from(container).toString('base64'), waitsWhenReady: this.waitsWhenReady }),
-      preflightTarget: (input) => this.stepWith('preflightTarget', input, { host: this.name, criu, containerExists: false, freeBytes: 1 << 30, cpuCompatible: true, cpuCheckOutput: '', waitsWhenReady: this.waitsWhenReady }),
+        this.step('preflightSource', { host: this.name, criu, containerStatus: 'running', memoryBytes: 64 << 20, rootfsBytes: 1 << 20, cpuinfo: Buffer.from(container).toString('base64'), waitsWhenReady: this.waitsWhenReady, postCopyWhenReady: this.waitsWhenReady }),
+      preflightTarget: (input) => this.stepWith('preflightTarget', input, { host: this.name, criu, containerExists: false, freeBytes: 1 << 30, cpuCompatible: true, cpuCheckOutput: '', waitsWhenReady: this.waitsWhenReady, postCopyWhenReady: this.waitsWhenReady }),
       pushBundle: () => this.step('pushBundle', { bytes: 1000, seconds: 0.1 }),
       stageBundle: () => this.step('stageBundle', undefined),
       measureLink: () => this.step('measureLink', { bytesPerSecond: this.linkBytesPerSecond }),
@@ -148,7 +166,7 @@ export class FakeHost {
       preDump: ({ round }) => this.step('preDump', this.preDumpRounds[round - 1] ?? { round, pagesWritten: 10, pagesSkipped: 16374, seconds: 0.1, bytes: 40960 }),
       postCopyDump: (input) => this.stepWith('postCopyDump', input, { frozenAt: Date.now(), seconds: 0.2, pagesWritten: 0, pageServer: { address: '10.0.0.1', port: 4100 } }),
       pushImages: (input) => this.stepWith('pushImages', input, { bytes: 500, seconds: 0.1 }),
-      startLazyPages: () => this.step('startLazyPages', undefined),
+      startLazyPages: (input) => this.stepWith('startLazyPages', input, undefined),
       restore: (input) => this.step('restore', () => ({ runningAt: Date.now(), seconds: 0.3, pageBytes: input.lazyPages ? 0 : 64 << 20 }), input),
       awaitPagesDrained: () => this.step('awaitPagesDrained', { seconds: 1.5, drainedAt: Date.now() }),
       verify: (input) => this.step('verify', undefined, input),

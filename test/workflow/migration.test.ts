@@ -327,6 +327,47 @@ describe('MigrationWorkflow', () => {
     expect(report.postCopy?.drainSeconds).toBeLessThan(60);
   });
 
+  it('post-copy: the dump, push, lazy-pages daemon and restore are scheduled together, each waiting on its host', async () => {
+    const fleet = newFleet();
+    const stall = fleet.alpha.stallAt('postCopyDump');
+    const container = name();
+    const report = await withWorkers(t.env, t.bundle, fleet, async () => {
+      const handle = await startMigration(t.env.client, { container, source: 'alpha', target: 'beta', strategy: 'post-copy' });
+      await stall.entered;
+      const pending = async () => ((await handle.describe()).raw.pendingActivities ?? []).map((a) => a.activityType?.name).sort();
+      for (let i = 0; i < 50 && (await pending()).length < 4; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(await pending()).toEqual(['postCopyDump', 'pushImages', 'restore', 'startLazyPages']);
+      // None of them started its work: each waits on its host for the one before it.
+      expect(fleet.log.filter((l) => /pushImages|startLazyPages|restore/.test(l))).toEqual([]);
+      stall.release();
+      return resultOf(handle);
+    });
+    expect(report.outcome).toBe('migrated');
+    // No endpoint in its input: it reads from the images where the pages are served.
+    expect(fleet.beta.inputs.get('startLazyPages')).toMatchObject({ whenReady: true });
+    expect(fleet.beta.inputs.get('startLazyPages')).not.toHaveProperty('pageServer');
+    expect(fleet.log.slice(fleet.log.indexOf('alpha:postCopyDump'), fleet.log.indexOf('beta:restore') + 1)).toEqual(['alpha:postCopyDump', 'alpha:pushImages', 'beta:startLazyPages', 'beta:restore']);
+  });
+
+  it('post-copy: runs the steps one by one where a host\'s worker is of a build that would not wait, handing over the endpoint', async () => {
+    const fleet = newFleet();
+    fleet.alpha.waitsWhenReady = false;
+    const report = await migrate(fleet, name(), { strategy: 'post-copy' });
+    expect(report.outcome).toBe('migrated');
+    expect(fleet.beta.inputs.get('startLazyPages')).toMatchObject({ pageServer: { address: '10.0.0.1', port: 4100 } });
+    expect(fleet.beta.inputs.get('startLazyPages')).not.toHaveProperty('whenReady');
+  });
+
+  it('post-copy: a lazy-pages daemon that fails rolls back to the source', async () => {
+    const fleet = newFleet();
+    fleet.beta.failAt('startLazyPages');
+    const report = await migrate(fleet, name(), { strategy: 'post-copy' });
+    expect(report.outcome).toBe('rolled-back');
+    expect(report.runningOn).toBe('alpha');
+    expect(fleet.log).not.toContain('beta:restore');
+    expect(undoSteps(fleet)).toEqual(['beta:stopTargetContainer', 'alpha:resumeSource', 'beta:cleanupTarget']);
+  });
+
   it('post-copy: a restore that fails rolls back to the source', async () => {
     const fleet = newFleet();
     fleet.beta.failAt('restore');
