@@ -20,7 +20,7 @@ export function dimensionSections(results: BenchResults): string[] {
       '',
       '## Post-copy against page-server',
       '',
-      `Target: post-copy downtime at 1 GiB on loopback at most ${POST_COPY_DOWNTIME_TARGET_SECONDS} s. Drain: from running on the target to the last page; rate: the workload's ticks a second during the drain over before the freeze.`,
+      `Target: post-copy downtime at 1 GiB on loopback at most ${POST_COPY_DOWNTIME_TARGET_SECONDS} s. Drain: from the restore's end on the target to the last page; rate: the workload's ticks a second during the drain over before the freeze.`,
       '',
       '| case | n | post-copy downtime | page-server downtime | drain | rate during drain | target |',
       '|---|---|---|---|---|---|---|',
