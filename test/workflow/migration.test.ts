@@ -1,5 +1,5 @@
 import { FakeFront } from './fake-front';
-import { WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { abortMigration, resultOf, startMigration } from '../../client/migrations';
 import { PreflightRefusedError, RollbackFailedError } from '../../client/errors';
 import { progressQuery } from '../../workflows/definitions';
@@ -38,6 +38,13 @@ async function migrateToFailure(fleet: Fleet, container: string, extra: Record<s
 /** The steps a run took, in order, without the preflight look-ups. */
 const undoSteps = (fleet: Fleet) =>
   fleet.log.filter((s) => /stopTargetContainer|resumeSource|cleanupTarget/.test(s));
+
+/** The run's pending activities by name, once four are (or after 5 s, however many are). */
+async function fourPending(handle: WorkflowHandle): Promise<(string | null | undefined)[]> {
+  const pending = async () => ((await handle.describe()).raw.pendingActivities ?? []).map((a) => a.activityType?.name).sort();
+  for (let i = 0; i < 50 && (await pending()).length < 4; i++) await new Promise((r) => setTimeout(r, 100));
+  return pending();
+}
 
 describe('MigrationWorkflow', () => {
   it('migrates through every phase in order and reports the paper columns', async () => {
@@ -132,9 +139,7 @@ describe('MigrationWorkflow', () => {
     const report = await withWorkers(t.env, t.bundle, fleet, async () => {
       const handle = await startMigration(t.env.client, { container, source: 'alpha', target: 'beta', strategy: 'page-server' });
       await stall.entered;
-      const pending = async () => ((await handle.describe()).raw.pendingActivities ?? []).map((a) => a.activityType?.name).sort();
-      for (let i = 0; i < 50 && (await pending()).length < 4; i++) await new Promise((r) => setTimeout(r, 100));
-      expect(await pending()).toEqual(['checkpoint', 'pushImages', 'restore', 'verify']);
+      expect(await fourPending(handle)).toEqual(['checkpoint', 'pushImages', 'restore', 'verify']);
       // None of them started its work: each waits on its host for the one before it.
       expect(fleet.log.filter((l) => /pushImages|restore|verify/.test(l))).toEqual([]);
       stall.release();
@@ -334,9 +339,7 @@ describe('MigrationWorkflow', () => {
     const report = await withWorkers(t.env, t.bundle, fleet, async () => {
       const handle = await startMigration(t.env.client, { container, source: 'alpha', target: 'beta', strategy: 'post-copy' });
       await stall.entered;
-      const pending = async () => ((await handle.describe()).raw.pendingActivities ?? []).map((a) => a.activityType?.name).sort();
-      for (let i = 0; i < 50 && (await pending()).length < 4; i++) await new Promise((r) => setTimeout(r, 100));
-      expect(await pending()).toEqual(['postCopyDump', 'pushImages', 'restore', 'startLazyPages']);
+      expect(await fourPending(handle)).toEqual(['postCopyDump', 'pushImages', 'restore', 'startLazyPages']);
       // None of them started its work: each waits on its host for the one before it.
       expect(fleet.log.filter((l) => /pushImages|startLazyPages|restore/.test(l))).toEqual([]);
       stall.release();
