@@ -8,7 +8,7 @@
 import { CancellationScope } from '@temporalio/workflow';
 import type { ConcreteStrategy } from '../policy/strategy';
 import { onHost, type MigrationContext } from './context';
-import { finalSyncWindow, holdFront, preCopyRounds, recordDump, recordTransfer } from './state-transfer';
+import { finalSyncWindow, holdFront, preCopyRounds, recordDump, recordRestore, recordTransfer } from './state-transfer';
 import { stopTargetOnUndo } from './target-undo';
 
 /** The strategies whose state is complete on the target before its restore. */
@@ -37,7 +37,7 @@ async function together(start: () => Promise<unknown>[]): Promise<void> {
 }
 
 export async function freezeToVerified(ctx: MigrationContext, strategy: WholeStateStrategy): Promise<void> {
-  const { source, target, run, tracker, hosts, request } = ctx;
+  const { source, target, run, hosts, request } = ctx;
   const parentRound = strategy === 'pre-copy' ? await preCopyRounds(ctx) : undefined;
   const streamed = strategy !== 'stop-and-copy';
   ctx.enter('checkpoint');
@@ -59,8 +59,7 @@ export async function freezeToVerified(ctx: MigrationContext, strategy: WholeSta
     });
     const restoring = onHost(target, 'restore', () => target.long.restore({ ...run, whenReady: true }));
     const restored = Promise.all([pushed, restoring]).then(([, result]) => {
-      tracker.runningAt = result.runningAt;
-      tracker.pageBytes = result.pageBytes;
+      recordRestore(ctx, result, false);
       ctx.enter('verify');
     });
     const verifying = onHost(target, 'verify', () => target.long.verify({ ...run, healthCheck: request.options.healthCheck, whenReady: true }));
@@ -76,7 +75,7 @@ export async function freezeToVerified(ctx: MigrationContext, strategy: WholeSta
  * and verify follow in the workflow.
  */
 export async function lazyFreezeToRunning(ctx: MigrationContext): Promise<void> {
-  const { source, target, run, tracker, hosts, request } = ctx;
+  const { source, target, run, hosts, request } = ctx;
   ctx.enter('checkpoint');
   stopTargetOnUndo(ctx); // before anything can restore
   await holdFront(ctx);
@@ -93,13 +92,8 @@ export async function lazyFreezeToRunning(ctx: MigrationContext): Promise<void> 
     });
     const lazyPages = onHost(target, 'restore', () => target.long.startLazyPages({ ...run, whenReady: true }));
     // A lazy-pages daemon serves one restore: a post-copy restore is not retried in place.
-    const restoring = onHost(target, 'restore', () => target.once.restore({ ...run, lazyPages: true, whenReady: true })).then((restored) => {
-      // At once, whatever else is pending: from here the target may hold the only current state.
-      tracker.postCopyRunning = true;
-      tracker.runningAt = restored.runningAt;
-      tracker.restoredAt = restored.runningAt;
-      tracker.pageBytes = restored.pageBytes;
-    });
+    // Recorded at once, whatever else is pending: from here the target may hold the only current state.
+    const restoring = onHost(target, 'restore', () => target.once.restore({ ...run, lazyPages: true, whenReady: true })).then((restored) => recordRestore(ctx, restored, true));
     return [dumped, pushing, pushed, lazyPages, restoring, Promise.all([pushed, lazyPages, restoring])];
   });
 }

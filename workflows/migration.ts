@@ -20,7 +20,7 @@ import { describeFailure } from './failures';
 import { keepUnfinishedLogs, noteKept } from './diagnostics';
 import { fleet } from './hosts';
 import { MigrationContext, onHost } from './context';
-import { transferState } from './state-transfer';
+import { recordRestore, transferState } from './state-transfer';
 import { freezeToVerified, lazyFreezeToRunning } from './freeze-path';
 import { stopTargetOnUndo } from './target-undo';
 import { Visibility } from './visibility';
@@ -258,17 +258,14 @@ async function prepare(ctx: MigrationContext, planned: Planned): Promise<Concret
 
 /** Starts the container on the target from the images (for post-copy, from the source's pages). */
 async function restore(ctx: MigrationContext, lazyPages: PageServerEndpoint | undefined): Promise<void> {
-  const { run, tracker, target } = ctx;
+  const { run, target } = ctx;
   ctx.enter('restore');
   stopTargetOnUndo(ctx);
   if (lazyPages) await onHost(target, 'restore', () => target.quick.startLazyPages({ ...run, pageServer: lazyPages }));
   // A lazy-pages daemon serves one restore: a post-copy restore is not retried in place.
   const restoring = lazyPages ? target.once : target.long;
   const restored = await onHost(target, 'restore', () => restoring.restore({ ...run, lazyPages: lazyPages !== undefined }));
-  tracker.postCopyRunning = lazyPages !== undefined;
-  tracker.runningAt = restored.runningAt;
-  tracker.restoredAt = restored.runningAt;
-  tracker.pageBytes = restored.pageBytes;
+  recordRestore(ctx, restored, lazyPages !== undefined);
 }
 
 /** The container answers its health check on the target (and, for post-copy, has all its pages). */

@@ -2,7 +2,7 @@
 // and "ready to restore". Each strategy ends with the source frozen and the target holding
 // a complete image set, except post-copy, where the source still holds the pages.
 import { PAGE_SIZE, decide } from '../policy/convergence';
-import type { CheckpointResult, PageServerEndpoint, TransferResult } from '../policy/host-contract';
+import type { CheckpointResult, PageServerEndpoint, RestoreResult, TransferResult } from '../policy/host-contract';
 import type { ConcreteStrategy } from '../policy/strategy';
 import { onHost, type MigrationContext } from './context';
 import { onFront } from './front';
@@ -45,6 +45,17 @@ export function recordDump({ tracker }: MigrationContext, dump: CheckpointResult
   tracker.frozenAt = dump.frozenAt;
   tracker.network.connections = dump.connections ?? null;
   if (streamed) tracker.pageServerBytes += dump.pagesWritten * PAGE_SIZE;
+}
+
+/**
+ * What the report keeps of a restore. Post-copy: from here the target may hold the only
+ * current state, so the unwind must not stop it (workflows/target-undo.ts).
+ */
+export function recordRestore({ tracker }: MigrationContext, restored: RestoreResult, postCopy: boolean): void {
+  tracker.postCopyRunning = postCopy;
+  tracker.runningAt = restored.runningAt;
+  tracker.restoredAt = restored.runningAt;
+  tracker.pageBytes = restored.pageBytes;
 }
 
 /** What the report keeps of the push after the freeze: bytes, and each volume's final sync. */

@@ -19,6 +19,9 @@ import { checkVolumesRoom, placementOf } from './volumes';
 import { holdRestoredPorts, unfenceNewConnections } from './fence';
 import { admitTargetClients, afterTargetRestore, attachmentInBundle, checkAddressFree, prepareTargetNetns, tcpFor } from './network';
 
+/** The source's last push of the run is here: it sends the `transferred` marker after everything else. */
+const imagesArrived = ({ rt, layout }: HostContext, run: RunRef) => rt.exists(layout.transferred(run.runKey));
+
 /**
  * The run's lazy-pages daemon accepts restore's call: like the dump, it runs its status-ready
  * hook once its socket listens.
@@ -115,7 +118,7 @@ export function targetSteps(ctx: HostContext): TargetActivities {
     async startLazyPages(input) {
       const imagesDir = layout.incomingImages(input.runKey);
       // Scheduled with the dump: it starts once the images, which say where the pages are, are here.
-      if (input.whenReady) await heartbeating((signal) => whenReady(() => rt.exists(layout.transferred(input.runKey)), signal));
+      if (input.whenReady) await heartbeating((signal) => whenReady(() => imagesArrived(ctx, input), signal));
       await faults.before('startLazyPages');
       const pidFile = records.lazyPagesPidFile(input);
       const workDir = restoreWorkPath(ctx, input);
@@ -144,7 +147,7 @@ export function targetSteps(ctx: HostContext): TargetActivities {
       // post-copy, once the lazy-pages daemon it restores through listens; if that daemon
       // fails, its own step fails and the workflow cancels this one).
       if (run.whenReady) {
-        const ready = async () => (await rt.exists(layout.transferred(run.runKey))) && (!lazyPages || (await lazyPagesReady(ctx, run)));
+        const ready = async () => (await imagesArrived(ctx, run)) && (!lazyPages || (await lazyPagesReady(ctx, run)));
         await heartbeating((signal) => whenReady(ready, signal));
       }
       await faults.before('restore', { imagesDir: imagePath });

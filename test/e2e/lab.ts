@@ -48,36 +48,29 @@ const RUN_DIRECTORIES = ['outgoing', 'incoming', 'work'] as const;
  */
 async function tidied(lab: LabState): Promise<LabState> {
   await clearLink(lab);
-  tidyAfterTest(lab);
+  tidyLab(lab);
   return lab;
 }
 
 /**
- * After each test, once it has checked its own leftovers: faults off, run directories gone,
+ * Faults off, run directories gone. After each test, once it has checked its own leftovers,
  * so that the next test's check is about that test alone.
  */
-export function tidyAfterTest(lab: LabState | undefined): void {
+export function tidyLab(lab: LabState | undefined): void {
   if (!lab) return; // the lab never came up: the test file's own failure says why
   clearFaults(lab);
-  const cleared = clearRunDirectories(lab);
-  if (cleared.length > 0) console.warn(`lab: cleared run directories left behind: ${cleared.join(', ')}`);
+  const cleared = lab.hosts.flatMap((h) => runEntries(h).map((entry) => ({ h, entry })));
+  for (const { h, entry } of cleared) rmSync(path.join(h.stateDir, entry), { recursive: true, force: true });
+  if (cleared.length > 0) console.warn(`lab: cleared run directories left behind: ${cleared.map(({ h, entry }) => `${h.name}:${entry}`).join(', ')}`);
 }
 
-/** Removes the run directories on every host (the lab's own `run-*` excepted) and says which. */
-function clearRunDirectories(lab: LabState): string[] {
-  const cleared: string[] = [];
-  for (const h of lab.hosts) {
-    for (const dir of RUN_DIRECTORIES) {
-      const full = path.join(h.stateDir, dir);
-      for (const entry of existsSync(full) ? readdirSync(full).filter((e) => !e.startsWith('run-')) : []) {
-        rmSync(path.join(full, entry), { recursive: true, force: true });
-        cleared.push(`${h.name}:${dir}/${entry}`);
-      }
-    }
-  }
-  return cleared;
+/** A host's run directories, as `outgoing/<run>` (the lab's own `run-*` excepted). */
+function runEntries(h: LabHostState): string[] {
+  return RUN_DIRECTORIES.flatMap((dir) => {
+    const full = path.join(h.stateDir, dir);
+    return existsSync(full) ? readdirSync(full).filter((e) => !e.startsWith('run-')).map((e) => `${dir}/${e}`) : [];
+  });
 }
-
 
 export interface LabSession {
   lab: LabState;
@@ -95,7 +88,7 @@ export function useLab(options: LabOptions = testLabOptions(), restore?: LabOpti
     session.lab = await tidied(await labUp(options));
     ({ client: session.client, close } = await connectToLab());
   }, 180_000);
-  afterEach(() => tidyAfterTest(session.lab));
+  afterEach(() => tidyLab(session.lab));
   afterAll(async () => {
     await close?.();
     if (restore) await labUp(restore);
@@ -138,12 +131,7 @@ export async function statusOn(h: LabHostState, container: string): Promise<stri
  * the host's files (page servers, lazy-pages, runc, copies), mounts under its state directory.
  */
 export async function leftovers(h: LabHostState): Promise<string[]> {
-  const found: string[] = [];
-  for (const dir of RUN_DIRECTORIES) {
-    const full = path.join(h.stateDir, dir);
-    const entries = existsSync(full) ? readdirSync(full).filter((e) => !e.startsWith('run-')) : [];
-    found.push(...entries.map((e) => `${dir}/${e}`));
-  }
+  const found = runEntries(h);
   // The lab's own processes for this host (fresh: a test may have restarted the worker).
   const current = readLabState()?.hosts.find((x) => x.name === h.name);
   const own = new Set([current?.workerPid, current?.receiverPid, current?.ssh?.sshdPid]);

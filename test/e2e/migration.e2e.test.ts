@@ -15,7 +15,7 @@ import { LabStatus } from '../../infra/lab/state';
 import type { LabState } from '../../infra/lab/state';
 import { labRemove, labRun } from '../../infra/lab/lab';
 import { CounterProbe } from '../../infra/demo/probe';
-import { bringLabUp, busyboxBundle, host, injectFault, leftovers, startWorkload, statusOn, tidyAfterTest } from './lab';
+import { bringLabUp, busyboxBundle, host, injectFault, leftovers, startWorkload, statusOn, tidyLab } from './lab';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { hasSysResource } from '../../policy/preflight';
 import { LAZY_PAGES_PIPE_BYTES } from '../../policy/lazy-pages';
@@ -32,7 +32,7 @@ beforeAll(async () => {
   ({ client, close } = await connectToLab());
 }, 180_000);
 
-afterEach(() => tidyAfterTest(lab));
+afterEach(() => tidyLab(lab));
 
 afterAll(async () => {
   await close?.();

@@ -11,7 +11,7 @@ import { progressQuery } from '../../workflows/definitions';
 import { defaultLabOptions, labRemove, labUp } from '../../infra/lab/lab';
 import { godwitHome, readLabState, type LabHostState, type LabState } from '../../infra/lab/state';
 import { stopProcess } from '../../infra/lab/processes';
-import { bringLabUp, clearFaults, host, tidyAfterTest, injectFault, startWorkload, type Workload } from '../e2e/lab';
+import { bringLabUp, clearFaults, host, injectFault, startWorkload, tidyLab, type Workload } from '../e2e/lab';
 import { pgRows, redisKeys, serviceClient, startService, type ServiceClient } from '../../infra/services/on-lab';
 import { containerAddress } from '../../infra/lab/container-network';
 import { labUplink } from '../../infra/lab/lab';
@@ -89,7 +89,7 @@ afterAll(async () => {
   writeFileSync(path.join(godwitHome(), 'faults', 'last-run.md'), `${table}\n`);
 });
 
-afterEach(() => tidyAfterTest(lab));
+afterEach(() => tidyLab(lab));
 
 /** How long a cell waits for its migration to reach the phase its fault is for. */
 const REACH_SECONDS = 150;
